@@ -1,0 +1,204 @@
+import Foundation
+
+/// A JSON Schema (the subset aios-net uses) for a tool's input, written next to the `Input` type.
+///
+/// The same value is shown to people (`tools describe`), given to the LLM, and used by the pipeline
+/// to reject bad input before a tool sees it. Its `examples` are decoded by a test through the
+/// tool's `Input` type, so schema and type cannot drift apart unnoticed.
+///
+/// Supported keywords: `type`, `properties`, `required`, `additionalProperties` (false unless set),
+/// `items`, `enum`, `minimum`, `maximum`, `minLength`, `maxLength`, `pattern`, `minItems`,
+/// `maxItems`, `description`, `examples`, and `x-secret` (a property whose value is redacted).
+public struct JSONSchema: Sendable, Hashable {
+    /// The schema document.
+    public var document: JSONValue
+
+    /// Wraps a schema document.
+    public init(_ document: JSONValue) { self.document = document }
+
+    /// An object schema. Unknown properties are rejected unless `additionalProperties` is true.
+    public static func object(
+        _ properties: [String: JSONSchema] = [:], required: [String] = [], description: String? = nil,
+        additionalProperties: Bool = false, examples: [JSONValue] = []
+    ) -> JSONSchema {
+        var doc: [String: JSONValue] = [
+            "type": "object",
+            "properties": .object(properties.mapValues(\.document)),
+            "additionalProperties": .bool(additionalProperties),
+        ]
+        if !required.isEmpty { doc["required"] = .array(required.sorted().map(JSONValue.string)) }
+        if let description { doc["description"] = .string(description) }
+        if !examples.isEmpty { doc["examples"] = .array(examples) }
+        return JSONSchema(.object(doc))
+    }
+
+    /// A string schema, optionally restricted to `values` or a regular expression `pattern`.
+    public static func string(
+        _ description: String? = nil, values: [String]? = nil, pattern: String? = nil,
+        minLength: Int? = nil, maxLength: Int? = nil, secret: Bool = false
+    ) -> JSONSchema {
+        var doc: [String: JSONValue] = ["type": "string"]
+        if let description { doc["description"] = .string(description) }
+        if let values { doc["enum"] = .array(values.map(JSONValue.string)) }
+        if let pattern { doc["pattern"] = .string(pattern) }
+        if let minLength { doc["minLength"] = .number(Double(minLength)) }
+        if let maxLength { doc["maxLength"] = .number(Double(maxLength)) }
+        if secret { doc["x-secret"] = true }
+        return JSONSchema(.object(doc))
+    }
+
+    /// An integer schema with optional bounds.
+    public static func integer(_ description: String? = nil, minimum: Int? = nil, maximum: Int? = nil) -> JSONSchema {
+        var doc: [String: JSONValue] = ["type": "integer"]
+        if let description { doc["description"] = .string(description) }
+        if let minimum { doc["minimum"] = .number(Double(minimum)) }
+        if let maximum { doc["maximum"] = .number(Double(maximum)) }
+        return JSONSchema(.object(doc))
+    }
+
+    /// A boolean schema.
+    public static func boolean(_ description: String? = nil) -> JSONSchema {
+        var doc: [String: JSONValue] = ["type": "boolean"]
+        if let description { doc["description"] = .string(description) }
+        return JSONSchema(.object(doc))
+    }
+
+    /// An array schema.
+    public static func array(
+        of items: JSONSchema, _ description: String? = nil, minItems: Int? = nil, maxItems: Int? = nil
+    ) -> JSONSchema {
+        var doc: [String: JSONValue] = ["type": "array", "items": items.document]
+        if let description { doc["description"] = .string(description) }
+        if let minItems { doc["minItems"] = .number(Double(minItems)) }
+        if let maxItems { doc["maxItems"] = .number(Double(maxItems)) }
+        return JSONSchema(.object(doc))
+    }
+
+    /// The examples listed in the schema (each must validate and decode).
+    public var examples: [JSONValue] { document["examples"]?.arrayValue ?? [] }
+
+    /// Checks `value` against this schema.
+    /// - Parameter path: the name of the value in messages (`input`).
+    /// - Throws: `AiosError.invalidInput` whose location names the first offending field.
+    public func validate(_ value: JSONValue, path: String = "input") throws {
+        if let problem = Self.check(value, against: document, path: path) {
+            throw AiosError(.invalidInput, "\(problem.path): \(problem.message)", location: InputLocation(field: problem.path))
+        }
+    }
+
+    /// Field paths whose schema is marked `x-secret` (used by redaction).
+    public var secretPaths: Set<String> {
+        var out: Set<String> = []
+        Self.collectSecrets(document, path: "", into: &out)
+        return out
+    }
+
+    private struct Problem {
+        var path: String
+        var message: String
+    }
+
+    private static func check(_ value: JSONValue, against schema: JSONValue, path: String) -> Problem? {
+        guard let rules = schema.objectValue else { return nil }
+        if let type = rules["type"]?.stringValue, !matches(value, type: type) {
+            return Problem(path: path, message: "expected \(article(type)) \(type), got \(value.typeName)")
+        }
+        if let allowed = rules["enum"]?.arrayValue, !allowed.contains(value) {
+            let list = allowed.map { $0.stringValue ?? $0.jsonText }.joined(separator: ", ")
+            return Problem(path: path, message: "\(value.jsonText) is not one of: \(list)")
+        }
+        switch value {
+        case .object(let members):
+            let properties = rules["properties"]?.objectValue ?? [:]
+            for name in (rules["required"]?.arrayValue ?? []).compactMap(\.stringValue).sorted()
+            where members[name] == nil {
+                return Problem(path: join(path, name), message: "required field is missing")
+            }
+            let additional = rules["additionalProperties"] ?? .bool(true)
+            for name in members.keys.sorted() {
+                let member = members[name]!
+                if let sub = properties[name] {
+                    if let problem = check(member, against: sub, path: join(path, name)) { return problem }
+                } else if additional == .bool(false) {
+                    let known = properties.keys.sorted().joined(separator: ", ")
+                    return Problem(
+                        path: join(path, name),
+                        message: "unknown field" + (known.isEmpty ? " (this tool takes no input)" : " (known fields: \(known))"))
+                } else if additional.objectValue != nil,
+                    let problem = check(member, against: additional, path: join(path, name))
+                {
+                    return problem
+                }
+            }
+        case .array(let elements):
+            if let min = rules["minItems"]?.intValue, elements.count < min {
+                return Problem(path: path, message: "needs at least \(min) item(s), got \(elements.count)")
+            }
+            if let max = rules["maxItems"]?.intValue, elements.count > max {
+                return Problem(path: path, message: "takes at most \(max) item(s), got \(elements.count)")
+            }
+            if let items = rules["items"] {
+                for (index, element) in elements.enumerated() {
+                    if let problem = check(element, against: items, path: "\(path)[\(index)]") { return problem }
+                }
+            }
+        case .string(let text):
+            if let min = rules["minLength"]?.intValue, text.count < min {
+                return Problem(path: path, message: "must be at least \(min) character(s) long")
+            }
+            if let max = rules["maxLength"]?.intValue, text.count > max {
+                return Problem(path: path, message: "must be at most \(max) character(s) long")
+            }
+            if let pattern = rules["pattern"]?.stringValue,
+                text.range(of: pattern, options: .regularExpression) == nil
+            {
+                return Problem(path: path, message: "\(JSONValue.string(text).jsonText) does not match \(pattern)")
+            }
+        case .number(let number):
+            if case .number(let min)? = rules["minimum"], number < min {
+                return Problem(path: path, message: "must be at least \(JSONValue.number(min).jsonText), got \(value.jsonText)")
+            }
+            if case .number(let max)? = rules["maximum"], number > max {
+                return Problem(path: path, message: "must be at most \(JSONValue.number(max).jsonText), got \(value.jsonText)")
+            }
+        case .null, .bool:
+            break
+        }
+        return nil
+    }
+
+    private static func matches(_ value: JSONValue, type: String) -> Bool {
+        switch (type, value) {
+        case ("object", .object), ("array", .array), ("string", .string), ("boolean", .bool), ("null", .null):
+            true
+        case ("number", .number): true
+        case ("integer", .number(let number)): number.rounded() == number
+        default: false
+        }
+    }
+
+    private static func article(_ type: String) -> String {
+        ["a", "e", "i", "o", "u"].contains(type.prefix(1)) ? "an" : "a"
+    }
+
+    private static func join(_ path: String, _ name: String) -> String {
+        path.isEmpty ? name : "\(path).\(name)"
+    }
+
+    private static func collectSecrets(_ schema: JSONValue, path: String, into out: inout Set<String>) {
+        guard let rules = schema.objectValue else { return }
+        if rules["x-secret"] == .bool(true) { out.insert(path) }
+        for (name, sub) in rules["properties"]?.objectValue ?? [:] {
+            collectSecrets(sub, path: join(path, name), into: &out)
+        }
+        if let items = rules["items"] { collectSecrets(items, path: path + "[]", into: &out) }
+    }
+}
+
+extension JSONValue {
+    /// The number as an `Int` when it is integral.
+    public var intValue: Int? {
+        if case .number(let value) = self, value.rounded() == value, abs(value) < 9.2e18 { return Int(value) }
+        return nil
+    }
+}

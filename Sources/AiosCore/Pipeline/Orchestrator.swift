@@ -1,0 +1,154 @@
+import Foundation
+public import Logging
+
+/// Runs every tool call through the one pipeline:
+/// validate → policy gate → plan → (dry run stops) → apply → verify → audit,
+/// with disruptive changes guarded (guard row written before apply; probe or confirmation; rollback).
+///
+/// It runs the pipeline and nothing else: transport, scheduling and assembly live elsewhere.
+/// Safe to call concurrently; the tools themselves serialise what must not overlap.
+public struct Orchestrator: Sendable {
+    /// The tools this orchestrator can run.
+    public let registry: ToolRegistry
+    /// The policy in force.
+    public let policies: PolicyHolder
+    /// The one redaction function.
+    public let redactor: Redactor
+    let audit: any AuditSink
+    let guards: any GuardStore
+    let clock: any Clock
+    let logger: Logger
+
+    /// Assembles a pipeline.
+    public init(
+        registry: ToolRegistry, policies: PolicyHolder, audit: any AuditSink, guards: any GuardStore,
+        clock: any Clock = SystemClock(), redactor: Redactor = Redactor(), logger: Logger
+    ) {
+        self.registry = registry
+        self.policies = policies
+        self.audit = audit
+        self.guards = guards
+        self.clock = clock
+        self.redactor = redactor
+        self.logger = logger
+    }
+
+    /// Runs one call through the pipeline and writes its audit row.
+    /// - Returns: what happened; the output has secrets redacted.
+    /// - Throws: `AiosError`: `.notFound` (unknown tool), `.invalidInput` (naming the field),
+    ///   `.policyDenied`, `.needsConfirmation`, `.rolledBack`, or the tool's own error. Every
+    ///   refusal and failure is audited too.
+    public func execute(_ call: ToolCall) async throws -> CallOutcome {
+        let started = ContinuousClock.now
+        var decision: PolicyDecision?
+        var diff: [Change] = []
+        let descriptor = registry.descriptor(named: call.tool)
+        do {
+            guard let tool = registry.tool(named: call.tool) else {
+                throw AiosError(
+                    .notFound, "no tool named \(call.tool); `aios-net tools` lists the tools",
+                    location: InputLocation(field: "tool"))
+            }
+            try tool.descriptor.inputSchema.validate(call.input)
+
+            let policy = policies.policy
+            let verdict = policy.decide(origin: call.origin, tool: tool.descriptor)
+            decision = verdict
+            switch verdict.verdict {
+            case .deny:
+                throw AiosError(.policyDenied, "policy denies \(call.origin) running \(call.tool): \(verdict.reason)")
+            case .confirm where !call.confirmed && !call.dryRun:
+                throw AiosError(
+                    .needsConfirmation, "\(call.tool) needs confirmation (\(verdict.reason)); run it again with --yes")
+            case .allow, .confirm:
+                break
+            }
+
+            var callLogger = logger
+            callLogger[metadataKey: "aios.call"] = "\(call.id)"
+            callLogger[metadataKey: "aios.tool"] = "\(call.tool)"
+            callLogger[metadataKey: "aios.origin"] = "\(call.origin)"
+            let context = ToolContext(
+                origin: call.origin, callID: call.id, limits: policy.limits, clock: clock, logger: callLogger)
+            let plan = try await tool.plan(call.input, context)
+            diff = plan.diff
+
+            if let hit = policy.protection(for: plan.touches) {
+                let name = hit.item.attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                throw AiosError(
+                    .policyDenied, "refused: \(call.tool) would remove or shadow a protected \(hit.item.kind) (\(name)): \(hit.pattern.reason)")
+            }
+
+            let status: CallOutcome.Status
+            var output: JSONValue?
+            var guardSummary: GuardSummary?
+            if call.dryRun {
+                status = .planned
+            } else if !plan.changes {
+                output = try await plan.apply()
+                status = tool.descriptor.effect == .read ? .read : .unchanged
+            } else if tool.descriptor.effect == .disruptive && call.origin != .rollback {
+                let guarded = try await applyGuarded(plan, call: call, policy: policy, logger: callLogger)
+                output = guarded.output
+                guardSummary = guarded.summary
+                status = guarded.summary.state == .pending ? .awaitingConfirmation : .applied
+            } else {
+                output = try await plan.apply()
+                status = .applied
+            }
+            if plan.changes && !call.dryRun {
+                callLogger.info("applied \(call.tool): \(diff.map(\.description).joined(separator: "; "))")
+            }
+
+            let outcome = CallOutcome(
+                callID: call.id, tool: call.tool, origin: call.origin, status: status, decision: verdict, diff: diff,
+                output: output.map { redactor.redact($0) }, guardState: guardSummary,
+                durationMicros: micros(since: started))
+            await write(
+                auditEvent(
+                    for: call, descriptor: tool.descriptor, decision: verdict, diff: diff, result: status.rawValue,
+                    error: nil, duration: outcome.durationMicros))
+            return outcome
+        } catch {
+            let failure = Self.wrap(error)
+            await write(
+                auditEvent(
+                    for: call, descriptor: descriptor, decision: decision, diff: diff, result: "error", error: failure,
+                    duration: micros(since: started)))
+            throw failure
+        }
+    }
+
+    /// Maps any error to `AiosError`, keeping the cause.
+    static func wrap(_ error: any Error) -> AiosError {
+        if let aios = error as? AiosError { return aios }
+        if error is CancellationError { return AiosError(.failed, "the call was cancelled", cause: error) }
+        return AiosError(.failed, "\(error)", cause: error)
+    }
+
+    func micros(since start: ContinuousClock.Instant) -> Int64 {
+        let elapsed = ContinuousClock.now - start
+        return elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+    }
+
+    func write(_ event: AuditEvent) async {
+        do {
+            try await audit.record(event)
+        } catch {
+            logger.error("could not write the audit event for \(event.kind) \(event.tool ?? ""): \(error)")
+        }
+    }
+
+    private func auditEvent(
+        for call: ToolCall, descriptor: ToolDescriptor?, decision: PolicyDecision?, diff: [Change], result: String,
+        error: AiosError?, duration: Int64
+    ) -> AuditEvent {
+        let input = redactor.redact(call.input, schema: descriptor?.inputSchema).jsonText
+        return AuditEvent(
+            timestampMs: clock.nowMs(), kind: call.dryRun ? "call.dry_run" : "call", callID: call.id,
+            origin: call.origin.rawValue, tool: call.tool, input: input, decision: decision?.verdict.rawValue,
+            reason: decision?.reason, result: result, errorCode: error?.code.description,
+            errorMessage: error.map { redactor.redact($0.description) }, durationMicros: duration,
+            detail: diff.isEmpty ? nil : redactor.redact(diff.map(\.description).joined(separator: "\n")))
+    }
+}
