@@ -1,0 +1,58 @@
+import GRDB
+
+/// The one migration timeline. Migrations are named, ordered, and never edited once merged:
+/// change the schema by appending a migration.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("001-events") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE events (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        ts_ms INTEGER NOT NULL,
+                        kind TEXT NOT NULL,
+                        call_id TEXT,
+                        origin TEXT,
+                        tool TEXT,
+                        input TEXT,
+                        decision TEXT,
+                        reason TEXT,
+                        result TEXT NOT NULL,
+                        error_code TEXT,
+                        error_message TEXT,
+                        duration_us INTEGER,
+                        detail TEXT
+                    );
+                    CREATE INDEX events_ts ON events(ts_ms);
+                    CREATE INDEX events_tool_ts ON events(tool, ts_ms);
+                    """)
+        }
+        migrator.registerMigration("002-guards") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE guards (
+                        id TEXT PRIMARY KEY,
+                        call_id TEXT NOT NULL,
+                        tool TEXT NOT NULL,
+                        origin TEXT NOT NULL,
+                        inverse TEXT NOT NULL,
+                        probe TEXT,
+                        created_ms INTEGER NOT NULL,
+                        deadline_ms INTEGER NOT NULL,
+                        state TEXT NOT NULL,
+                        note TEXT,
+                        updated_ms INTEGER NOT NULL
+                    );
+                    CREATE INDEX guards_state ON guards(state);
+                    """)
+        }
+        return migrator
+    }
+
+    /// Bumped with every migration; also written to `PRAGMA user_version`.
+    static let version = 2
+
+    /// Tables a current database has.
+    static let tables = ["events", "guards"]
+}

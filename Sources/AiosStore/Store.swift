@@ -1,0 +1,65 @@
+import AiosCore
+import Foundation
+import GRDB
+
+/// aios-net's state: one SQLite database (WAL) under the data directory, one migration timeline.
+///
+/// Tables: `events` (the audit trail), `guards` (guarded changes and their inverses); later
+/// issues add theirs as new migrations. Timestamps are epoch milliseconds.
+///
+/// Durability: WAL with `synchronous=NORMAL`: a committed transaction survives the process being
+/// killed at any point (SIGKILL, crash); only an OS crash or power loss can lose the last commits.
+public final class Store: Sendable {
+    /// The database file.
+    public let path: String
+    let pool: DatabasePool
+
+    /// The database file's name inside the data directory.
+    public static let fileName = "aios-net.sqlite"
+
+    /// Opens (creating if needed) the database in `dataDirectory` and migrates it.
+    /// - Throws: `AiosError.unavailable` with a fix hint when the directory or file cannot be used.
+    public init(dataDirectory: String) throws {
+        let fm = FileManager.default
+        do {
+            try fm.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw AiosError(
+                .unavailable, "cannot create the data directory \(dataDirectory): \(error.localizedDescription); pick another with --data-dir",
+                cause: error)
+        }
+        path = (dataDirectory as NSString).appendingPathComponent(Self.fileName)
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        configuration.busyMode = .timeout(5)
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Schema.migrator.migrate(pool)
+            try pool.write { db in try db.execute(sql: "PRAGMA user_version = \(Schema.version)") }
+        } catch {
+            throw AiosError(
+                .unavailable, "cannot open the database \(path): \(error); check the file's permissions and free space",
+                cause: error)
+        }
+    }
+
+    /// A store in a fresh temporary directory (tests and benchmarks).
+    public static func temporary() throws -> Store {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("aios-store-\(UUID().uuidString)").path
+        return try Store(dataDirectory: dir)
+    }
+
+    /// The schema version this build writes and expects.
+    public static var schemaVersion: Int { Schema.version }
+
+    /// The tables this build needs.
+    public static var requiredTables: [String] { Schema.tables }
+
+    /// The migrations applied to this database, in order.
+    public func appliedMigrations() throws -> [String] {
+        try pool.read { db in try Schema.migrator.appliedMigrations(db) }
+    }
+}
