@@ -1,0 +1,190 @@
+internal import CNetlink
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads links, addresses and routes of the calling thread's network namespace over an
+/// rtnetlink socket (libmnl). Each call opens its own socket, so the type is freely shareable.
+///
+/// Dumps are answered by the kernel immediately (no network wait), so calling these from an
+/// async context does not park a cooperative thread for long.
+public struct RouteNetlink: Sendable {
+    /// Creates a reader.
+    public init() {}
+
+    /// Every link (RTM_GETLINK dump).
+    public func links() throws(NetlinkError) -> [NetlinkLink] {
+        try dump(type: UInt16(RTM_GETLINK), family: UInt8(AF_UNSPEC), operation: "dump links") { nlh in
+            Self.parseLink(nlh)
+        }
+    }
+
+    /// Every address of `family` (AF_UNSPEC for both).
+    public func addresses(family: Int32 = 0) throws(NetlinkError) -> [NetlinkAddress] {
+        try dump(type: UInt16(RTM_GETADDR), family: UInt8(family), operation: "dump addresses") { nlh in
+            Self.parseAddress(nlh)
+        }
+    }
+
+    /// Every route of `family` in every table (filter on `table`).
+    public func routes(family: Int32 = 0) throws(NetlinkError) -> [NetlinkRoute] {
+        try dump(type: UInt16(RTM_GETROUTE), family: UInt8(family), operation: "dump routes") { nlh in
+            Self.parseRoute(nlh)
+        }
+    }
+
+    private func dump<T>(
+        type: UInt16, family: UInt8, operation: String, parse: (UnsafePointer<nlmsghdr>) -> T?
+    ) throws(NetlinkError) -> [T] {
+        guard let socket = mnl_socket_open(NETLINK_ROUTE) else {
+            throw NetlinkError(operation: "\(operation): mnl_socket_open", errno: errno)
+        }
+        defer { mnl_socket_close(socket) }
+        guard mnl_socket_bind(socket, 0, pid_t(MNL_SOCKET_AUTOPID)) >= 0 else {
+            throw NetlinkError(operation: "\(operation): mnl_socket_bind", errno: errno)
+        }
+        let portID = mnl_socket_get_portid(socket)
+        let size = max(aios_mnl_buffer_size(), 32 * 1024)
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
+        defer { buffer.deallocate() }
+        memset(buffer, 0, size)
+
+        let sequence = UInt32(truncatingIfNeeded: time(nil))
+        guard let request = mnl_nlmsg_put_header(buffer) else {
+            throw NetlinkError(operation: "\(operation): build request", errno: ENOMEM)
+        }
+        request.pointee.nlmsg_type = type
+        request.pointee.nlmsg_flags = UInt16(NLM_F_REQUEST) | UInt16(aios_nlm_f_dump())
+        request.pointee.nlmsg_seq = sequence
+        // A full family header (not the 1-byte rtgenmsg) so strict checking, if on, accepts it.
+        switch Int32(type) {
+        case Int32(RTM_GETLINK): aios_put_ifinfomsg(request).pointee.ifi_family = family
+        case Int32(RTM_GETADDR): aios_put_ifaddrmsg(request).pointee.ifa_family = family
+        default: aios_put_rtmsg(request).pointee.rtm_family = family
+        }
+        guard mnl_socket_sendto(socket, request, Int(request.pointee.nlmsg_len)) >= 0 else {
+            throw NetlinkError(operation: "\(operation): send", errno: errno)
+        }
+
+        var results: [T] = []
+        while true {
+            let received = mnl_socket_recvfrom(socket, buffer, size)
+            if received < 0 {
+                if errno == EINTR { continue }
+                throw NetlinkError(operation: "\(operation): receive", errno: errno)
+            }
+            var remaining = Int32(received)
+            var message = UnsafePointer(buffer.assumingMemoryBound(to: nlmsghdr.self))
+            while mnl_nlmsg_ok(message, remaining) {
+                if message.pointee.nlmsg_seq == sequence, message.pointee.nlmsg_pid == portID {
+                    switch Int32(message.pointee.nlmsg_type) {
+                    case NLMSG_DONE:
+                        // A failed dump reports its error in DONE's payload, not as NLMSG_ERROR.
+                        let code = mnl_nlmsg_get_payload(message).load(as: Int32.self)
+                        if code < 0 { throw NetlinkError(operation: operation, errno: -code) }
+                        return results
+                    case NLMSG_ERROR:
+                        let code = mnl_nlmsg_get_payload(message).load(as: Int32.self)
+                        if code < 0 { throw NetlinkError(operation: operation, errno: -code) }
+                    default:
+                        if let item = parse(message) { results.append(item) }
+                    }
+                }
+                message = UnsafePointer(mnl_nlmsg_next(message, &remaining))
+            }
+        }
+    }
+
+    /// Calls `body` with each (type, attribute) after a family header of `headerSize` bytes.
+    private static func forEachAttribute(
+        _ nlh: UnsafePointer<nlmsghdr>, headerSize: Int, _ body: (UInt16, UnsafePointer<nlattr>) -> Void
+    ) {
+        let tail = UnsafeRawPointer(mnl_nlmsg_get_payload_tail(nlh)!)
+        var attribute = UnsafePointer(mnl_nlmsg_get_payload_offset(nlh, headerSize)!.assumingMemoryBound(to: nlattr.self))
+        while mnl_attr_ok(attribute, Int32(tail - UnsafeRawPointer(attribute))) {
+            body(mnl_attr_get_type(attribute), attribute)
+            attribute = UnsafePointer(mnl_attr_next(attribute))
+        }
+    }
+
+    private static func bytes(_ attribute: UnsafePointer<nlattr>) -> [UInt8] {
+        let length = Int(mnl_attr_get_payload_len(attribute))
+        let payload = mnl_attr_get_payload(attribute)!.assumingMemoryBound(to: UInt8.self)
+        return Array(UnsafeBufferPointer(start: payload, count: length))
+    }
+
+    private static func string(_ attribute: UnsafePointer<nlattr>) -> String {
+        String(cString: mnl_attr_get_str(attribute))
+    }
+
+    private static func parseLink(_ nlh: UnsafePointer<nlmsghdr>) -> NetlinkLink? {
+        guard Int32(nlh.pointee.nlmsg_type) == RTM_NEWLINK else { return nil }
+        let info = mnl_nlmsg_get_payload(nlh)!.load(as: ifinfomsg.self)
+        var link = NetlinkLink(
+            index: info.ifi_index, name: "", kind: nil, hardwareType: info.ifi_type, hardwareAddress: [], mtu: 0,
+            flags: info.ifi_flags, operState: 0, carrier: nil, master: nil)
+        forEachAttribute(nlh, headerSize: MemoryLayout<ifinfomsg>.size) { type, attribute in
+            switch Int32(type) {
+            case Int32(IFLA_IFNAME): link.name = string(attribute)
+            case Int32(IFLA_MTU): link.mtu = mnl_attr_get_u32(attribute)
+            case Int32(IFLA_ADDRESS): link.hardwareAddress = bytes(attribute)
+            case Int32(IFLA_OPERSTATE): link.operState = mnl_attr_get_u8(attribute)
+            case Int32(IFLA_CARRIER): link.carrier = mnl_attr_get_u8(attribute) != 0
+            case Int32(IFLA_MASTER): link.master = Int32(bitPattern: mnl_attr_get_u32(attribute))
+            case Int32(IFLA_LINKINFO):
+                let payloadEnd = UnsafeRawPointer(attribute) + Int(attribute.pointee.nla_len)
+                var nested = UnsafePointer(mnl_attr_get_payload(attribute)!.assumingMemoryBound(to: nlattr.self))
+                while mnl_attr_ok(nested, Int32(payloadEnd - UnsafeRawPointer(nested))) {
+                    if Int32(mnl_attr_get_type(nested)) == Int32(IFLA_INFO_KIND) { link.kind = string(nested) }
+                    nested = UnsafePointer(mnl_attr_next(nested))
+                }
+            default: break
+            }
+        }
+        return link
+    }
+
+    private static func parseAddress(_ nlh: UnsafePointer<nlmsghdr>) -> NetlinkAddress? {
+        guard Int32(nlh.pointee.nlmsg_type) == RTM_NEWADDR else { return nil }
+        let info = mnl_nlmsg_get_payload(nlh)!.load(as: ifaddrmsg.self)
+        var local: [UInt8]?
+        var address: [UInt8]?
+        var flags = UInt32(info.ifa_flags)
+        var label: String?
+        forEachAttribute(nlh, headerSize: MemoryLayout<ifaddrmsg>.size) { type, attribute in
+            switch Int32(type) {
+            case Int32(IFA_LOCAL): local = bytes(attribute)
+            case Int32(IFA_ADDRESS): address = bytes(attribute)
+            case Int32(IFA_FLAGS): flags = mnl_attr_get_u32(attribute)
+            case Int32(IFA_LABEL): label = string(attribute)
+            default: break
+            }
+        }
+        guard let own = local ?? address, let text = IPAddressText.format(own) else { return nil }
+        let peer = (local != nil && address != nil && local != address) ? address.flatMap(IPAddressText.format) : nil
+        return NetlinkAddress(
+            index: Int32(bitPattern: info.ifa_index), family: info.ifa_family, address: text, peer: peer,
+            prefixLength: info.ifa_prefixlen, scope: info.ifa_scope, flags: flags, label: label)
+    }
+
+    private static func parseRoute(_ nlh: UnsafePointer<nlmsghdr>) -> NetlinkRoute? {
+        guard Int32(nlh.pointee.nlmsg_type) == RTM_NEWROUTE else { return nil }
+        let info = mnl_nlmsg_get_payload(nlh)!.load(as: rtmsg.self)
+        var route = NetlinkRoute(
+            family: info.rtm_family, destination: nil, destinationLength: info.rtm_dst_len, gateway: nil, outputIndex: nil,
+            priority: nil, preferredSource: nil, table: UInt32(info.rtm_table), protocolID: info.rtm_protocol,
+            scope: info.rtm_scope, type: info.rtm_type, flags: info.rtm_flags)
+        forEachAttribute(nlh, headerSize: MemoryLayout<rtmsg>.size) { type, attribute in
+            switch Int32(type) {
+            case Int32(RTA_DST.rawValue): route.destination = IPAddressText.format(bytes(attribute))
+            case Int32(RTA_GATEWAY.rawValue): route.gateway = IPAddressText.format(bytes(attribute))
+            case Int32(RTA_OIF.rawValue): route.outputIndex = Int32(bitPattern: mnl_attr_get_u32(attribute))
+            case Int32(RTA_PRIORITY.rawValue): route.priority = mnl_attr_get_u32(attribute)
+            case Int32(RTA_PREFSRC.rawValue): route.preferredSource = IPAddressText.format(bytes(attribute))
+            case Int32(RTA_TABLE.rawValue): route.table = mnl_attr_get_u32(attribute)
+            default: break
+            }
+        }
+        return route
+    }
+}

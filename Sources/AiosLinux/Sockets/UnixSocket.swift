@@ -1,0 +1,143 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The credentials of the process at the other end of a unix socket (SO_PEERCRED).
+public struct PeerCredentials: Sendable, Hashable {
+    /// Its process id.
+    public var pid: Int32
+    /// Its effective user id.
+    public var uid: UInt32
+    /// Its effective group id.
+    public var gid: UInt32
+}
+
+/// Stream unix sockets: listen, accept, connect, peer credentials, whole reads and writes.
+/// Blocking calls; run them on a dedicated thread, not the cooperative pool.
+public enum UnixSocket {
+    /// Creates a listening socket at `path` with file mode `mode`.
+    ///
+    /// A stale socket file (no one accepting) is replaced; a live one is an error, so two daemons
+    /// never share a socket.
+    /// - Throws: `SystemCallError` naming the failed call (`EADDRINUSE` for a live socket).
+    public static func listen(path: String, mode: UInt32 = 0o666, backlog: Int32 = 64) throws(SystemCallError) -> Int32 {
+        if let probe = try? connect(path: path) {
+            close(probe)
+            throw SystemCallError("listen on \(path): another process is serving it", errno: EADDRINUSE)
+        }
+        unlink(path)
+        let fd = try SystemCall.check("socket") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        do {
+            var address = try makeAddress(path)
+            try SystemCall.check("bind \(path)") {
+                withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+                }
+            }
+            try SystemCall.check("chmod \(path)") { chmod(path, mode_t(mode)) }
+            try SystemCall.check("listen \(path)") { Glibc.listen(fd, backlog) }
+            return fd
+        } catch {
+            close(fd)
+            throw error
+        }
+    }
+
+    /// Accepts one connection.
+    public static func accept(_ listener: Int32) throws(SystemCallError) -> Int32 {
+        let fd = try SystemCall.check("accept") { Glibc.accept(listener, nil, nil) }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        return fd
+    }
+
+    /// Connects to the socket at `path`.
+    public static func connect(path: String) throws(SystemCallError) -> Int32 {
+        let fd = try SystemCall.check("socket") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        do {
+            var address = try makeAddress(path)
+            try SystemCall.check("connect \(path)") {
+                withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+                }
+            }
+            return fd
+        } catch {
+            close(fd)
+            throw error
+        }
+    }
+
+    /// The peer's pid, uid and gid, as the kernel recorded them at connect time.
+    public static func peerCredentials(_ fd: Int32) throws(SystemCallError) -> PeerCredentials {
+        var raw = (Int32(0), UInt32(0), UInt32(0))  // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
+        var length = socklen_t(MemoryLayout.size(ofValue: raw))
+        try SystemCall.check("getsockopt SO_PEERCRED") { getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &raw, &length) }
+        return PeerCredentials(pid: raw.0, uid: raw.1, gid: raw.2)
+    }
+
+    /// Sets send and receive timeouts.
+    public static func setTimeout(_ fd: Int32, seconds: Int) {
+        var value = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    /// Writes all of `bytes`.
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(SystemCallError) {
+        var offset = 0
+        while offset < bytes.count {
+            let start = offset
+            let written = try SystemCall.check("write") {
+                bytes.withUnsafeBytes { raw in send(fd, raw.baseAddress! + start, raw.count - start, Int32(MSG_NOSIGNAL)) }
+            }
+            offset += written
+        }
+    }
+
+    private static func makeAddress(_ path: String) throws(SystemCallError) -> sockaddr_un {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard bytes.count < capacity else { throw SystemCallError("socket path \(path) is too long", errno: ENAMETOOLONG) }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in bytes.enumerated() { raw[index] = byte }
+        }
+        return address
+    }
+}
+
+/// Reads newline-terminated lines from a file descriptor.
+public struct LineReader {
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+    private let limit: Int
+
+    /// Reads from `fd`; a line longer than `limit` bytes is an error.
+    public init(fd: Int32, limit: Int = 64 << 20) {
+        self.fd = fd
+        self.limit = limit
+    }
+
+    /// The next line without its newline; nil at end of stream.
+    public mutating func next() throws(SystemCallError) -> [UInt8]? {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = Array(buffer[..<newline])
+                buffer.removeSubrange(...newline)
+                return line
+            }
+            if buffer.count > limit { throw SystemCallError("read: line longer than \(limit) bytes", errno: EMSGSIZE) }
+            let count = try SystemCall.check("read") {
+                chunk.withUnsafeMutableBytes { raw in recv(fd, raw.baseAddress, raw.count, 0) }
+            }
+            if count == 0 {
+                if buffer.isEmpty { return nil }
+                defer { buffer.removeAll() }
+                return buffer
+            }
+            buffer.append(contentsOf: chunk[..<count])
+        }
+    }
+}
