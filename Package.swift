@@ -17,6 +17,7 @@ let log = Target.Dependency.product(name: "Logging", package: "swift-log")
 let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
 let yams = Target.Dependency.product(name: "Yams", package: "Yams")
 let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 
 let package = Package(
@@ -68,7 +69,7 @@ let package = Package(
             name: "AiosDaemon",
             dependencies: [
                 "AiosCore", "AiosStore", "AiosYAML", "AiosLinux", "AiosNftables", "AiosUnbound", "AiosCurl",
-                "AiosNetTools", "AiosControl", log, lifecycle,
+                "AiosNetTools", "AiosControl", log, lifecycle, unixSignals,
             ],
             swiftSettings: strict),
         .executableTarget(

@@ -93,6 +93,26 @@ public struct JSONSchema: Sendable, Hashable {
         return out
     }
 
+    /// The string values found at `x-secret` fields of `value` (registered with the redactor).
+    public func secretValues(in value: JSONValue) -> [String] {
+        var out: [String] = []
+        Self.collectSecretValues(value, schema: document, into: &out)
+        return out
+    }
+
+    private static func collectSecretValues(_ value: JSONValue, schema: JSONValue, into out: inout [String]) {
+        guard let rules = schema.objectValue else { return }
+        if rules["x-secret"] == .bool(true), let text = value.stringValue { out.append(text) }
+        if case .object(let members) = value, let properties = rules["properties"]?.objectValue {
+            for (name, member) in members {
+                if let sub = properties[name] { collectSecretValues(member, schema: sub, into: &out) }
+            }
+        }
+        if case .array(let elements) = value, let items = rules["items"] {
+            for element in elements { collectSecretValues(element, schema: items, into: &out) }
+        }
+    }
+
     private struct Problem {
         var path: String
         var message: String
@@ -103,9 +123,11 @@ public struct JSONSchema: Sendable, Hashable {
         if let type = rules["type"]?.stringValue, !matches(value, type: type) {
             return Problem(path: path, message: "expected \(article(type)) \(type), got \(value.typeName)")
         }
+        let shown = rules["x-secret"] == .bool(true) ? Redactor.placeholder : value.jsonText
         if let allowed = rules["enum"]?.arrayValue, !allowed.contains(value) {
+            if rules["x-secret"] == .bool(true) { return Problem(path: path, message: "is not an allowed value") }
             let list = allowed.map { $0.stringValue ?? $0.jsonText }.joined(separator: ", ")
-            return Problem(path: path, message: "\(value.jsonText) is not one of: \(list)")
+            return Problem(path: path, message: "\(shown) is not one of: \(list)")
         }
         switch value {
         case .object(let members):
@@ -152,14 +174,14 @@ public struct JSONSchema: Sendable, Hashable {
             if let pattern = rules["pattern"]?.stringValue,
                 text.range(of: pattern, options: .regularExpression) == nil
             {
-                return Problem(path: path, message: "\(JSONValue.string(text).jsonText) does not match \(pattern)")
+                return Problem(path: path, message: "\(shown) does not match \(pattern)")
             }
         case .number(let number):
             if case .number(let min)? = rules["minimum"], number < min {
-                return Problem(path: path, message: "must be at least \(JSONValue.number(min).jsonText), got \(value.jsonText)")
+                return Problem(path: path, message: "must be at least \(JSONValue.number(min).jsonText), got \(shown)")
             }
             if case .number(let max)? = rules["maximum"], number > max {
-                return Problem(path: path, message: "must be at most \(JSONValue.number(max).jsonText), got \(value.jsonText)")
+                return Problem(path: path, message: "must be at most \(JSONValue.number(max).jsonText), got \(shown)")
             }
         case .null, .bool:
             break

@@ -49,6 +49,7 @@ public struct Orchestrator: Sendable {
                     .notFound, "no tool named \(call.tool); `aios-net tools` lists the tools",
                     location: InputLocation(field: "tool"))
             }
+            for secret in tool.descriptor.inputSchema.secretValues(in: call.input) { redactor.register(secret) }
             try tool.descriptor.inputSchema.validate(call.input)
 
             let policy = policies.policy

@@ -1,0 +1,52 @@
+public import AiosCore
+import AiosLinux
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Talks to the daemon over its control socket. Blocking; one connection per request.
+public struct ControlClient: Sendable {
+    /// The socket's path.
+    public var socketPath: String
+
+    /// A client for the daemon at `socketPath`.
+    public init(socketPath: String) {
+        self.socketPath = socketPath
+    }
+
+    /// Sends one request and returns its result.
+    /// - Throws: `AiosError`: `.unavailable` when no daemon answers, `.permissionDenied` when the
+    ///   socket refuses this user, or the daemon's own error.
+    public func send(_ method: String, _ params: JSONValue = [:]) throws -> JSONValue {
+        let fd: Int32
+        do {
+            fd = try UnixSocket.connect(path: socketPath)
+        } catch {
+            if error.errno == EACCES {
+                throw AiosError(
+                    .permissionDenied, "permission denied opening the control socket \(socketPath): run as root (or a member of the daemon's control group)")
+            }
+            throw AiosError(
+                .unavailable,
+                "the daemon is not reachable at \(socketPath) (\(error)); start it with `aios-net daemon` (or `systemctl start aios-net`), or point AIOS_NET_SOCKET / --socket at it",
+                cause: error)
+        }
+        defer { close(fd) }
+        let request = try JSONValue(encoding: ControlRequest(method: method, params: params)).jsonText + "\n"
+        do {
+            try UnixSocket.writeAll(fd, Array(request.utf8))
+            var reader = LineReader(fd: fd)
+            guard let line = try reader.next() else {
+                throw AiosError(.unavailable, "the daemon closed the connection without answering")
+            }
+            let response = try JSONDecoder().decode(ControlResponse.self, from: Data(line))
+            if let error = response.error { throw error.aiosError }
+            return response.result ?? .null
+        } catch let error as AiosError {
+            throw error
+        } catch {
+            throw AiosError(.unavailable, "lost the connection to the daemon at \(socketPath): \(error)", cause: error)
+        }
+    }
+}

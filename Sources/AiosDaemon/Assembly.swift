@@ -1,0 +1,14 @@
+import AiosCore
+import AiosNetTools
+
+/// The only place that knows the full list of tool modules: one line per module.
+enum Assembly {
+    static func registry(_ options: DaemonOptions) throws -> ToolRegistry {
+        var registry = ToolRegistry()
+        try registry.install(NetModule())
+        if options.labTools {
+            try registry.install(LabModule(directory: options.dataDirectory))
+        }
+        return registry
+    }
+}

@@ -1,0 +1,94 @@
+import AiosControl
+import AiosCore
+import AiosStore
+import Foundation
+import Logging
+
+/// Answers control-socket requests: each method maps to the orchestrator or the store.
+struct RequestHandler: Sendable {
+    let orchestrator: Orchestrator
+    let store: Store
+    let options: DaemonOptions
+    let startedMs: Int64
+    let logger: Logger
+
+    func handle(_ request: ControlRequest) async -> ControlResponse {
+        do {
+            return .success(try await answer(request))
+        } catch {
+            let failure = (error as? AiosError) ?? AiosError(.failed, "\(error)")
+            return .failure(AiosError(failure.code, orchestrator.redactor.redact(failure.message), location: failure.location))
+        }
+    }
+
+    private func answer(_ request: ControlRequest) async throws -> JSONValue {
+        switch request.method {
+        case "status":
+            return [
+                "pid": .number(Double(getpid())), "started_ms": .number(Double(startedMs)),
+                "data_dir": .string(options.dataDirectory), "socket": .string(options.socketPath),
+                "policy": .string(options.policyPath ?? "built-in default"),
+                "tools": .number(Double(orchestrator.registry.descriptors.count)),
+            ]
+        case "tools":
+            return try JSONValue(encoding: orchestrator.registry.descriptors)
+        case "describe":
+            let name = try params(request, as: NameParams.self).tool
+            guard let descriptor = orchestrator.registry.descriptor(named: name) else {
+                throw AiosError(.notFound, "no tool named \(name); `aios-net tools` lists the tools")
+            }
+            return try JSONValue(encoding: descriptor)
+        case "call":
+            let call = try params(request, as: CallParams.self)
+            let outcome = try await orchestrator.execute(
+                ToolCall(
+                    tool: call.tool, input: call.input, origin: .user, confirmed: call.yes, dryRun: call.dryRun,
+                    guardOptions: call.guardOptions))
+            return try JSONValue(encoding: outcome)
+        case "events":
+            let query = try params(request, as: AuditQuery.self)
+            return try JSONValue(encoding: try await store.events(query))
+        case "guard.list":
+            return try JSONValue(encoding: try await store.recentGuards(limit: 50))
+        case "guard.confirm":
+            let id = try params(request, as: IDParams.self).id
+            return try JSONValue(encoding: try await orchestrator.confirmGuard(id: id, by: .user))
+        case "policy.reload":
+            return try await reloadPolicy()
+        default:
+            throw AiosError(.invalidInput, "unknown control method \(request.method)")
+        }
+    }
+
+    private func reloadPolicy() async throws -> JSONValue {
+        let now = SystemClock().nowMs()
+        do {
+            let policy = try PolicyLoader.load(path: options.policyPath)
+            orchestrator.policies.replace(with: policy)
+            try await store.record(
+                AuditEvent(
+                    timestampMs: now, kind: "policy.reloaded", origin: "user", reason: options.policyPath ?? "built-in default",
+                    result: "applied", detail: "\(policy.rules.count) rules"))
+            logger.info("policy reloaded from \(options.policyPath ?? "built-in default"): \(policy.rules.count) rules")
+            return ["policy": .string(options.policyPath ?? "built-in default"), "rules": .number(Double(policy.rules.count))]
+        } catch let error as AiosError {
+            try? await store.record(
+                AuditEvent(
+                    timestampMs: now, kind: "policy.rejected", origin: "user", reason: options.policyPath, result: "error",
+                    errorCode: error.code.description, errorMessage: error.description,
+                    detail: "the previous policy stays in force"))
+            throw AiosError(error.code, "\(error.message) (the previous policy stays in force)", location: error.location)
+        }
+    }
+
+    private func params<T: Decodable>(_ request: ControlRequest, as type: T.Type) throws -> T {
+        do {
+            return try request.params.decode(as: T.self)
+        } catch {
+            throw DecodingProblem.error(from: error, root: "params")
+        }
+    }
+
+    private struct NameParams: Decodable { var tool: String }
+    private struct IDParams: Decodable { var id: String }
+}

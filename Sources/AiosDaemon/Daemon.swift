@@ -1,0 +1,69 @@
+import AiosControl
+public import AiosCore
+import AiosLinux
+import AiosStore
+import Foundation
+public import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// The daemon: assembles store, policy, registry and orchestrator, finishes any rollback a
+/// previous run left open, then serves the control socket and watches guard deadlines until
+/// SIGTERM/SIGINT (graceful, bounded by a time limit).
+public struct Daemon: Sendable {
+    let options: DaemonOptions
+    let redactor: Redactor
+    let logger: Logger
+
+    /// Creates a daemon. `redactor` must be the one the process's log handler uses.
+    public init(options: DaemonOptions, redactor: Redactor, logger: Logger) {
+        self.options = options
+        self.redactor = redactor
+        self.logger = logger
+    }
+
+    /// Runs until a shutdown signal.
+    /// - Throws: `AiosError` when the database, the policy or the socket cannot be set up.
+    public func run() async throws {
+        let clock = SystemClock()
+        let startedMs = clock.nowMs()
+        let store = try Store(dataDirectory: options.dataDirectory)
+        let policy = try PolicyLoader.load(path: options.policyPath)
+        let registry = try Assembly.registry(options)
+        let orchestrator = Orchestrator(
+            registry: registry, policies: PolicyHolder(policy), audit: store, guards: store, clock: clock, redactor: redactor,
+            logger: logger)
+        try await store.record(
+            AuditEvent(
+                timestampMs: startedMs, kind: "daemon.started", result: "ok",
+                detail: "pid \(getpid()); \(registry.descriptors.count) tools; policy \(options.policyPath ?? "built-in default")"))
+
+        for record in try await orchestrator.recoverOpenGuards() {
+            logger.warning("guard \(record.id) for \(record.tool) was left open by a previous run: \(record.state.rawValue)")
+        }
+
+        var allowedGroup: UInt32?
+        if let group = options.controlGroup {
+            guard let gid = ProcessGroups.gid(named: group) else {
+                throw AiosError(.invalidInput, "no group named \(group)", location: InputLocation(field: "--control-group"))
+            }
+            allowedGroup = gid
+        }
+        let handler = RequestHandler(orchestrator: orchestrator, store: store, options: options, startedMs: startedMs, logger: logger)
+        let environment = options.environment
+        let server = ControlServer(
+            path: options.socketPath, handler: handler, allowedGroup: allowedGroup,
+            onReady: { SystemdNotify.send("READY=1\nSTATUS=serving \(registry.descriptors.count) tools", environment: environment) },
+            logger: logger)
+        let watcher = GuardWatcher(orchestrator: orchestrator, clock: clock, logger: logger)
+        var configuration = ServiceGroupConfiguration(
+            services: [.init(service: server), .init(service: watcher)], gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(10)
+        let group = ServiceGroup(configuration: configuration)
+        try await group.run()
+        SystemdNotify.send("STOPPING=1", environment: environment)
+        try? await store.record(AuditEvent(timestampMs: clock.nowMs(), kind: "daemon.stopped", result: "ok"))
+        logger.info("daemon stopped")
+    }
+}

@@ -1,0 +1,28 @@
+/// How a daemon is set up: where its state, socket and policy are, and who may talk to it.
+public struct DaemonOptions: Sendable {
+    /// The data directory (database).
+    public var dataDirectory: String
+    /// The control socket's path.
+    public var socketPath: String
+    /// The policy file; nil means the built-in default policy.
+    public var policyPath: String?
+    /// A group (name or gid) whose members may use the control socket besides root.
+    public var controlGroup: String?
+    /// Registers the `lab.*` tools (lab and tests only).
+    public var labTools: Bool
+    /// The process environment (for `NOTIFY_SOCKET`).
+    public var environment: [String: String]
+
+    /// Creates options.
+    public init(
+        dataDirectory: String, socketPath: String, policyPath: String? = nil, controlGroup: String? = nil,
+        labTools: Bool = false, environment: [String: String] = [:]
+    ) {
+        self.dataDirectory = dataDirectory
+        self.socketPath = socketPath
+        self.policyPath = policyPath
+        self.controlGroup = controlGroup
+        self.labTools = labTools
+        self.environment = environment
+    }
+}

@@ -1,0 +1,26 @@
+import AiosCore
+import Logging
+import ServiceLifecycle
+
+/// Rolls back guarded changes nobody confirmed before their deadline.
+struct GuardWatcher: Service {
+    let orchestrator: Orchestrator
+    let clock: any Clock
+    let logger: Logger
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                var wait: Int64 = 1000
+                do {
+                    if let next = try await orchestrator.rollBackExpiredGuards() {
+                        wait = min(wait, max(20, next - clock.nowMs()))
+                    }
+                } catch {
+                    logger.error("guard watcher: cannot read open guards: \(error)")
+                }
+                try await clock.sleep(milliseconds: wait)
+            }
+        }
+    }
+}
