@@ -61,8 +61,10 @@ public struct WireError: Sendable, Codable, Equatable {
 public struct CallParams: Sendable, Codable {
     /// The tool.
     public var tool: String
-    /// Its input.
-    public var input: JSONValue
+    /// Its input as JSON.
+    public var input: JSONValue?
+    /// Its input as the caller typed it (parsed by the daemon's pipeline, so bad JSON is audited).
+    public var inputText: String?
     /// Stop after the plan.
     public var dryRun: Bool
     /// A person confirmed (`--yes`).
@@ -71,9 +73,13 @@ public struct CallParams: Sendable, Codable {
     public var guardOptions: GuardOptions?
 
     /// Creates parameters.
-    public init(tool: String, input: JSONValue, dryRun: Bool = false, yes: Bool = false, guardOptions: GuardOptions? = nil) {
+    public init(
+        tool: String, input: JSONValue? = nil, inputText: String? = nil, dryRun: Bool = false, yes: Bool = false,
+        guardOptions: GuardOptions? = nil
+    ) {
         self.tool = tool
         self.input = input
+        self.inputText = inputText
         self.dryRun = dryRun
         self.yes = yes
         self.guardOptions = guardOptions
@@ -81,6 +87,7 @@ public struct CallParams: Sendable, Codable {
 
     private enum CodingKeys: String, CodingKey {
         case tool, input, yes
+        case inputText = "input_text"
         case dryRun = "dry_run"
         case guardOptions = "guard"
     }

@@ -6,7 +6,7 @@ public enum DecodingProblem {
     public static func error(from error: any Error, root: String, file: String? = nil) -> AiosError {
         if let aios = error as? AiosError { return aios }
         guard let decoding = error as? DecodingError else {
-            return AiosError(.invalidInput, "\(root): \(error)", location: InputLocation(file: file, field: root))
+            return AiosError(.invalidInput, "\(error)", location: InputLocation(file: file, field: root))
         }
         let (path, message): ([any CodingKey], String) = {
             switch decoding {
@@ -23,7 +23,7 @@ public enum DecodingProblem {
             }
         }()
         let field = fieldPath(path, root: root)
-        return AiosError(.invalidInput, "\(field): \(message)", location: InputLocation(file: file, field: field))
+        return AiosError(.invalidInput, message, location: InputLocation(file: file, field: field.isEmpty ? nil : field))
     }
 
     /// `rules[2].decision` from a coding path.

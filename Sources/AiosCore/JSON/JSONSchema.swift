@@ -82,7 +82,7 @@ public struct JSONSchema: Sendable, Hashable {
     /// - Throws: `AiosError.invalidInput` whose location names the first offending field.
     public func validate(_ value: JSONValue, path: String = "input") throws {
         if let problem = Self.check(value, against: document, path: path) {
-            throw AiosError(.invalidInput, "\(problem.path): \(problem.message)", location: InputLocation(field: problem.path))
+            throw AiosError(.invalidInput, problem.message, location: InputLocation(field: problem.path))
         }
     }
 

@@ -52,7 +52,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
         do {
             self = try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {
-            throw AiosError(.invalidInput, "input is not valid JSON: \(Self.describe(error))", location: InputLocation(field: "input"))
+            throw AiosError(.invalidInput, "not valid JSON: \(Self.describe(error))", location: InputLocation(field: "input"))
         }
     }
 
@@ -120,8 +120,13 @@ public enum JSONValue: Sendable, Hashable, Codable {
 
     private static func describe(_ error: any Error) -> String {
         if case DecodingError.dataCorrupted(let context) = error {
-            let underlying = (context.underlyingError as? NSError)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return underlying ?? context.debugDescription
+            var detail = context.debugDescription
+            var next = context.underlyingError.map { $0 as NSError }
+            while let error = next {
+                if let text = error.userInfo[NSDebugDescriptionErrorKey] as? String { detail = text }
+                next = error.userInfo[NSUnderlyingErrorKey] as? NSError
+            }
+            return detail
         }
         return "\(error)"
     }

@@ -39,6 +39,7 @@ public struct Orchestrator: Sendable {
     ///   `.policyDenied`, `.needsConfirmation`, `.rolledBack`, or the tool's own error. Every
     ///   refusal and failure is audited too.
     public func execute(_ call: ToolCall) async throws -> CallOutcome {
+        var call = call
         let started = ContinuousClock.now
         var decision: PolicyDecision?
         var diff: [Change] = []
@@ -48,6 +49,10 @@ public struct Orchestrator: Sendable {
                 throw AiosError(
                     .notFound, "no tool named \(call.tool); `aios-net tools` lists the tools",
                     location: InputLocation(field: "tool"))
+            }
+            if let text = call.rawInput {
+                call.input = try JSONValue(parsing: text.isEmpty ? "{}" : text)
+                call.rawInput = nil
             }
             for secret in tool.descriptor.inputSchema.secretValues(in: call.input) { redactor.register(secret) }
             try tool.descriptor.inputSchema.validate(call.input)
@@ -144,7 +149,8 @@ public struct Orchestrator: Sendable {
         for call: ToolCall, descriptor: ToolDescriptor?, decision: PolicyDecision?, diff: [Change], result: String,
         error: AiosError?, duration: Int64
     ) -> AuditEvent {
-        let input = redactor.redact(call.input, schema: descriptor?.inputSchema).jsonText
+        let input = call.rawInput.map { redactor.redact(String($0.prefix(512))) }
+            ?? redactor.redact(call.input, schema: descriptor?.inputSchema).jsonText
         return AuditEvent(
             timestampMs: clock.nowMs(), kind: call.dryRun ? "call.dry_run" : "call", callID: call.id,
             origin: call.origin.rawValue, tool: call.tool, input: input, decision: decision?.verdict.rawValue,

@@ -42,8 +42,8 @@ struct RequestHandler: Sendable {
             let call = try params(request, as: CallParams.self)
             let outcome = try await orchestrator.execute(
                 ToolCall(
-                    tool: call.tool, input: call.input, origin: .user, confirmed: call.yes, dryRun: call.dryRun,
-                    guardOptions: call.guardOptions))
+                    tool: call.tool, input: call.input ?? [:], origin: .user, confirmed: call.yes, dryRun: call.dryRun,
+                    guardOptions: call.guardOptions, rawInput: call.inputText))
             return try JSONValue(encoding: outcome)
         case "events":
             let query = try params(request, as: AuditQuery.self)

@@ -9,7 +9,8 @@ struct GuardWatcher: Service {
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        // Graceful shutdown cancels the loop; that is the normal way to stop, not an error.
+        try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 var wait: Int64 = 1000
                 do {

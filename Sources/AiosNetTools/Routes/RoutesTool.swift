@@ -63,7 +63,7 @@ public struct RoutesTool: Tool {
         case let number: UInt32(number)
         }
         if input.table != nil, input.table != "all", wantedTable == nil {
-            throw AiosError(.invalidInput, "input.table: \(input.table!) is not a table", location: InputLocation(field: "input.table"))
+            throw AiosError(.invalidInput, "\(input.table!) is not a table", location: InputLocation(field: "input.table"))
         }
         let family: UInt8? = switch input.family ?? "all" {
         case "inet": 2

@@ -1,0 +1,58 @@
+import AiosControl
+import AiosCore
+import AiosDaemon
+import ArgumentParser
+import Foundation
+import Logging
+
+struct DaemonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "daemon",
+        abstract: "Run the aios-net daemon in the foreground.",
+        discussion: """
+            Opens the database, loads the policy, finishes any rollback a previous run left open, then
+            serves the control socket until SIGTERM or SIGINT. Under systemd (Type=notify) it reports
+            READY=1 once the socket is listening.
+
+            Examples:
+              aios-net daemon
+              aios-net daemon --data-dir /var/lib/aios-net --policy /etc/aios-net/policy.yaml
+              aios-net daemon --socket /tmp/aios.sock --data-dir /tmp/aios --control-group netadmin
+            """)
+
+    @OptionGroup var dataDirectory: DataDirectoryOption
+
+    @Option(help: "Control socket path (default: $AIOS_NET_SOCKET or /run/aios-net/control.sock).")
+    var socket: String?
+
+    @Option(help: "Policy file (YAML); default: the built-in conservative policy.")
+    var policy: String?
+
+    @Option(name: .customLong("control-group"), help: "Group (name or gid) whose members may use the control socket besides root.")
+    var controlGroup: String?
+
+    @Flag(name: .customLong("lab-tools"), help: "Register the lab.* tools (lab demo and tests only).")
+    var labTools = false
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let redactor = Redactor()
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = RedactingLogHandler(wrapping: StreamLogHandler.standardError(label: label), redactor: redactor)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "aios-net")
+        let options = DaemonOptions(
+            dataDirectory: dataDirectory.path,
+            socketPath: socket ?? environment[ControlDefaults.socketVariable] ?? ControlDefaults.socketPath,
+            policyPath: policy, controlGroup: controlGroup, labTools: labTools, environment: environment)
+        try await Renderer(json: false).run {
+            try await Daemon(options: options, redactor: redactor, logger: logger).run()
+        }
+    }
+}
