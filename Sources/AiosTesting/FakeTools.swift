@@ -21,7 +21,8 @@ public final class FakeSwitch: Sendable {
     }
 }
 
-/// `fake.set`: a disruptive change of a `FakeSwitch` with an inverse; optionally fails to apply.
+/// `fake.set`: a disruptive change of a `FakeSwitch` with an inverse; optionally fails (after
+/// changing the switch) when asked to set `failOn`.
 public struct FakeSetTool: Tool {
     public struct Input: Decodable, Sendable {
         public var value: String
@@ -38,12 +39,12 @@ public struct FakeSetTool: Tool {
             examples: [["value": "on"], ["value": "off", "token": "s3cr3t-token"]]))
 
     let target: FakeSwitch
-    let failApply: Bool
+    let failOn: String?
 
     /// A tool changing `target`.
-    public init(_ target: FakeSwitch, failApply: Bool = false) {
+    public init(_ target: FakeSwitch, failOn: String? = nil) {
         self.target = target
-        self.failApply = failApply
+        self.failOn = failOn
     }
 
     public func plan(_ input: Input, in context: ToolContext) async throws -> ToolPlan<Output> {
@@ -53,9 +54,9 @@ public struct FakeSetTool: Tool {
             [Change("set", "fake switch", detail: "\(current) → \(input.value)")],
             inverse: CallRequest(tool: "fake.set", input: ["value": .string(current)]),
             touches: [ProtectedItem(kind: "fake_switch", attributes: ["value": current])]
-        ) { [failApply, target] in
+        ) { [failOn, target] in
             target.set(input.value)
-            if failApply { throw AiosError(.kernel, "the fake kernel refused half-way") }
+            if input.value == failOn { throw AiosError(.kernel, "the fake kernel refused half-way") }
             return Output(value: input.value)
         }
     }
@@ -113,16 +114,16 @@ public struct FakeProbeTool: Tool {
 public struct FakeModule: ToolModule {
     public static let namespace = "fake"
     let target: FakeSwitch
-    let failApply: Bool
+    let failOn: String?
 
-    /// A module over `target`.
-    public init(_ target: FakeSwitch, failApply: Bool = false) {
+    /// A module over `target`; `fake.set` fails half-way when setting `failOn`.
+    public init(_ target: FakeSwitch, failOn: String? = nil) {
         self.target = target
-        self.failApply = failApply
+        self.failOn = failOn
     }
 
     public func register(in registry: inout ToolRegistry) throws {
-        try registry.add(FakeSetTool(target, failApply: failApply))
+        try registry.add(FakeSetTool(target, failOn: failOn))
         try registry.add(FakeTweakTool(target))
         try registry.add(FakeProbeTool(target))
     }
