@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(
             name: "AiosDaemonTests",
             dependencies: ["AiosDaemon", "AiosCore", "AiosStore", "AiosYAML", "AiosControl", "AiosTesting"],
-            resources: [.copy("Fixtures")], swiftSettings: strict),
+            exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
             name: "AiosIntegrationTests",
             dependencies: ["AiosTesting", "AiosCore", "AiosLinux", "AiosNetTools", "AiosStore"], swiftSettings: strict),

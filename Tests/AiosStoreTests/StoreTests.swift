@@ -1,0 +1,70 @@
+import AiosCore
+import AiosStore
+import Foundation
+import Testing
+
+@Suite("the SQLite store")
+struct StoreTests {
+    @Test("a new database is migrated, WAL, at the current schema version, with every table")
+    func migrated() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("aios-st-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try Store(dataDirectory: directory)
+        #expect(try store.appliedMigrations() == ["001-events", "002-guards"])
+        let inspection = DatabaseInspection.inspect(dataDirectory: directory)
+        #expect(inspection.opens && inspection.writable)
+        #expect(inspection.journalMode == "wal")
+        #expect(inspection.schemaVersion == Store.schemaVersion)
+        #expect(inspection.missingTables.isEmpty)
+        // Opening again does not re-run migrations.
+        #expect(try Store(dataDirectory: directory).appliedMigrations().count == 2)
+    }
+
+    @Test("audit events round-trip and filter by tool, origin and time, newest first")
+    func events() async throws {
+        let store = try Store.temporary()
+        for (index, tool) in ["net.interfaces", "net.routes", "net.interfaces"].enumerated() {
+            try await store.record(
+                AuditEvent(
+                    timestampMs: 1000 + Int64(index), kind: "call", callID: "c\(index)", origin: index == 1 ? "llm" : "user",
+                    tool: tool, input: "{}", decision: "allow", reason: "ok", result: "read", durationMicros: 42))
+        }
+        let all = try await store.events(AuditQuery())
+        #expect(all.map(\.callID) == ["c2", "c1", "c0"])
+        #expect(try await store.events(AuditQuery(tool: "net.interfaces")).count == 2)
+        #expect(try await store.events(AuditQuery(origin: "llm")).map(\.tool) == ["net.routes"])
+        #expect(try await store.events(AuditQuery(sinceMs: 1002)).count == 1)
+        #expect(try await store.events(AuditQuery(limit: 1)).count == 1)
+        #expect(all.first?.durationMicros == 42)
+    }
+
+    @Test("guard transitions are conditional: only one of confirm and rollback wins")
+    func guardTransitions() async throws {
+        let store = try Store.temporary()
+        let record = GuardRecord(
+            id: "g1", callID: "c1", tool: "fake.set", origin: .user, inverse: CallRequest(tool: "fake.set", input: ["value": "off"]),
+            probe: CallRequest(tool: "fake.probe", input: ["expect": "on"]), createdMs: 1, deadlineMs: 2)
+        try await store.open(record)
+        #expect(try await store.guardRecord(id: "g1") == record)
+        #expect(try await store.openGuards().map(\.id) == ["g1"])
+        #expect(try await store.transition(id: "g1", from: [.pending], to: .confirmed, note: "ok"))
+        #expect(try await !store.transition(id: "g1", from: [.pending], to: .rollingBack, note: nil))
+        #expect(try await store.openGuards().isEmpty)
+        #expect(try await store.guardRecord(id: "g1")?.state == .confirmed)
+    }
+
+    @Test("a database that cannot be created is a clear error")
+    func unwritable() throws {
+        let error = try #require(throws: AiosError.self) { try Store(dataDirectory: "/proc/aios-net-cannot-exist") }
+        #expect(error.code == .unavailable)
+        #expect(error.message.contains("--data-dir"))
+    }
+
+    @Test("doctor's inspection of a missing database says so without creating it")
+    func missing() {
+        let directory = "/tmp/aios-missing-\(UUID().uuidString)"
+        let inspection = DatabaseInspection.inspect(dataDirectory: directory)
+        #expect(!inspection.exists && !inspection.opens)
+        #expect(!FileManager.default.fileExists(atPath: directory))
+    }
+}
