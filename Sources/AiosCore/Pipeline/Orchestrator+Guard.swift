@@ -47,6 +47,9 @@ extension Orchestrator {
         }
         let reason = "probe \(probe) did not pass within \(DurationText.format(milliseconds: window))"
         let state = await rollBack(record, from: [.pending], reason: reason)
+        if state == .confirmed {
+            return (output, GuardSummary(id: record.id, state: .confirmed, deadlineMs: record.deadlineMs, probe: probe))
+        }
         throw AiosError(
             .rolledBack,
             state == .rolledBack
@@ -87,15 +90,19 @@ extension Orchestrator {
     }
 
     /// Rolls back open guards whose deadline has passed (a person never confirmed them).
+    ///
+    /// A guard with a probe is normally finished by the call that opened it; it is only taken
+    /// over `probeGraceMs` after its deadline (e.g. when that call's task died).
     /// - Returns: the next deadline among guards still open, if any.
-    public func rollBackExpiredGuards() async throws -> Int64? {
+    public func rollBackExpiredGuards(probeGraceMs: Int64 = 0) async throws -> Int64? {
         let now = clock.nowMs()
         var next: Int64?
         for record in try await guards.openGuards() {
-            if record.deadlineMs <= now {
+            let due = record.deadlineMs + (record.probe == nil ? 0 : probeGraceMs)
+            if due <= now {
                 await rollBack(record, from: [.pending], reason: "not confirmed within its window (deadline passed)")
             } else {
-                next = min(next ?? record.deadlineMs, record.deadlineMs)
+                next = min(next ?? due, due)
             }
         }
         return next
@@ -106,7 +113,8 @@ extension Orchestrator {
     func rollBack(_ record: GuardRecord, from states: Set<GuardState>, reason: String) async -> GuardState {
         do {
             guard try await guards.transition(id: record.id, from: states, to: .rollingBack, note: reason) else {
-                return try await guards.guardRecord(id: record.id)?.state ?? record.state
+                // Someone else (a confirmation, the watcher) got there first: report where they end.
+                return try await settledState(of: record)
             }
         } catch {
             logger.error("guard \(record.id): cannot record the rollback: \(error)")
@@ -125,6 +133,16 @@ extension Orchestrator {
             await write(
                 guardEvent(record, kind: "guard.rollback_failed", result: "error", reason: "\(reason); rollback failed: \(message)"))
             return .rollbackFailed
+        }
+    }
+
+    /// Waits (up to 30 s) for a guard someone else is handling to reach a final state.
+    private func settledState(of record: GuardRecord) async throws -> GuardState {
+        let started = ContinuousClock.now
+        while true {
+            let state = try await guards.guardRecord(id: record.id)?.state ?? record.state
+            if !state.isOpen || ContinuousClock.now - started > .seconds(30) { return state }
+            try await Task.sleep(for: .milliseconds(20))
         }
     }
 

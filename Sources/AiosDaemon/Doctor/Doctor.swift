@@ -38,20 +38,24 @@ public enum Doctor {
                     hint: "start the daemon once (`aios-net daemon --data-dir \(directory)`) to create it, or set --data-dir / AIOS_NET_DATA_DIR to where it lives")
             ]
         }
-        guard db.opens else {
-            return [
-                DoctorCheck(
-                    name: "database", status: .fail, detail: "\(db.path) does not open as SQLite: \(db.error ?? "unknown error")",
-                    hint: "move the file aside and restart the daemon to create a fresh one (the audit trail in it is lost)")
-            ]
-        }
-        var checks = [DoctorCheck(name: "database", status: .ok, detail: "\(db.path) opens")]
-        checks.append(
+        let writable =
             db.writable
-                ? DoctorCheck(name: "database.writable", status: .ok, detail: "file and directory are writable")
-                : DoctorCheck(
-                    name: "database.writable", status: .fail, detail: "\(db.path) or its directory is read-only for this user",
-                    hint: "run as root, or fix ownership/permissions (`chown -R root: \(directory) && chmod 700 \(directory)`), or remount the filesystem read-write"))
+            ? DoctorCheck(name: "database.writable", status: .ok, detail: "file and directory are writable")
+            : DoctorCheck(
+                name: "database.writable", status: .fail, detail: "\(db.path) or its directory is read-only for this process",
+                hint: "remount the filesystem read-write, or fix ownership/permissions (`chown -R root: \(directory) && chmod 700 \(directory)`), or run as root")
+        guard db.opens else {
+            let detail =
+                db.writable
+                ? "\(db.path) does not open as SQLite: \(db.error ?? "unknown error")"
+                : "\(db.path) cannot be opened: a WAL database needs write access to its directory (\(db.error ?? "unknown error"))"
+            let hint =
+                db.writable
+                ? "move the file aside and restart the daemon to create a fresh one (the audit trail in it is lost)"
+                : "make \(directory) writable (see database.writable)"
+            return [DoctorCheck(name: "database", status: .fail, detail: detail, hint: hint), writable]
+        }
+        var checks = [DoctorCheck(name: "database", status: .ok, detail: "\(db.path) opens"), writable]
         let version = db.schemaVersion ?? 0
         checks.append(
             version == Store.schemaVersion
@@ -146,7 +150,8 @@ enum ProgramLocator {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self)
-        return text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-            .first { $0.lowercased().contains("version") || $0.first?.isNumber == true || $0.hasPrefix("wireguard") }
+        let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return lines.first { $0.lowercased().contains("version") || $0.first?.isNumber == true || $0.hasPrefix("wireguard") }
+            ?? lines.first.map { String($0.prefix(80)) }
     }
 }

@@ -14,7 +14,7 @@ struct GuardWatcher: Service {
             while !Task.isCancelled {
                 var wait: Int64 = 1000
                 do {
-                    if let next = try await orchestrator.rollBackExpiredGuards() {
+                    if let next = try await orchestrator.rollBackExpiredGuards(probeGraceMs: 5000) {
                         wait = min(wait, max(20, next - clock.nowMs()))
                     }
                 } catch {
