@@ -1,9 +1,10 @@
-import AiosCore
+public import AiosCore
 import AiosNetTools
 
 /// The only place that knows the full list of tool modules: one line per module.
-enum Assembly {
-    static func registry(_ options: DaemonOptions) throws -> ToolRegistry {
+public enum Assembly {
+    /// The daemon's registry for `options` (benchmarks and tests build the same one).
+    public static func registry(_ options: DaemonOptions) throws -> ToolRegistry {
         var registry = ToolRegistry()
         try registry.install(NetModule())
         if options.labTools {

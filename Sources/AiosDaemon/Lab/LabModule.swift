@@ -53,7 +53,7 @@ struct LabFlagSetTool: Tool {
         let current = flag.read()
         if current == input.value { return .unchanged(Output(value: current, previous: current)) }
         return .change(
-            [Change("set", "lab flag", detail: "\(current.isEmpty ? "(unset)" : current) → \(input.value)")],
+            [Change("set", "lab flag", detail: "\(current.isEmpty ? "(unset)" : current) → \(input.value.isEmpty ? "(unset)" : input.value)")],
             inverse: CallRequest(tool: Self.descriptor.name, input: ["value": .string(current)])
         ) {
             try flag.write(input.value)
