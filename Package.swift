@@ -47,23 +47,23 @@ let package = Package(
                        providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // Core: tool contract, registry, pipeline, policy, guard, errors, secrets. No OS calls, no YAML.
-        .target(name: "AiosCore", dependencies: [log], swiftSettings: strict),
+        .target(name: "AiosCore", dependencies: [log], exclude: ["README.md"], swiftSettings: strict),
         // State: one SQLite database, one migration timeline.
-        .target(name: "AiosStore", dependencies: ["AiosCore", grdb], swiftSettings: strict),
+        .target(name: "AiosStore", dependencies: ["AiosCore", grdb], exclude: ["README.md"], swiftSettings: strict),
         // YAML documents (policies now, goals later) decoded with file:line:field errors.
-        .target(name: "AiosYAML", dependencies: ["AiosCore", yams], swiftSettings: strict),
+        .target(name: "AiosYAML", dependencies: ["AiosCore", yams], exclude: ["README.md"], swiftSettings: strict),
 
         // Adapters: speak their library's language, know nothing of aios-net.
-        .target(name: "AiosLinux", dependencies: ["CNetlink"], swiftSettings: strict),
-        .target(name: "AiosNftables", dependencies: ["CNftables"], swiftSettings: strict),
-        .target(name: "AiosUnbound", dependencies: ["CUnbound"], swiftSettings: strict),
-        .target(name: "AiosCurl", dependencies: ["CCurl"], swiftSettings: strict),
+        .target(name: "AiosLinux", dependencies: ["CNetlink"], exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "AiosNftables", dependencies: ["CNftables"], exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "AiosUnbound", dependencies: ["CUnbound"], exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "AiosCurl", dependencies: ["CCurl"], exclude: ["README.md"], swiftSettings: strict),
 
         // Tool modules: one namespace each.
-        .target(name: "AiosNetTools", dependencies: ["AiosCore", "AiosStore", "AiosLinux"], swiftSettings: strict),
+        .target(name: "AiosNetTools", dependencies: ["AiosCore", "AiosStore", "AiosLinux"], exclude: ["README.md"], swiftSettings: strict),
 
         // Control socket wire types and the client, shared by CLI and daemon.
-        .target(name: "AiosControl", dependencies: ["AiosCore", "AiosLinux"], swiftSettings: strict),
+        .target(name: "AiosControl", dependencies: ["AiosCore", "AiosLinux"], exclude: ["README.md"], swiftSettings: strict),
         // Assembly: registry, services, socket server, doctor.
         .target(
             name: "AiosDaemon",
@@ -71,13 +71,13 @@ let package = Package(
                 "AiosCore", "AiosStore", "AiosYAML", "AiosLinux", "AiosNftables", "AiosUnbound", "AiosCurl",
                 "AiosNetTools", "AiosControl", log, lifecycle, unixSignals,
             ],
-            swiftSettings: strict),
+            exclude: ["README.md"], swiftSettings: strict),
         .executableTarget(
             name: "aios-net", dependencies: ["AiosDaemon", "AiosControl", "AiosCore", argumentParser, log],
-            swiftSettings: strict),
+            exclude: ["README.md"], swiftSettings: strict),
 
         // Test support: fakes and the namespace lab. Never imported by shipping code.
-        .target(name: "AiosTesting", dependencies: ["AiosCore", "AiosStore", log], swiftSettings: strict),
+        .target(name: "AiosTesting", dependencies: ["AiosCore", "AiosStore", log], exclude: ["README.md"], swiftSettings: strict),
 
         .executableTarget(
             name: "AiosBench", dependencies: ["AiosCore", "AiosStore", "AiosDaemon", "AiosControl", "AiosTesting", log],
