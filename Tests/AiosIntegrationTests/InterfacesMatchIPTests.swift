@@ -55,6 +55,32 @@ struct InterfacesMatchIPTests {
         }
     }
 
+    @Test("tools --json lists net.interfaces and net.routes with their schema and effect; describe shows an example")
+    func toolsListing() async throws {
+        try await Lab.with { lab in
+            var daemon = try DaemonHarness(lab: lab, namespace: try lab.namespace("client"))
+            try daemon.start()
+            let (result, value) = try daemon.json(["tools"])
+            #expect(result.status == 0)
+            let tools = Dictionary(
+                ((value as? [[String: Any]]) ?? []).map { ($0["name"] as? String ?? "?", $0) }, uniquingKeysWith: { first, _ in first })
+            for name in ["net.interfaces", "net.routes"] {
+                let tool = try #require(tools[name])
+                #expect(tool["effect"] as? String == "read")
+                #expect((tool["summary"] as? String)?.isEmpty == false)
+                let schema = tool["input_schema"] as? [String: Any]
+                #expect(schema?["type"] as? String == "object")
+                #expect((schema?["examples"] as? [Any])?.isEmpty == false)
+            }
+            let describe = try daemon.cli(["tools", "describe", "net.routes"])
+            #expect(describe.status == 0)
+            #expect(describe.stdout.contains("effect: read"))
+            #expect(describe.stdout.contains("example: aios-net call net.routes"))
+            #expect(try daemon.cli(["tools", "describe", "net.nothing"]).status == 66)
+            _ = daemon.stop()
+        }
+    }
+
     @Test("net.routes gives the same routes as ip -j route (v4 and v6, main table)")
     func routes() async throws {
         try await Lab.with { lab in
@@ -70,6 +96,13 @@ struct InterfacesMatchIPTests {
             #expect(ours.contains(IPView.Route(destination: "default", gateway: "10.78.0.254", device: "br0", metric: nil, protocolName: "boot")))
             #expect(ours.contains(IPView.Route(destination: "10.91.0.7/32", gateway: nil, device: "br0", metric: nil, protocolName: "static")))
             #expect(ours.contains { $0.destination == "fd99::/48" && $0.metric == 300 })
+
+            // The same call with its input on standard input (`-`), filtered to IPv4.
+            let piped = try daemon.cli(["call", "net.routes", "-", "--json"], stdin: #"{"family": "inet"}"#)
+            #expect(piped.status == 0, "\(piped.stderr)")
+            let pipedValue = try JSONSerialization.jsonObject(with: Data(piped.stdout.utf8)) as? [String: Any]
+            let pipedRoutes = ((pipedValue?["output"] as? [String: Any])?["routes"] as? [[String: Any]]) ?? []
+            #expect(Set(pipedRoutes.map(IPView.Route.init(ours:))) == theirs.filter { !$0.destination.contains(":") })
             _ = daemon.stop()
         }
     }
