@@ -89,11 +89,7 @@ public enum BuiltBinary {
                 directory = directory.deletingLastPathComponent()
             }
         }
-        var root = URL(fileURLWithPath: file)
-        while root.path != "/" && !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) {
-            root = root.deletingLastPathComponent()
-        }
-        candidates.append(root.appendingPathComponent(".build/debug/aios-net").path)
+        candidates.append(packageRoot(file: file) + "/.build/debug/aios-net")
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates.last!
     }
 
