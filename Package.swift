@@ -60,6 +60,9 @@ let package = Package(
         .target(name: "AiosCurl", dependencies: ["CCurl"], exclude: ["README.md"], swiftSettings: strict),
 
         // Tool modules: one namespace each.
+        .target(
+            name: "AiosFirewallTools", dependencies: ["AiosCore", "AiosStore", "AiosNftables", "AiosLinux"],
+            exclude: ["README.md"], swiftSettings: strict),
         .target(name: "AiosNetTools", dependencies: ["AiosCore", "AiosStore", "AiosLinux"], exclude: ["README.md"], swiftSettings: strict),
 
         // Control socket wire types and the client, shared by CLI and daemon.
@@ -69,7 +72,7 @@ let package = Package(
             name: "AiosDaemon",
             dependencies: [
                 "AiosCore", "AiosStore", "AiosYAML", "AiosLinux", "AiosNftables", "AiosUnbound", "AiosCurl",
-                "AiosNetTools", "AiosControl", log, lifecycle, unixSignals,
+                "AiosNetTools", "AiosFirewallTools", "AiosControl", log, lifecycle, unixSignals,
             ],
             exclude: ["README.md"], swiftSettings: strict),
         .executableTarget(
@@ -77,10 +80,10 @@ let package = Package(
             exclude: ["README.md"], swiftSettings: strict),
 
         // Test support: fakes and the namespace lab. Never imported by shipping code.
-        .target(name: "AiosTesting", dependencies: ["AiosCore", "AiosStore", log], exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "AiosTesting", dependencies: ["AiosCore", "AiosStore", "AiosNftables", log], exclude: ["README.md"], swiftSettings: strict),
 
         .executableTarget(
-            name: "AiosBench", dependencies: ["AiosCore", "AiosStore", "AiosDaemon", "AiosControl", "AiosTesting", log],
+            name: "AiosBench", dependencies: ["AiosCore", "AiosStore", "AiosDaemon", "AiosControl", "AiosNftables", "AiosTesting", log],
             path: "Benchmarks/AiosBench", swiftSettings: strict),
 
         .testTarget(name: "AiosCoreTests", dependencies: ["AiosCore", "AiosTesting"], swiftSettings: strict),

@@ -8,6 +8,7 @@
 import AiosControl
 import AiosCore
 import AiosDaemon
+import AiosNftables
 import AiosStore
 import Foundation
 import Logging
@@ -49,10 +50,11 @@ try FileManager.default.createDirectory(atPath: work, withIntermediateDirectorie
 defer { try? FileManager.default.removeItem(atPath: work) }
 try "ready".write(toFile: "\(work)/lab-flag", atomically: true, encoding: .utf8)
 
-let registry = try Assembly.registry(DaemonOptions(dataDirectory: work, socketPath: "", labTools: true))
 let policy = try PolicyLoader.load(path: nil)
 let logger = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
 let store = try Store(dataDirectory: "\(work)/db")
+let registry = try Assembly.registry(
+    DaemonOptions(dataDirectory: work, socketPath: "", labTools: true), store: store, nft: try Nftables())
 let call = { ToolCall(tool: "lab.flag_check", input: ["expect": "ready"], origin: .user) }
 
 let bare = Orchestrator(registry: registry, policies: PolicyHolder(policy), audit: DiscardingAuditSink(), guards: store, logger: logger)

@@ -1,6 +1,7 @@
 import AiosControl
 public import AiosCore
 import AiosLinux
+import AiosNftables
 import AiosStore
 import Foundation
 public import Logging
@@ -29,7 +30,13 @@ public struct Daemon: Sendable {
         let startedMs = clock.nowMs()
         let store = try Store(dataDirectory: options.dataDirectory)
         let policy = try PolicyLoader.load(path: options.policyPath)
-        let registry = try Assembly.registry(options)
+        let nft: Nftables
+        do {
+            nft = try Nftables()
+        } catch {
+            throw AiosError(.unavailable, "cannot create a libnftables context: \(error)", cause: error)
+        }
+        let registry = try Assembly.registry(options, store: store, nft: nft)
         let orchestrator = Orchestrator(
             registry: registry, policies: PolicyHolder(policy), audit: store, guards: store, clock: clock, redactor: redactor,
             logger: logger)

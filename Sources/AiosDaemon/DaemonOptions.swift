@@ -8,6 +8,8 @@ public struct DaemonOptions: Sendable {
     public var policyPath: String?
     /// A group (name or gid) whose members may use the control socket besides root.
     public var controlGroup: String?
+    /// Management subnets the firewall keeps open (`--management-subnet`).
+    public var managementSubnets: [String]
     /// Registers the `lab.*` tools (lab and tests only).
     public var labTools: Bool
     /// The process environment (for `NOTIFY_SOCKET`).
@@ -16,8 +18,9 @@ public struct DaemonOptions: Sendable {
     /// Creates options.
     public init(
         dataDirectory: String, socketPath: String, policyPath: String? = nil, controlGroup: String? = nil,
-        labTools: Bool = false, environment: [String: String] = [:]
+        managementSubnets: [String] = [], labTools: Bool = false, environment: [String: String] = [:]
     ) {
+        self.managementSubnets = managementSubnets
         self.dataDirectory = dataDirectory
         self.socketPath = socketPath
         self.policyPath = policyPath

@@ -6,6 +6,9 @@ public struct NftablesError: Error, Sendable, CustomStringConvertible {
     /// What libnftables printed to its error buffer.
     public var message: String
     public var description: String { message }
+
+    /// Creates an error with libnftables' text.
+    public init(message: String) { self.message = message }
 }
 
 /// One libnftables context. Not thread-safe (libnftables contexts are not): own one per task or
@@ -13,14 +16,16 @@ public struct NftablesError: Error, Sendable, CustomStringConvertible {
 public final class NftablesContext {
     private let context: OpaquePointer
 
-    /// Creates a context that answers in JSON.
+    /// Creates a context that answers in JSON (with handles; `terse` omits set contents).
     /// - Throws: `NftablesError` when libnftables cannot allocate one.
-    public init() throws(NftablesError) {
+    public init(terse: Bool = false) throws(NftablesError) {
         guard let context = nft_ctx_new(UInt32(NFT_CTX_DEFAULT)) else {
             throw NftablesError(message: "nft_ctx_new failed")
         }
         self.context = context
-        nft_ctx_output_set_flags(context, nft_ctx_output_get_flags(context) | UInt32(NFT_CTX_OUTPUT_JSON))
+        var flags = nft_ctx_output_get_flags(context) | UInt32(NFT_CTX_OUTPUT_JSON) | UInt32(NFT_CTX_OUTPUT_HANDLE)
+        if terse { flags |= UInt32(NFT_CTX_OUTPUT_TERSE) }
+        nft_ctx_output_set_flags(context, flags)
         _ = nft_ctx_buffer_output(context)
         _ = nft_ctx_buffer_error(context)
     }

@@ -11,7 +11,8 @@ struct AssemblyTests {
     func orchestrator(log: CapturedLog = CapturedLog(), redactor: Redactor = Redactor()) throws -> (Orchestrator, Store) {
         let store = try Store.temporary()
         let registry = try Assembly.registry(
-            DaemonOptions(dataDirectory: (store.path as NSString).deletingLastPathComponent, socketPath: "/unused", labTools: true))
+            DaemonOptions(dataDirectory: (store.path as NSString).deletingLastPathComponent, socketPath: "/unused", labTools: true),
+            store: store, nft: FakeNftables())
         let logger = log.logger { RedactingLogHandler(wrapping: $0, redactor: redactor) }
         return (
             Orchestrator(

@@ -10,14 +10,14 @@ struct StoreTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("aios-st-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let store = try Store(dataDirectory: directory)
-        #expect(try store.appliedMigrations() == ["001-events", "002-guards"])
+        #expect(try store.appliedMigrations() == ["001-events", "002-guards", "003-settings"])
         let inspection = DatabaseInspection.inspect(dataDirectory: directory)
         #expect(inspection.opens && inspection.writable)
         #expect(inspection.journalMode == "wal")
         #expect(inspection.schemaVersion == Store.schemaVersion)
         #expect(inspection.missingTables.isEmpty)
         // Opening again does not re-run migrations.
-        #expect(try Store(dataDirectory: directory).appliedMigrations().count == 2)
+        #expect(try Store(dataDirectory: directory).appliedMigrations().count == 3)
     }
 
     @Test("audit events round-trip and filter by tool, origin and time, newest first")

@@ -47,12 +47,22 @@ enum Schema {
                     CREATE INDEX guards_state ON guards(state);
                     """)
         }
+        migrator.registerMigration("003-settings") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE settings (
+                        key TEXT PRIMARY KEY,
+                        value TEXT NOT NULL,
+                        updated_ms INTEGER NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 
     /// Bumped with every migration; also written to `PRAGMA user_version`.
-    static let version = 2
+    static let version = 3
 
     /// Tables a current database has.
-    static let tables = ["events", "guards"]
+    static let tables = ["events", "guards", "settings"]
 }

@@ -18,6 +18,7 @@ struct DaemonCommand: AsyncParsableCommand {
               aios-net daemon
               aios-net daemon --data-dir /var/lib/aios-net --policy /etc/aios-net/policy.yaml
               aios-net daemon --socket /tmp/aios.sock --data-dir /tmp/aios --control-group netadmin
+              aios-net daemon --management-subnet 192.168.10.0/24 --management-subnet fd00:10::/64
             """)
 
     @OptionGroup var dataDirectory: DataDirectoryOption
@@ -30,6 +31,11 @@ struct DaemonCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("control-group"), help: "Group (name or gid) whose members may use the control socket besides root.")
     var controlGroup: String?
+
+    @Option(
+        name: .customLong("management-subnet"),
+        help: "A subnet (CIDR) the firewall keeps open for management (TCP 22, 9090); repeatable.")
+    var managementSubnets: [String] = []
 
     @Flag(name: .customLong("lab-tools"), help: "Register the lab.* tools (lab demo and tests only).")
     var labTools = false
@@ -50,7 +56,8 @@ struct DaemonCommand: AsyncParsableCommand {
         let options = DaemonOptions(
             dataDirectory: dataDirectory.path,
             socketPath: socket ?? environment[ControlDefaults.socketVariable] ?? ControlDefaults.socketPath,
-            policyPath: policy, controlGroup: controlGroup, labTools: labTools, environment: environment)
+            policyPath: policy, controlGroup: controlGroup, managementSubnets: managementSubnets, labTools: labTools,
+            environment: environment)
         try await Renderer(json: false).run {
             try await Daemon(options: options, redactor: redactor, logger: logger).run()
         }

@@ -1,0 +1,81 @@
+import AiosCore
+import AiosNftables
+import Foundation
+
+/// aios-net's own nftables table: listing it, snapshotting it, replacing it. Never touches another table.
+struct FirewallTable: Sendable {
+    let nft: any NftablesRunning
+    let name: String
+    let family = "inet"
+
+    /// The table's objects (table, chains, sets, rules) from a listing, or nil when it does not exist.
+    /// - Parameter terse: omit set elements (cheap for large sets).
+    func list(terse: Bool = false) throws -> [JSONValue]? {
+        let command: JSONValue = ["nftables": [["list": ["table": ["family": .string(family), "name": .string(name)]]]]]
+        let output: String
+        do {
+            output = terse ? try nft.runTerse(command.jsonText) : try nft.run(command.jsonText)
+        } catch {
+            if error.message.contains("No such file or directory") { return nil }
+            throw nftError("cannot list table \(family) \(name)", error)
+        }
+        let document = try JSONValue(parsing: output)
+        return (document["nftables"]?.arrayValue ?? []).filter { $0["metainfo"] == nil }
+    }
+
+    /// The objects of one set (with its elements), or nil when it does not exist.
+    func listSet(_ set: String) throws -> [JSONValue]? {
+        let command: JSONValue = [
+            "nftables": [["list": ["set": ["family": .string(family), "table": .string(name), "name": .string(set)]]]]
+        ]
+        do {
+            let document = try JSONValue(parsing: try nft.run(command.jsonText))
+            return (document["nftables"]?.arrayValue ?? []).filter { $0["metainfo"] == nil }
+        } catch let error as NftablesError {
+            if error.message.contains("No such file or directory") { return nil }
+            throw nftError("cannot list set \(set)", error)
+        }
+    }
+
+    /// Runs `commands` as one transaction.
+    func apply(_ commands: [JSONValue], what: String) throws {
+        let document: JSONValue = ["nftables": .array(commands)]
+        do {
+            _ = try nft.run(document.jsonText)
+        } catch {
+            throw nftError(what, error)
+        }
+    }
+
+    /// Commands that replace the table with `snapshot` (a listing), or remove it when nil, in one
+    /// transaction. Set elements come back with their *remaining* lifetime, never a fresh one.
+    func restoreCommands(_ snapshot: [JSONValue]?) -> [JSONValue] {
+        let me: JSONValue = ["family": .string(family), "name": .string(name)]
+        var commands: [JSONValue] = [["add": ["table": me]], ["delete": ["table": me]]]
+        guard let snapshot else { return commands }
+        for kind in ["table", "chain", "set", "map", "rule"] {
+            for object in snapshot {
+                guard var body = object[kind]?.objectValue else { continue }
+                body["handle"] = nil
+                if kind == "table" {
+                    body = ["family": .string(family), "name": .string(name)]
+                }
+                if kind == "set" || kind == "map", let elements = body["elem"]?.arrayValue {
+                    body["elem"] = .array(elements.map(Self.remainingLifetime))
+                }
+                commands.append(["add": .object([kind: .object(body)])])
+            }
+        }
+        return commands
+    }
+
+    /// An element listed with `expires` is re-added with `timeout = expires` (its remaining time).
+    static func remainingLifetime(_ element: JSONValue) -> JSONValue {
+        guard var wrapped = element["elem"]?.objectValue else { return element }
+        if let expires = wrapped["expires"] {
+            wrapped["timeout"] = expires
+            wrapped["expires"] = nil
+        }
+        return ["elem": .object(wrapped)]
+    }
+}

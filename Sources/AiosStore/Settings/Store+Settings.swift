@@ -1,0 +1,28 @@
+public import AiosCore
+import Foundation
+import GRDB
+
+extension Store {
+    /// The JSON value stored under `key` (a module's persisted intent), or nil.
+    public func setting(_ key: String) async throws -> JSONValue? {
+        let text = try await pool.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [key])
+        }
+        return try text.map { try JSONValue(parsing: $0) }
+    }
+
+    /// Stores `value` under `key`, replacing what was there; committed when it returns.
+    public func setSetting(_ key: String, _ value: JSONValue) async throws {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO settings (key, value, updated_ms) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms",
+                arguments: [key, value.jsonText, now])
+        }
+    }
+
+    /// Removes the value under `key` (no error when there is none).
+    public func removeSetting(_ key: String) async throws {
+        try await pool.write { db in try db.execute(sql: "DELETE FROM settings WHERE key = ?", arguments: [key]) }
+    }
+}
