@@ -37,14 +37,17 @@ let package = Package(
     targets: [
         // C system libraries: a module map plus a header of static-inline shims for what Swift cannot
         // call (variadic functions, function-like macros). Each system header has exactly one owner.
-        .systemLibrary(name: "CNetlink", path: "Sources/C/CNetlink", pkgConfig: "libmnl",
-                       providers: [.apt(["libmnl-dev"])]),
-        .systemLibrary(name: "CNftables", path: "Sources/C/CNftables", pkgConfig: "libnftables",
-                       providers: [.apt(["libnftables-dev"])]),
+        .systemLibrary(
+            name: "CNetlink", path: "Sources/C/CNetlink", pkgConfig: "libmnl",
+            providers: [.apt(["libmnl-dev"])]),
+        .systemLibrary(
+            name: "CNftables", path: "Sources/C/CNftables", pkgConfig: "libnftables",
+            providers: [.apt(["libnftables-dev"])]),
         // No pkgConfig: Debian's libunbound.pc names private requirements whose .pc files are missing.
         .systemLibrary(name: "CUnbound", path: "Sources/C/CUnbound", providers: [.apt(["libunbound-dev"])]),
-        .systemLibrary(name: "CCurl", path: "Sources/C/CCurl", pkgConfig: "libcurl",
-                       providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(
+            name: "CCurl", path: "Sources/C/CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // Core: tool contract, registry, pipeline, policy, guard, errors, secrets. No OS calls, no YAML.
         .target(name: "AiosCore", dependencies: [log], exclude: ["README.md"], swiftSettings: strict),
@@ -63,10 +66,13 @@ let package = Package(
         .target(
             name: "AiosFirewallTools", dependencies: ["AiosCore", "AiosStore", "AiosNftables", "AiosLinux"],
             exclude: ["README.md"], swiftSettings: strict),
-        .target(name: "AiosNetTools", dependencies: ["AiosCore", "AiosStore", "AiosLinux"], exclude: ["README.md"], swiftSettings: strict),
+        .target(
+            name: "AiosNetTools", dependencies: ["AiosCore", "AiosStore", "AiosLinux"], exclude: ["README.md"],
+            swiftSettings: strict),
 
         // Control socket wire types and the client, shared by CLI and daemon.
-        .target(name: "AiosControl", dependencies: ["AiosCore", "AiosLinux"], exclude: ["README.md"], swiftSettings: strict),
+        .target(
+            name: "AiosControl", dependencies: ["AiosCore", "AiosLinux"], exclude: ["README.md"], swiftSettings: strict),
         // Assembly: registry, services, socket server, doctor.
         .target(
             name: "AiosDaemon",
@@ -80,14 +86,18 @@ let package = Package(
             exclude: ["README.md"], swiftSettings: strict),
 
         // Test support: fakes and the namespace lab. Never imported by shipping code.
-        .target(name: "AiosTesting", dependencies: ["AiosCore", "AiosStore", "AiosNftables", log], exclude: ["README.md"], swiftSettings: strict),
+        .target(
+            name: "AiosTesting", dependencies: ["AiosCore", "AiosStore", "AiosNftables", log], exclude: ["README.md"],
+            swiftSettings: strict),
 
         .executableTarget(
-            name: "AiosBench", dependencies: ["AiosCore", "AiosStore", "AiosDaemon", "AiosControl", "AiosNftables", "AiosTesting", log],
+            name: "AiosBench",
+            dependencies: ["AiosCore", "AiosStore", "AiosDaemon", "AiosControl", "AiosNftables", "AiosTesting", log],
             path: "Benchmarks/AiosBench", swiftSettings: strict),
 
         .testTarget(name: "AiosCoreTests", dependencies: ["AiosCore", "AiosTesting"], swiftSettings: strict),
-        .testTarget(name: "AiosStoreTests", dependencies: ["AiosStore", "AiosCore", "AiosTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "AiosStoreTests", dependencies: ["AiosStore", "AiosCore", "AiosTesting"], swiftSettings: strict),
         .testTarget(
             name: "AiosDaemonTests",
             dependencies: ["AiosDaemon", "AiosCore", "AiosStore", "AiosYAML", "AiosControl", "AiosTesting"],

@@ -24,7 +24,9 @@ struct Figures {
         return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
     }
     var line: String {
-        String(format: "%-44@ %10.0f calls/s   p50 %8.1f µs   p99 %8.1f µs", label as NSString, rate, percentile(0.5), percentile(0.99))
+        String(
+            format: "%-44@ %10.0f calls/s   p50 %8.1f µs   p99 %8.1f µs", label as NSString, rate, percentile(0.5),
+            percentile(0.99))
     }
 }
 
@@ -40,7 +42,9 @@ func measure(_ label: String, calls: Int, _ body: () async throws -> Void) async
         latencies.append(Double(d.components.attoseconds) / 1e12 + Double(d.components.seconds) * 1e6)
     }
     let total = ContinuousClock.now - start
-    return Figures(label: label, latenciesMicros: latencies, seconds: Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18)
+    return Figures(
+        label: label, latenciesMicros: latencies,
+        seconds: Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18)
 }
 
 let arguments = CommandLine.arguments
@@ -57,21 +61,31 @@ let registry = try Assembly.registry(
     DaemonOptions(dataDirectory: work, socketPath: "", labTools: true), store: store, nft: try Nftables())
 let call = { ToolCall(tool: "lab.flag_check", input: ["expect": "ready"], origin: .user) }
 
-let bare = Orchestrator(registry: registry, policies: PolicyHolder(policy), audit: DiscardingAuditSink(), guards: store, logger: logger)
-let audited = Orchestrator(registry: registry, policies: PolicyHolder(policy), audit: store, guards: store, logger: logger)
+let bare = Orchestrator(
+    registry: registry, policies: PolicyHolder(policy), audit: DiscardingAuditSink(), guards: store, logger: logger)
+let audited = Orchestrator(
+    registry: registry, policies: PolicyHolder(policy), audit: store, guards: store, logger: logger)
 
 print("aios-net dispatch benchmark: \(calls) calls of lab.flag_check (a trivial read) per figure, default policy")
-let noAudit = try await measure("in-process, audit disabled (denominator)", calls: calls) { _ = try await bare.execute(call()) }
+let noAudit = try await measure("in-process, audit disabled (denominator)", calls: calls) {
+    _ = try await bare.execute(call())
+}
 print(noAudit.line)
-let withAudit = try await measure("in-process, audit row in WAL SQLite", calls: calls) { _ = try await audited.execute(call()) }
+let withAudit = try await measure("in-process, audit row in WAL SQLite", calls: calls) {
+    _ = try await audited.execute(call())
+}
 print(withAudit.line)
 
 // Through the control socket: the real daemon binary, one connection per call (as the CLI does).
-let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("aios-net").path
+let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+    "aios-net"
+).path
 let socketPath = "\(work)/control.sock"
 let daemon = Process()
 daemon.executableURL = URL(fileURLWithPath: binary)
-daemon.arguments = ["daemon", "--data-dir", "\(work)/daemon", "--socket", socketPath, "--lab-tools", "--log-level", "error"]
+daemon.arguments = [
+    "daemon", "--data-dir", "\(work)/daemon", "--socket", socketPath, "--lab-tools", "--log-level", "error",
+]
 try FileManager.default.createDirectory(atPath: "\(work)/daemon", withIntermediateDirectories: true)
 try "ready".write(toFile: "\(work)/daemon/lab-flag", atomically: true, encoding: .utf8)
 try daemon.run()
@@ -86,6 +100,8 @@ let viaSocket = try await measure("control socket, audit on (new connection/call
 }
 print(viaSocket.line)
 
-print(String(format: "ratio audit/bare (p50): %.2fx   (target < 2x)", withAudit.percentile(0.5) / noAudit.percentile(0.5)))
+print(
+    String(format: "ratio audit/bare (p50): %.2fx   (target < 2x)", withAudit.percentile(0.5) / noAudit.percentile(0.5))
+)
 print(String(format: "ratio socket/in-process (p50): %.2fx", viaSocket.percentile(0.5) / withAudit.percentile(0.5)))
 print(String(format: "in-process p50 with audit: %.3f ms   (target < 1 ms)", withAudit.percentile(0.5) / 1000))

@@ -1,8 +1,9 @@
 public import AiosCore
 import AiosLinux
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Talks to the daemon over its control socket. Blocking; one connection per request.
@@ -25,7 +26,9 @@ public struct ControlClient: Sendable {
         } catch {
             if error.errno == EACCES {
                 throw AiosError(
-                    .permissionDenied, "permission denied opening the control socket \(socketPath): run as root (or a member of the daemon's control group)")
+                    .permissionDenied,
+                    "permission denied opening the control socket \(socketPath): run as root (or a member of the daemon's control group)"
+                )
             }
             throw AiosError(
                 .unavailable,

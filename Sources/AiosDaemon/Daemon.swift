@@ -38,29 +38,38 @@ public struct Daemon: Sendable {
         }
         let registry = try Assembly.registry(options, store: store, nft: nft)
         let orchestrator = Orchestrator(
-            registry: registry, policies: PolicyHolder(policy), audit: store, guards: store, clock: clock, redactor: redactor,
+            registry: registry, policies: PolicyHolder(policy), audit: store, guards: store, clock: clock,
+            redactor: redactor,
             logger: logger)
         try await store.record(
             AuditEvent(
                 timestampMs: startedMs, kind: "daemon.started", result: "ok",
-                detail: "pid \(getpid()); \(registry.descriptors.count) tools; policy \(options.policyPath ?? "built-in default")"))
+                detail:
+                    "pid \(getpid()); \(registry.descriptors.count) tools; policy \(options.policyPath ?? "built-in default")"
+            ))
 
         for record in try await orchestrator.recoverOpenGuards() {
-            logger.warning("guard \(record.id) for \(record.tool) was left open by a previous run: \(record.state.rawValue)")
+            logger.warning(
+                "guard \(record.id) for \(record.tool) was left open by a previous run: \(record.state.rawValue)")
         }
 
         var allowedGroup: UInt32?
         if let group = options.controlGroup {
             guard let gid = ProcessGroups.gid(named: group) else {
-                throw AiosError(.invalidInput, "no group named \(group)", location: InputLocation(field: "--control-group"))
+                throw AiosError(
+                    .invalidInput, "no group named \(group)", location: InputLocation(field: "--control-group"))
             }
             allowedGroup = gid
         }
-        let handler = RequestHandler(orchestrator: orchestrator, store: store, options: options, startedMs: startedMs, logger: logger)
+        let handler = RequestHandler(
+            orchestrator: orchestrator, store: store, options: options, startedMs: startedMs, logger: logger)
         let environment = options.environment
         let server = ControlServer(
             path: options.socketPath, handler: handler, allowedGroup: allowedGroup,
-            onReady: { SystemdNotify.send("READY=1\nSTATUS=serving \(registry.descriptors.count) tools", environment: environment) },
+            onReady: {
+                SystemdNotify.send(
+                    "READY=1\nSTATUS=serving \(registry.descriptors.count) tools", environment: environment)
+            },
             logger: logger)
         let watcher = GuardWatcher(orchestrator: orchestrator, clock: clock, logger: logger)
         var configuration = ServiceGroupConfiguration(

@@ -34,7 +34,8 @@ public struct FirewallSettings: Sendable {
     public var managementPorts: [Int]
 
     /// Creates settings.
-    public init(table: String = "aios_firewall", managementSubnets: [String] = [], managementPorts: [Int] = [22, 9090]) {
+    public init(table: String = "aios_firewall", managementSubnets: [String] = [], managementPorts: [Int] = [22, 9090])
+    {
         self.table = table
         self.managementSubnets = managementSubnets
         self.managementPorts = managementPorts

@@ -39,7 +39,8 @@ public final class NftablesContext {
         let output = nft_ctx_get_output_buffer(context).map { String(cString: $0) } ?? ""
         let error = nft_ctx_get_error_buffer(context).map { String(cString: $0) } ?? ""
         guard status == 0 else {
-            throw NftablesError(message: error.isEmpty ? "libnftables returned \(status)" : error.trimmingTrailingNewlines())
+            throw NftablesError(
+                message: error.isEmpty ? "libnftables returned \(status)" : error.trimmingTrailingNewlines())
         }
         return output
     }

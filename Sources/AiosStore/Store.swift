@@ -22,10 +22,12 @@ public final class Store: Sendable {
     public init(dataDirectory: String) throws {
         let fm = FileManager.default
         do {
-            try fm.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try fm.createDirectory(
+                atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw AiosError(
-                .unavailable, "cannot create the data directory \(dataDirectory): \(error.localizedDescription); pick another with --data-dir",
+                .unavailable,
+                "cannot create the data directory \(dataDirectory): \(error.localizedDescription); pick another with --data-dir",
                 cause: error)
         }
         path = (dataDirectory as NSString).appendingPathComponent(Self.fileName)

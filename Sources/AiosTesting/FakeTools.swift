@@ -35,7 +35,8 @@ public struct FakeSetTool: Tool {
     public static let descriptor = ToolDescriptor(
         name: "fake.set", summary: "Set the fake switch (disruptive)", effect: .disruptive,
         inputSchema: .object(
-            ["value": .string("New value", maxLength: 64), "token": .string("A secret", secret: true)], required: ["value"],
+            ["value": .string("New value", maxLength: 64), "token": .string("A secret", secret: true)],
+            required: ["value"],
             examples: [["value": "on"], ["value": "off", "token": "s3cr3t-token"]]))
 
     let target: FakeSwitch

@@ -24,7 +24,8 @@ public enum YAMLDocument {
             let mark = (try? Yams.compose(yaml: text)).flatMap { $0.map { locate(path, in: $0) } } ?? nil
             throw AiosError(
                 .invalidInput, problem.message,
-                location: InputLocation(file: file, line: mark?.line, column: mark?.column, field: problem.location?.field))
+                location: InputLocation(
+                    file: file, line: mark?.line, column: mark?.column, field: problem.location?.field))
         } catch {
             throw AiosError(.invalidInput, "\(error)", location: InputLocation(file: file))
         }
@@ -37,7 +38,8 @@ public enum YAMLDocument {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw AiosError(.notFound, "cannot read \(path): \(error.localizedDescription)", location: InputLocation(file: path))
+            throw AiosError(
+                .notFound, "cannot read \(path): \(error.localizedDescription)", location: InputLocation(file: path))
         }
         return try decode(type, from: text, file: path)
     }

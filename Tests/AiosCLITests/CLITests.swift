@@ -9,7 +9,9 @@ struct CLITests {
     let binary = BuiltBinary.path()
     let nowhere = "/tmp/aios-cli-test-\(UUID().uuidString).sock"
 
-    @Test("every command's help has examples", arguments: ["daemon", "call", "tools", "events", "doctor", "guard", "policy"])
+    @Test(
+        "every command's help has examples",
+        arguments: ["daemon", "call", "tools", "events", "doctor", "guard", "policy"])
     func help(command: String) throws {
         let result = try Shell.run([binary, command, "--help"])
         #expect(result.status == 0)
@@ -20,7 +22,9 @@ struct CLITests {
     func topHelp() throws {
         let result = try Shell.run([binary, "--help"])
         #expect(result.status == 0)
-        for word in ["daemon", "call", "tools", "events", "doctor", "guard", "policy", "unreachable", "AIOS_NET_SOCKET"] {
+        for word in [
+            "daemon", "call", "tools", "events", "doctor", "guard", "policy", "unreachable", "AIOS_NET_SOCKET",
+        ] {
             #expect(result.stdout.contains(word), "\(word)")
         }
     }

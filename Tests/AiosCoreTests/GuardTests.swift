@@ -10,20 +10,25 @@ struct GuardTests {
         let error = try await #require(throws: AiosError.self) {
             try await pipeline.call(
                 "fake.set", ["value": "on"],
-                guardOptions: GuardOptions(probe: CallRequest(tool: "fake.probe", input: ["expect": "never"]), windowMs: 5000))
+                guardOptions: GuardOptions(
+                    probe: CallRequest(tool: "fake.probe", input: ["expect": "never"]), windowMs: 5000))
         }
         #expect(error.code == .rolledBack)
         #expect(pipeline.switch_.value == "off")
         #expect(pipeline.guards.all.map(\.state) == [.rolledBack])
         #expect(pipeline.audit.events.contains { $0.kind == "guard.rolled_back" && $0.tool == "fake.set" })
-        #expect(pipeline.audit.events.contains { $0.origin == "rollback" && $0.tool == "fake.set" && $0.result == "applied" })
+        #expect(
+            pipeline.audit.events.contains {
+                $0.origin == "rollback" && $0.tool == "fake.set" && $0.result == "applied"
+            })
     }
 
     @Test("a disruptive change whose probe passes is kept and the guard confirmed")
     func probePasses() async throws {
         let pipeline = try Pipeline()
         let outcome = try await pipeline.call(
-            "fake.set", ["value": "on"], guardOptions: GuardOptions(probe: CallRequest(tool: "fake.probe", input: ["expect": "on"])))
+            "fake.set", ["value": "on"],
+            guardOptions: GuardOptions(probe: CallRequest(tool: "fake.probe", input: ["expect": "on"])))
         #expect(outcome.status == .applied)
         #expect(outcome.guardState?.state == .confirmed)
         #expect(pipeline.switch_.value == "on")
@@ -75,7 +80,8 @@ struct GuardTests {
         let first = try Pipeline(guards: durable, persisting: DiesAfterOpen(durable))
         _ = try? await first.call(
             "fake.set", ["value": "on"],
-            guardOptions: GuardOptions(probe: CallRequest(tool: "fake.probe", input: ["expect": "never"]), windowMs: 5000))
+            guardOptions: GuardOptions(
+                probe: CallRequest(tool: "fake.probe", input: ["expect": "never"]), windowMs: 5000))
         #expect(first.switch_.value == "on")
         #expect(try await durable.openGuards().count == 1)
 
@@ -90,7 +96,8 @@ struct GuardTests {
         #expect(recovered.map(\.state) == [.rolledBack])
         #expect(first.switch_.value == "off")
         #expect(try await durable.openGuards().isEmpty)
-        #expect(audit.events.contains { $0.kind == "guard.rolled_back" && ($0.reason ?? "").contains("daemon stopped") })
+        #expect(
+            audit.events.contains { $0.kind == "guard.rolled_back" && ($0.reason ?? "").contains("daemon stopped") })
     }
 
     @Test("a change that fails half-way is rolled back")
@@ -122,7 +129,9 @@ struct DiesAfterOpen: GuardStore {
     struct Dead: Error {}
 
     func open(_ record: GuardRecord) async throws { try await durable.open(record) }
-    func transition(id: String, from: Set<GuardState>, to: GuardState, note: String?) async throws -> Bool { throw Dead() }
+    func transition(id: String, from: Set<GuardState>, to: GuardState, note: String?) async throws -> Bool {
+        throw Dead()
+    }
     func guardRecord(id: String) async throws -> GuardRecord? { try await durable.guardRecord(id: id) }
     func openGuards() async throws -> [GuardRecord] { try await durable.openGuards() }
 }

@@ -19,7 +19,8 @@ struct OrchestratorTests {
     @Test(
         "bad input is refused before the tool runs, audited, and changes nothing",
         arguments: [
-            (JSONValue.object(["value": 1]), "input.value"), (["value": "on", "extra": true], "input.extra"), ([:], "input.value"),
+            (JSONValue.object(["value": 1]), "input.value"), (["value": "on", "extra": true], "input.extra"),
+            ([:], "input.value"),
         ] as [(JSONValue, String)])
     func badInput(input: JSONValue, field: String) async throws {
         let pipeline = try Pipeline()
@@ -53,9 +54,13 @@ struct OrchestratorTests {
 
     @Test("a denying policy refuses with its reason and audits the decision")
     func denied() async throws {
-        let policy = Policy(rules: [PolicyRule(origins: ["user"], tools: ["fake.tweak"], decision: .deny, reason: "tweaks are frozen")])
+        let policy = Policy(rules: [
+            PolicyRule(origins: ["user"], tools: ["fake.tweak"], decision: .deny, reason: "tweaks are frozen")
+        ])
         let pipeline = try Pipeline(policy: policy)
-        let error = try await #require(throws: AiosError.self) { try await pipeline.call("fake.tweak", ["value": "on"]) }
+        let error = try await #require(throws: AiosError.self) {
+            try await pipeline.call("fake.tweak", ["value": "on"])
+        }
         #expect(error.code == .policyDenied)
         #expect(error.message.contains("tweaks are frozen"))
         #expect(pipeline.switch_.value == "off")
@@ -68,7 +73,9 @@ struct OrchestratorTests {
     func confirmation() async throws {
         let policy = Policy(rules: [PolicyRule(tools: ["fake.tweak"], decision: .confirm, reason: "ask first")])
         let pipeline = try Pipeline(policy: policy)
-        let error = try await #require(throws: AiosError.self) { try await pipeline.call("fake.tweak", ["value": "on"]) }
+        let error = try await #require(throws: AiosError.self) {
+            try await pipeline.call("fake.tweak", ["value": "on"])
+        }
         #expect(error.code == .needsConfirmation)
         #expect(pipeline.switch_.value == "off")
         let outcome = try await pipeline.call("fake.tweak", ["value": "on"], yes: true)
@@ -99,7 +106,9 @@ struct OrchestratorTests {
     @Test("a change that touches a protected item is refused for every origin")
     func protected() async throws {
         var policy = Policy.permissive
-        policy.protected = [ProtectedPattern(kind: "fake_switch", match: ["value": "mgmt*"], reason: "management stays")]
+        policy.protected = [
+            ProtectedPattern(kind: "fake_switch", match: ["value": "mgmt*"], reason: "management stays")
+        ]
         let pipeline = try Pipeline(policy: policy, initial: "mgmt-on")
         for origin in [Origin.user, .goal, .boot, .llm] {
             let error = try await #require(throws: AiosError.self) {

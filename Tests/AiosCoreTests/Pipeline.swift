@@ -11,7 +11,10 @@ struct Pipeline {
     let clock: TestClock
     let log: CapturedLog
 
-    init(policy: Policy = .permissive, initial: String = "off", failOn: String? = nil, guards: MemoryGuards = MemoryGuards(), persisting: (any GuardStore)? = nil) throws {
+    init(
+        policy: Policy = .permissive, initial: String = "off", failOn: String? = nil,
+        guards: MemoryGuards = MemoryGuards(), persisting: (any GuardStore)? = nil
+    ) throws {
         switch_ = FakeSwitch(initial)
         audit = MemoryAudit()
         self.guards = guards
@@ -21,14 +24,17 @@ struct Pipeline {
         try registry.install(FakeModule(switch_, failOn: failOn))
         let redactor = Redactor()
         orchestrator = Orchestrator(
-            registry: registry, policies: PolicyHolder(policy), audit: audit, guards: persisting ?? guards, clock: clock, redactor: redactor,
+            registry: registry, policies: PolicyHolder(policy), audit: audit, guards: persisting ?? guards,
+            clock: clock, redactor: redactor,
             logger: log.logger())
     }
 
-    func call(_ tool: String, _ input: JSONValue, origin: Origin = .user, yes: Bool = false, dryRun: Bool = false,
-        guardOptions: GuardOptions? = nil) async throws -> CallOutcome
-    {
+    func call(
+        _ tool: String, _ input: JSONValue, origin: Origin = .user, yes: Bool = false, dryRun: Bool = false,
+        guardOptions: GuardOptions? = nil
+    ) async throws -> CallOutcome {
         try await orchestrator.execute(
-            ToolCall(tool: tool, input: input, origin: origin, confirmed: yes, dryRun: dryRun, guardOptions: guardOptions))
+            ToolCall(
+                tool: tool, input: input, origin: origin, confirmed: yes, dryRun: dryRun, guardOptions: guardOptions))
     }
 }

@@ -44,13 +44,17 @@ struct PolicyTests {
 
     @Test("protected patterns cover matching items only")
     func protection() {
-        let pattern = ProtectedPattern(kind: "firewall_rule", match: ["role": "management"], reason: "keeps operators in")
+        let pattern = ProtectedPattern(
+            kind: "firewall_rule", match: ["role": "management"], reason: "keeps operators in")
         #expect(pattern.covers(ProtectedItem(kind: "firewall_rule", attributes: ["role": "management", "port": "22"])))
         #expect(!pattern.covers(ProtectedItem(kind: "firewall_rule", attributes: ["role": "user"])))
         #expect(!pattern.covers(ProtectedItem(kind: "dns_record", attributes: ["role": "management"])))
     }
 
-    @Test("durations parse and format", arguments: [("500ms", 500), ("30s", 30_000), ("2h", 7_200_000), ("1h30m", 5_400_000), ("7d", 604_800_000)] as [(String, Int64)])
+    @Test(
+        "durations parse and format",
+        arguments: [("500ms", 500), ("30s", 30_000), ("2h", 7_200_000), ("1h30m", 5_400_000), ("7d", 604_800_000)]
+            as [(String, Int64)])
     func durations(text: String, ms: Int64) throws {
         #expect(try DurationText.milliseconds(text) == ms)
         #expect(try DurationText.milliseconds(DurationText.format(milliseconds: ms)) == ms)

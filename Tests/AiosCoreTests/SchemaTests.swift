@@ -33,7 +33,8 @@ struct SchemaTests {
     @Test("enum, pattern and bounds are enforced")
     func keywords() throws {
         let schema = JSONSchema.object([
-            "mode": .string(values: ["a", "b"]), "name": .string(pattern: "^[a-z]+$"), "port": .integer(minimum: 1, maximum: 65535),
+            "mode": .string(values: ["a", "b"]), "name": .string(pattern: "^[a-z]+$"),
+            "port": .integer(minimum: 1, maximum: 65535),
             "list": .array(of: .integer(), minItems: 1),
         ])
         try schema.validate(["mode": "a", "name": "eth", "port": 22, "list": [1]])

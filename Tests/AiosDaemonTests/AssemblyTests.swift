@@ -1,22 +1,27 @@
-import Foundation
 import AiosCore
-@testable import AiosDaemon
 import AiosStore
 import AiosTesting
+import Foundation
 import Logging
 import Testing
 
+@testable import AiosDaemon
+
 @Suite("the assembled daemon")
 struct AssemblyTests {
-    func orchestrator(log: CapturedLog = CapturedLog(), redactor: Redactor = Redactor()) throws -> (Orchestrator, Store) {
+    func orchestrator(log: CapturedLog = CapturedLog(), redactor: Redactor = Redactor()) throws -> (Orchestrator, Store)
+    {
         let store = try Store.temporary()
         let registry = try Assembly.registry(
-            DaemonOptions(dataDirectory: (store.path as NSString).deletingLastPathComponent, socketPath: "/unused", labTools: true),
+            DaemonOptions(
+                dataDirectory: (store.path as NSString).deletingLastPathComponent, socketPath: "/unused", labTools: true
+            ),
             store: store, nft: FakeNftables())
         let logger = log.logger { RedactingLogHandler(wrapping: $0, redactor: redactor) }
         return (
             Orchestrator(
-                registry: registry, policies: PolicyHolder(.permissive), audit: store, guards: store, redactor: redactor,
+                registry: registry, policies: PolicyHolder(.permissive), audit: store, guards: store,
+                redactor: redactor,
                 logger: logger), store
         )
     }
@@ -37,7 +42,8 @@ struct AssemblyTests {
         for descriptor in orchestrator.registry.descriptors {
             #expect(!descriptor.inputSchema.examples.isEmpty, "\(descriptor.name) has no example")
             for example in descriptor.inputSchema.examples {
-                let outcome = try await orchestrator.execute(ToolCall(tool: descriptor.name, input: example, origin: .user, dryRun: true))
+                let outcome = try await orchestrator.execute(
+                    ToolCall(tool: descriptor.name, input: example, origin: .user, dryRun: true))
                 #expect(outcome.status == .planned)
             }
         }

@@ -4,7 +4,9 @@ import Foundation
 enum Paths {
     static let root: String = {
         var url = URL(fileURLWithPath: #filePath)
-        while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
+        while url.path != "/"
+            && !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path)
+        {
             url = url.deletingLastPathComponent()
         }
         return url.path
@@ -13,6 +15,8 @@ enum Paths {
     static func fixture(_ name: String) -> String { "\(root)/Tests/AiosDaemonTests/Fixtures/\(name)" }
 
     static func files(in folder: String) throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: "\(root)/\(folder)").sorted().map { "\(root)/\(folder)/\($0)" }
+        try FileManager.default.contentsOfDirectory(atPath: "\(root)/\(folder)").sorted().map {
+            "\(root)/\(folder)/\($0)"
+        }
     }
 }

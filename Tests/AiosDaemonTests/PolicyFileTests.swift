@@ -1,6 +1,7 @@
 import AiosCore
-@testable import AiosDaemon
 import Testing
+
+@testable import AiosDaemon
 
 @Suite("malformed policy files")
 struct PolicyFileTests {

@@ -1,7 +1,8 @@
 import AiosCore
-@testable import AiosDaemon
 import Foundation
 import Testing
+
+@testable import AiosDaemon
 
 @Suite("shipped files load")
 struct ShippedFilesTests {
@@ -26,7 +27,8 @@ struct ShippedFilesTests {
         let policy = try PolicyLoader.load(path: nil)
         let read = ToolDescriptor(name: "net.routes", summary: "", effect: .read, inputSchema: .object())
         let change = ToolDescriptor(name: "dns.block", summary: "", effect: .change, inputSchema: .object())
-        let disruptive = ToolDescriptor(name: "firewall.apply_default", summary: "", effect: .disruptive, inputSchema: .object())
+        let disruptive = ToolDescriptor(
+            name: "firewall.apply_default", summary: "", effect: .disruptive, inputSchema: .object())
         #expect(policy.decide(origin: .user, tool: read).verdict == .allow)
         #expect(policy.decide(origin: .user, tool: change).verdict == .allow)
         #expect(policy.decide(origin: .user, tool: disruptive).verdict == .confirm)

@@ -1,7 +1,8 @@
 import AiosTesting
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A real `aios-net daemon` process inside a lab namespace, and the CLI pointed at it.
@@ -34,9 +35,13 @@ struct DaemonHarness {
 
     /// Starts the daemon and waits until its socket answers.
     mutating func start(environment: [String: String]? = nil) throws {
-        var arguments = ["ip", "netns", "exec", namespace, binary, "daemon", "--data-dir", dataDirectory, "--socket", socket, "--lab-tools"]
+        var arguments = [
+            "ip", "netns", "exec", namespace, binary, "daemon", "--data-dir", dataDirectory, "--socket", socket,
+            "--lab-tools",
+        ]
         if let policy { arguments += ["--policy", policy] }
-        let started = try lab.spawn(arguments, name: "daemon-\(namespace)-\(UUID().uuidString.prefix(4))", environment: environment)
+        let started = try lab.spawn(
+            arguments, name: "daemon-\(namespace)-\(UUID().uuidString.prefix(4))", environment: environment)
         process = started
         let ready = Poll.until(seconds: 20) { (try? cli(["tools"]).status) == 0 || !Lab.alive(started.pid) }
         guard ready, Lab.alive(started.pid) else {

@@ -9,12 +9,19 @@ struct DoctorTests {
         try await Lab.with { lab in
             var daemon = try DaemonHarness(lab: lab, namespace: try lab.namespace("client"))
             try daemon.start()
-            let result = try Shell.run([daemon.binary, "doctor", "--json", "--data-dir", daemon.dataDirectory, "--socket", daemon.socket])
+            let result = try Shell.run([
+                daemon.binary, "doctor", "--json", "--data-dir", daemon.dataDirectory, "--socket", daemon.socket,
+            ])
             let checks = try Self.checks(result.stdout)
-            for name in ["database", "database.writable", "database.schema", "database.tables", "database.wal", "daemon", "nftables"] {
+            for name in [
+                "database", "database.writable", "database.schema", "database.tables", "database.wal", "daemon",
+                "nftables",
+            ] {
                 #expect(checks[name]?["status"] as? String == "ok", "\(name): \(checks[name] ?? [:])")
             }
-            for name in ["unbound", "dhcpcd", "wireguard-go", "wg", "libunbound", "libcurl"] { #expect(checks[name] != nil, "\(name)") }
+            for name in ["unbound", "dhcpcd", "wireguard-go", "wg", "libunbound", "libcurl"] {
+                #expect(checks[name] != nil, "\(name)")
+            }
             #expect(result.status == 0, "\(result.stdout)")
             _ = daemon.stop()
         }
@@ -25,7 +32,9 @@ struct DoctorTests {
         try await Lab.with { lab in
             let directory = "\(lab.directory)/nothing-here"
             let binary = BuiltBinary.path()
-            let result = try Shell.run([binary, "doctor", "--data-dir", directory, "--socket", "\(lab.directory)/none.sock"])
+            let result = try Shell.run([
+                binary, "doctor", "--data-dir", directory, "--socket", "\(lab.directory)/none.sock",
+            ])
             #expect(result.status == 1)
             #expect(result.stdout.contains("FAIL  database"))
             #expect(result.stdout.contains("fix: start the daemon once"))
@@ -42,7 +51,8 @@ struct DoctorTests {
             _ = daemon.stop()
             let directory = daemon.dataDirectory
             // The mount exists only inside this unshare'd mount namespace; the host never sees it.
-            let script = "mount --bind \(directory) \(directory) && mount -o remount,ro,bind \(directory) && exec \(daemon.binary) doctor --json --data-dir \(directory) --socket \(lab.directory)/none.sock"
+            let script =
+                "mount --bind \(directory) \(directory) && mount -o remount,ro,bind \(directory) && exec \(daemon.binary) doctor --json --data-dir \(directory) --socket \(lab.directory)/none.sock"
             let result = try Shell.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script])
             let checks = try Self.checks(result.stdout)
             #expect(result.status == 1, "\(result.stdout) \(result.stderr)")

@@ -48,8 +48,10 @@ struct FirewallDefaultTests {
 
     /// A TCP connect from the client namespace with a chosen source address (1 s timeout).
     static func connects(_ topology: Topology, port: Int, from source: String) throws -> Bool {
-        let script = "import socket,sys; socket.create_connection(('10.60.0.1', int(sys.argv[1])), timeout=1, source_address=(sys.argv[2], 0))"
-        return try Shell.run(["ip", "netns", "exec", topology.client, "python3", "-c", script, "\(port)", source]).status == 0
+        let script =
+            "import socket,sys; socket.create_connection(('10.60.0.1', int(sys.argv[1])), timeout=1, source_address=(sys.argv[2], 0))"
+        return try Shell.run(["ip", "netns", "exec", topology.client, "python3", "-c", script, "\(port)", source])
+            .status == 0
     }
 
     static func status(_ daemon: DaemonHarness) throws -> [String: Any] {
@@ -70,8 +72,13 @@ struct FirewallDefaultTests {
         try await Lab.with { lab in
             let topology = try Self.build(lab)
             let daemon = topology.daemon
-            try Shell.check(["ip", "netns", "exec", topology.server, "nft", "add table ip other; add chain ip other c { type filter hook input priority 10; policy accept; }; add rule ip other c tcp dport 9999 accept"])
-            let otherBefore = try Shell.check(["ip", "netns", "exec", topology.server, "nft", "list", "table", "ip", "other"])
+            try Shell.check([
+                "ip", "netns", "exec", topology.server, "nft",
+                "add table ip other; add chain ip other c { type filter hook input priority 10; policy accept; }; add rule ip other c tcp dport 9999 accept",
+            ])
+            let otherBefore = try Shell.check([
+                "ip", "netns", "exec", topology.server, "nft", "list", "table", "ip", "other",
+            ])
             #expect(try Self.connects(topology, port: 8080, from: "10.60.0.3"))
 
             try Self.applyAndConfirm(daemon, #"{"management_subnets": ["10.60.0.2/32"]}"#)
@@ -85,10 +92,15 @@ struct FirewallDefaultTests {
             #expect(try daemon.cli(["call", "firewall.apply_default", "--yes"]).stdout.contains("unchanged"))
 
             // Someone deletes the management rule by hand: status sees the drift, apply_default repairs it.
-            let listing = try Shell.check(["ip", "netns", "exec", topology.server, "nft", "-a", "list", "chain", "inet", "aios_firewall", "input"])
+            let listing = try Shell.check([
+                "ip", "netns", "exec", topology.server, "nft", "-a", "list", "chain", "inet", "aios_firewall", "input",
+            ])
             let line = try #require(listing.split(separator: "\n").first { $0.contains("in-management-v4") })
             let handle = String(line.split(separator: " ").last ?? "")
-            try Shell.check(["ip", "netns", "exec", topology.server, "nft", "delete", "rule", "inet", "aios_firewall", "input", "handle", handle])
+            try Shell.check([
+                "ip", "netns", "exec", topology.server, "nft", "delete", "rule", "inet", "aios_firewall", "input",
+                "handle", handle,
+            ])
             #expect(try !Self.connects(topology, port: 22, from: "10.60.0.2"))
             status = try Self.status(daemon)
             #expect(status["drift"] as? Bool == true)
@@ -97,7 +109,9 @@ struct FirewallDefaultTests {
             #expect(try Self.connects(topology, port: 22, from: "10.60.0.2"))
             #expect(try Self.status(daemon)["drift"] as? Bool == false)
 
-            let otherAfter = try Shell.check(["ip", "netns", "exec", topology.server, "nft", "list", "table", "ip", "other"])
+            let otherAfter = try Shell.check([
+                "ip", "netns", "exec", topology.server, "nft", "list", "table", "ip", "other",
+            ])
             #expect(otherAfter == otherBefore)
             var stopping = daemon
             _ = stopping.stop()
@@ -109,7 +123,10 @@ struct FirewallDefaultTests {
         try await Lab.with { lab in
             let topology = try Self.build(lab)
             let daemon = topology.daemon
-            let result = try daemon.cli(["call", "firewall.apply_default", #"{"management_subnets": ["10.60.0.2/32"]}"#, "--yes", "--window", "2s"])
+            let result = try daemon.cli([
+                "call", "firewall.apply_default", #"{"management_subnets": ["10.60.0.2/32"]}"#, "--yes", "--window",
+                "2s",
+            ])
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stdout.contains("awaiting confirmation"))
             #expect(try !Self.connects(topology, port: 8080, from: "10.60.0.3"))
@@ -118,7 +135,10 @@ struct FirewallDefaultTests {
             #expect(status["present"] as? Bool == false)
             #expect(status["drift"] as? Bool == false)
             #expect(status["intended_subnets"] == nil)
-            #expect(try daemon.events().contains { $0["kind"] as? String == "guard.rolled_back" && $0["tool"] as? String == "firewall.apply_default" })
+            #expect(
+                try daemon.events().contains {
+                    $0["kind"] as? String == "guard.rolled_back" && $0["tool"] as? String == "firewall.apply_default"
+                })
             var stopping = daemon
             _ = stopping.stop()
         }
@@ -130,7 +150,10 @@ struct FirewallDefaultTests {
             let topology = try Self.build(lab)
             let daemon = topology.daemon
             try Self.applyAndConfirm(daemon, #"{"management_subnets": ["10.60.0.2/32"]}"#)
-            let switched = try daemon.cli(["call", "firewall.apply_default", #"{"management_subnets": ["10.60.0.3/32"]}"#, "--yes", "--window", "2s"])
+            let switched = try daemon.cli([
+                "call", "firewall.apply_default", #"{"management_subnets": ["10.60.0.3/32"]}"#, "--yes", "--window",
+                "2s",
+            ])
             #expect(switched.status == 0, "\(switched.stderr)")
             #expect(try Self.connects(topology, port: 22, from: "10.60.0.3"))
             #expect(Poll.until(seconds: 20) { (try? Self.connects(topology, port: 22, from: "10.60.0.2")) == true })

@@ -63,7 +63,8 @@ struct InterfacesMatchIPTests {
             let (result, value) = try daemon.json(["tools"])
             #expect(result.status == 0)
             let tools = Dictionary(
-                ((value as? [[String: Any]]) ?? []).map { ($0["name"] as? String ?? "?", $0) }, uniquingKeysWith: { first, _ in first })
+                ((value as? [[String: Any]]) ?? []).map { ($0["name"] as? String ?? "?", $0) },
+                uniquingKeysWith: { first, _ in first })
             for name in ["net.interfaces", "net.routes"] {
                 let tool = try #require(tools[name])
                 #expect(tool["effect"] as? String == "read")
@@ -93,8 +94,15 @@ struct InterfacesMatchIPTests {
             let ours = Set(((output?["routes"] as? [[String: Any]]) ?? []).map(IPView.Route.init(ours:)))
             let theirs = try IPView.routes(ns)
             #expect(ours == theirs)
-            #expect(ours.contains(IPView.Route(destination: "default", gateway: "10.78.0.254", device: "br0", metric: nil, protocolName: "boot")))
-            #expect(ours.contains(IPView.Route(destination: "10.91.0.7/32", gateway: nil, device: "br0", metric: nil, protocolName: "static")))
+            #expect(
+                ours.contains(
+                    IPView.Route(
+                        destination: "default", gateway: "10.78.0.254", device: "br0", metric: nil, protocolName: "boot"
+                    )))
+            #expect(
+                ours.contains(
+                    IPView.Route(
+                        destination: "10.91.0.7/32", gateway: nil, device: "br0", metric: nil, protocolName: "static")))
             #expect(ours.contains { $0.destination == "fd99::/48" && $0.metric == 300 })
 
             // The same call with its input on standard input (`-`), filtered to IPv4.
@@ -142,7 +150,8 @@ enum IPView {
         init(ours route: [String: Any]) {
             self.init(
                 destination: route["destination"] as? String ?? "?", gateway: route["gateway"] as? String,
-                device: route["device"] as? String, metric: route["metric"] as? Int, protocolName: route["protocol"] as? String ?? "?")
+                device: route["device"] as? String, metric: route["metric"] as? Int,
+                protocolName: route["protocol"] as? String ?? "?")
         }
     }
 
@@ -156,10 +165,12 @@ enum IPView {
             }
             let mac = item["address"] as? String
             return Link(
-                index: item["ifindex"] as? Int ?? -1, name: item["ifname"] as? String ?? "?", kind: info?["info_kind"] as? String,
+                index: item["ifindex"] as? Int ?? -1, name: item["ifname"] as? String ?? "?",
+                kind: info?["info_kind"] as? String,
                 mac: mac == "00:00:00:00:00:00" && item["link_type"] as? String == "loopback" ? mac : mac,
                 mtu: item["mtu"] as? Int ?? -1, state: item["operstate"] as? String ?? "?",
-                flags: Set(item["flags"] as? [String] ?? []), master: item["master"] as? String, addresses: Set(addresses))
+                flags: Set(item["flags"] as? [String] ?? []), master: item["master"] as? String,
+                addresses: Set(addresses))
         }.sorted()
     }
 
@@ -173,7 +184,8 @@ enum IPView {
             return Link(
                 index: item["index"] as? Int ?? -1, name: item["name"] as? String ?? "?", kind: item["kind"] as? String,
                 mac: item["mac"] as? String, mtu: item["mtu"] as? Int ?? -1, state: item["state"] as? String ?? "?",
-                flags: Set(item["flags"] as? [String] ?? []), master: item["master"] as? String, addresses: Set(addresses))
+                flags: Set(item["flags"] as? [String] ?? []), master: item["master"] as? String,
+                addresses: Set(addresses))
         }.sorted()
     }
 
@@ -184,11 +196,14 @@ enum IPView {
             let list = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]] ?? []
             for item in list {
                 var destination = item["dst"] as? String ?? "?"
-                if destination != "default", !destination.contains("/") { destination += family == "-4" ? "/32" : "/128" }
+                if destination != "default", !destination.contains("/") {
+                    destination += family == "-4" ? "/32" : "/128"
+                }
+                // ip omits "protocol" for boot routes.
                 out.insert(
                     Route(
                         destination: destination, gateway: item["gateway"] as? String, device: item["dev"] as? String,
-                        metric: item["metric"] as? Int, protocolName: item["protocol"] as? String ?? "boot"))  // ip omits proto boot
+                        metric: item["metric"] as? Int, protocolName: item["protocol"] as? String ?? "boot"))
             }
         }
         return out

@@ -1,8 +1,9 @@
 import AiosTesting
 import Foundation
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One namespace, one real daemon (`--lab-tools`), the CLI as a separate process:
@@ -45,17 +46,17 @@ struct PipelineProcessTests {
         try await Lab.with { lab in
             let policy = "\(lab.directory)/policy.yaml"
             try """
-                version: 1
-                default: deny
-                rules:
-                  - origins: [user]
-                    tools: [net.routes]
-                    decision: deny
-                    reason: routes are private on this host
-                  - origins: [user]
-                    effects: [read]
-                    decision: allow
-                """.write(toFile: policy, atomically: true, encoding: .utf8)
+            version: 1
+            default: deny
+            rules:
+              - origins: [user]
+                tools: [net.routes]
+                decision: deny
+                reason: routes are private on this host
+              - origins: [user]
+                effects: [read]
+                decision: allow
+            """.write(toFile: policy, atomically: true, encoding: .utf8)
             var daemon = try DaemonHarness(lab: lab, namespace: try lab.namespace("client"), policy: policy)
             try daemon.start()
             let denied = try daemon.cli(["call", "net.routes"])
@@ -84,7 +85,8 @@ struct PipelineProcessTests {
             var daemon = try DaemonHarness(lab: lab, namespace: try lab.namespace("client"))
             try daemon.start()
             let kept = try daemon.cli([
-                "call", "lab.flag_set", #"{"value": "A"}"#, "--yes", "--probe", "lab.flag_check", "--probe-input", #"{"expect": "A"}"#,
+                "call", "lab.flag_set", #"{"value": "A"}"#, "--yes", "--probe", "lab.flag_check", "--probe-input",
+                #"{"expect": "A"}"#,
             ])
             #expect(kept.status == 0, "\(kept.stderr)")
             #expect(daemon.labFlag == "A")
@@ -107,11 +109,18 @@ struct PipelineProcessTests {
         try await Lab.with { lab in
             var daemon = try DaemonHarness(lab: lab, namespace: try lab.namespace("client"))
             try daemon.start()
-            #expect(try daemon.cli(["call", "lab.flag_set", #"{"value": "A"}"#, "--yes", "--probe", "lab.flag_check", "--probe-input", #"{"expect": "A"}"#]).status == 0)
+            #expect(
+                try daemon.cli([
+                    "call", "lab.flag_set", #"{"value": "A"}"#, "--yes", "--probe", "lab.flag_check", "--probe-input",
+                    #"{"expect": "A"}"#,
+                ]).status == 0)
             // A guarded change whose probe keeps failing for a long window; the call blocks meanwhile.
             let pending = try lab.spawn(
-                [daemon.binary, "call", "lab.flag_set", #"{"value": "B"}"#, "--yes", "--probe", "lab.flag_check", "--probe-input",
-                 #"{"expect": "never"}"#, "--window", "10m", "--socket", daemon.socket], name: "pending-call")
+                [
+                    daemon.binary, "call", "lab.flag_set", #"{"value": "B"}"#, "--yes", "--probe", "lab.flag_check",
+                    "--probe-input",
+                    #"{"expect": "never"}"#, "--window", "10m", "--socket", daemon.socket,
+                ], name: "pending-call")
             #expect(Poll.until(seconds: 15) { daemon.labFlag == "B" })
             let killed = daemon.stop(signal: SIGKILL)
             #expect(killed)
@@ -133,11 +142,14 @@ struct PipelineProcessTests {
         try await Lab.with { lab in
             var daemon = try DaemonHarness(lab: lab, namespace: try lab.namespace("client"))
             try daemon.start()
-            let (first, value) = try daemon.json(["call", "lab.flag_set", #"{"value": "A"}"#, "--yes", "--window", "1m"])
+            let (first, value) = try daemon.json([
+                "call", "lab.flag_set", #"{"value": "A"}"#, "--yes", "--window", "1m",
+            ])
             #expect(first.status == 0)
             let id = try #require(((value as? [String: Any])?["guard"] as? [String: Any])?["id"] as? String)
             #expect(try daemon.cli(["guard", "confirm", id]).status == 0)
-            #expect(try daemon.cli(["call", "lab.flag_set", #"{"value": "B"}"#, "--yes", "--window", "1s"]).status == 0)
+            #expect(
+                try daemon.cli(["call", "lab.flag_set", #"{"value": "B"}"#, "--yes", "--window", "1s"]).status == 0)
             #expect(daemon.labFlag == "B")
             #expect(Poll.until(seconds: 15) { daemon.labFlag == "A" })
             _ = daemon.stop()
@@ -150,7 +162,8 @@ struct PipelineProcessTests {
             var daemon = try DaemonHarness(lab: lab, namespace: try lab.namespace("client"))
             try daemon.start()
             let result = try Shell.run([
-                "setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", daemon.binary, "call", "net.interfaces",
+                "setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", daemon.binary, "call",
+                "net.interfaces",
                 "--socket", daemon.socket,
             ])
             #expect(result.status == 77, "\(result.stdout) \(result.stderr)")
@@ -221,7 +234,9 @@ final class NotifyListener: @unchecked Sendable {
             for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
         }
         let status = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard status == 0 else { throw LabError.command(["bind", path], errno, "cannot bind notify socket") }
     }

@@ -7,7 +7,8 @@ import Testing
 struct StoreTests {
     @Test("a new database is migrated, WAL, at the current schema version, with every table")
     func migrated() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("aios-st-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("aios-st-\(UUID().uuidString)")
+            .path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let store = try Store(dataDirectory: directory)
         #expect(try store.appliedMigrations() == ["001-events", "002-guards", "003-settings"])
@@ -26,7 +27,8 @@ struct StoreTests {
         for (index, tool) in ["net.interfaces", "net.routes", "net.interfaces"].enumerated() {
             try await store.record(
                 AuditEvent(
-                    timestampMs: 1000 + Int64(index), kind: "call", callID: "c\(index)", origin: index == 1 ? "llm" : "user",
+                    timestampMs: 1000 + Int64(index), kind: "call", callID: "c\(index)",
+                    origin: index == 1 ? "llm" : "user",
                     tool: tool, input: "{}", decision: "allow", reason: "ok", result: "read", durationMicros: 42))
         }
         let all = try await store.events(AuditQuery())
@@ -42,7 +44,8 @@ struct StoreTests {
     func guardTransitions() async throws {
         let store = try Store.temporary()
         let record = GuardRecord(
-            id: "g1", callID: "c1", tool: "fake.set", origin: .user, inverse: CallRequest(tool: "fake.set", input: ["value": "off"]),
+            id: "g1", callID: "c1", tool: "fake.set", origin: .user,
+            inverse: CallRequest(tool: "fake.set", input: ["value": "off"]),
             probe: CallRequest(tool: "fake.probe", input: ["expect": "on"]), createdMs: 1, deadlineMs: 2)
         try await store.open(record)
         #expect(try await store.guardRecord(id: "g1") == record)

@@ -31,7 +31,8 @@ public struct AuditEvent: Sendable, Codable, Hashable {
 
     /// Creates an event.
     public init(
-        id: Int64 = 0, timestampMs: Int64, kind: String, callID: String? = nil, origin: String? = nil, tool: String? = nil,
+        id: Int64 = 0, timestampMs: Int64, kind: String, callID: String? = nil, origin: String? = nil,
+        tool: String? = nil,
         input: String? = nil, decision: String? = nil, reason: String? = nil, result: String, errorCode: String? = nil,
         errorMessage: String? = nil, durationMicros: Int64? = nil, detail: String? = nil
     ) {

@@ -23,7 +23,8 @@ public enum DecodingProblem {
             }
         }()
         let field = fieldPath(path, root: root)
-        return AiosError(.invalidInput, message, location: InputLocation(file: file, field: field.isEmpty ? nil : field))
+        return AiosError(
+            .invalidInput, message, location: InputLocation(file: file, field: field.isEmpty ? nil : field))
     }
 
     /// `rules[2].decision` from a coding path.

@@ -145,7 +145,8 @@ public struct JSONSchema: Sendable, Hashable {
                     let known = properties.keys.sorted().joined(separator: ", ")
                     return Problem(
                         path: join(path, name),
-                        message: "unknown field" + (known.isEmpty ? " (this tool takes no input)" : " (known fields: \(known))"))
+                        message: "unknown field"
+                            + (known.isEmpty ? " (this tool takes no input)" : " (known fields: \(known))"))
                 } else if additional.objectValue != nil,
                     let problem = check(member, against: additional, path: join(path, name))
                 {

@@ -52,7 +52,8 @@ public enum JSONValue: Sendable, Hashable, Codable {
         do {
             self = try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {
-            throw AiosError(.invalidInput, "not valid JSON: \(Self.describe(error))", location: InputLocation(field: "input"))
+            throw AiosError(
+                .invalidInput, "not valid JSON: \(Self.describe(error))", location: InputLocation(field: "input"))
         }
     }
 

@@ -9,15 +9,21 @@ extension Orchestrator {
         _ plan: ErasedPlan, call: ToolCall, policy: Policy, logger: Logger
     ) async throws -> (output: JSONValue, summary: GuardSummary) {
         guard let inverse = plan.inverse else {
-            throw AiosError(.internal, "\(call.tool) planned a disruptive change without an inverse; refusing to apply it unguarded")
+            throw AiosError(
+                .internal, "\(call.tool) planned a disruptive change without an inverse; refusing to apply it unguarded"
+            )
         }
         let probe = call.guardOptions?.probe ?? plan.probe ?? policy.guardDefaults.probe
         if let probe {
             guard let descriptor = registry.descriptor(named: probe.tool) else {
-                throw AiosError(.invalidInput, "guard probe \(probe.tool) is not a tool", location: InputLocation(field: "guard.probe"))
+                throw AiosError(
+                    .invalidInput, "guard probe \(probe.tool) is not a tool",
+                    location: InputLocation(field: "guard.probe"))
             }
             guard descriptor.effect == .read else {
-                throw AiosError(.invalidInput, "guard probe \(probe.tool) must be a read tool", location: InputLocation(field: "guard.probe"))
+                throw AiosError(
+                    .invalidInput, "guard probe \(probe.tool) must be a read tool",
+                    location: InputLocation(field: "guard.probe"))
             }
         }
         let window = call.guardOptions?.windowMs ?? policy.guardDefaults.windowMs
@@ -26,13 +32,15 @@ extension Orchestrator {
             id: UUID().uuidString.lowercased(), callID: call.id, tool: call.tool, origin: call.origin, inverse: inverse,
             probe: probe, createdMs: now, deadlineMs: now + window)
         try await guards.open(record)
-        logger.info("guard \(record.id) opened for \(call.tool): deadline in \(DurationText.format(milliseconds: window))")
+        logger.info(
+            "guard \(record.id) opened for \(call.tool): deadline in \(DurationText.format(milliseconds: window))")
 
         let output: JSONValue
         do {
             output = try await plan.apply()
         } catch {
-            await rollBack(record, from: [.pending], reason: "the change failed while being applied: \(Self.wrap(error).message)")
+            await rollBack(
+                record, from: [.pending], reason: "the change failed while being applied: \(Self.wrap(error).message)")
             throw error
         }
 
@@ -40,9 +48,15 @@ extension Orchestrator {
             return (output, GuardSummary(id: record.id, state: .pending, deadlineMs: record.deadlineMs, probe: nil))
         }
         if await probePasses(probe, until: record.deadlineMs, interval: policy.guardDefaults.probeIntervalMs) {
-            if try await guards.transition(id: record.id, from: [.pending], to: .confirmed, note: "probe \(probe.tool) passed") {
-                await write(guardEvent(record, kind: "guard.confirmed", result: "confirmed", reason: "probe \(probe.tool) passed"))
-                return (output, GuardSummary(id: record.id, state: .confirmed, deadlineMs: record.deadlineMs, probe: probe))
+            if try await guards.transition(
+                id: record.id, from: [.pending], to: .confirmed, note: "probe \(probe.tool) passed")
+            {
+                await write(
+                    guardEvent(
+                        record, kind: "guard.confirmed", result: "confirmed", reason: "probe \(probe.tool) passed"))
+                return (
+                    output, GuardSummary(id: record.id, state: .confirmed, deadlineMs: record.deadlineMs, probe: probe)
+                )
             }
         }
         let reason = "probe \(probe) did not pass within \(DurationText.format(milliseconds: window))"
@@ -54,7 +68,8 @@ extension Orchestrator {
             .rolledBack,
             state == .rolledBack
                 ? "\(call.tool) was applied and rolled back: \(reason); the previous state is restored"
-                : "\(call.tool) was applied but \(reason), and the rollback failed: check `aios-net events --tool \(inverse.tool)`")
+                : "\(call.tool) was applied but \(reason), and the rollback failed: check `aios-net events --tool \(inverse.tool)`"
+        )
     }
 
     /// Confirms a pending guard: the change stays.
@@ -63,7 +78,8 @@ extension Orchestrator {
         guard let record = try await guards.guardRecord(id: id) else {
             throw AiosError(.notFound, "no guard with id \(id); `aios-net guard list` shows the open ones")
         }
-        guard try await guards.transition(id: id, from: [.pending], to: .confirmed, note: "confirmed by \(origin)") else {
+        guard try await guards.transition(id: id, from: [.pending], to: .confirmed, note: "confirmed by \(origin)")
+        else {
             let current = try await guards.guardRecord(id: id)?.state ?? record.state
             throw AiosError(.failed, "guard \(id) is already \(current.rawValue); nothing to confirm")
         }
@@ -83,7 +99,9 @@ extension Orchestrator {
             var done = record
             done.state = await rollBack(
                 record, from: [.pending, .rollingBack],
-                reason: "the daemon stopped before the change was confirmed (guard opened \(record.createdMs), deadline \(record.deadlineMs))")
+                reason:
+                    "the daemon stopped before the change was confirmed (guard opened \(record.createdMs), deadline \(record.deadlineMs))"
+            )
             handled.append(done)
         }
         return handled
@@ -128,10 +146,14 @@ extension Orchestrator {
             return .rolledBack
         } catch {
             let message = Self.wrap(error).message
-            _ = try? await guards.transition(id: record.id, from: [.rollingBack], to: .rollbackFailed, note: "\(reason); rollback failed: \(message)")
+            _ = try? await guards.transition(
+                id: record.id, from: [.rollingBack], to: .rollbackFailed, note: "\(reason); rollback failed: \(message)"
+            )
             logger.error("guard \(record.id): rollback of \(record.tool) failed: \(message)")
             await write(
-                guardEvent(record, kind: "guard.rollback_failed", result: "error", reason: "\(reason); rollback failed: \(message)"))
+                guardEvent(
+                    record, kind: "guard.rollback_failed", result: "error",
+                    reason: "\(reason); rollback failed: \(message)"))
             return .rollbackFailed
         }
     }
@@ -149,7 +171,9 @@ extension Orchestrator {
     private func probePasses(_ probe: CallRequest, until deadline: Int64, interval: Int64) async -> Bool {
         while true {
             if Task.isCancelled { return false }
-            if (try? await execute(ToolCall(tool: probe.tool, input: probe.input, origin: .guard))) != nil { return true }
+            if (try? await execute(ToolCall(tool: probe.tool, input: probe.input, origin: .guard))) != nil {
+                return true
+            }
             let remaining = deadline - clock.nowMs()
             if remaining <= 0 { return false }
             do {
@@ -162,7 +186,8 @@ extension Orchestrator {
 
     private func guardEvent(_ record: GuardRecord, kind: String, result: String, reason: String) -> AuditEvent {
         AuditEvent(
-            timestampMs: clock.nowMs(), kind: kind, callID: record.callID, origin: record.origin.rawValue, tool: record.tool,
+            timestampMs: clock.nowMs(), kind: kind, callID: record.callID, origin: record.origin.rawValue,
+            tool: record.tool,
             input: redactor.redact(record.inverse.input).jsonText, reason: redactor.redact(reason), result: result,
             detail: "guard \(record.id); inverse \(record.inverse.tool)")
     }

@@ -80,9 +80,12 @@ public struct Orchestrator: Sendable {
             diff = plan.diff
 
             if let hit = policy.protection(for: plan.touches) {
-                let name = hit.item.attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                let name = hit.item.attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+                    separator: " ")
                 throw AiosError(
-                    .policyDenied, "refused: \(call.tool) would remove or shadow a protected \(hit.item.kind) (\(name)): \(hit.pattern.reason)")
+                    .policyDenied,
+                    "refused: \(call.tool) would remove or shadow a protected \(hit.item.kind) (\(name)): \(hit.pattern.reason)"
+                )
             }
 
             let status: CallOutcome.Status
@@ -149,7 +152,8 @@ public struct Orchestrator: Sendable {
         for call: ToolCall, descriptor: ToolDescriptor?, decision: PolicyDecision?, diff: [Change], result: String,
         error: AiosError?, duration: Int64
     ) -> AuditEvent {
-        let input = call.rawInput.map { redactor.redact(String($0.prefix(512))) }
+        let input =
+            call.rawInput.map { redactor.redact(String($0.prefix(512))) }
             ?? redactor.redact(call.input, schema: descriptor?.inputSchema).jsonText
         return AuditEvent(
             timestampMs: clock.nowMs(), kind: call.dryRun ? "call.dry_run" : "call", callID: call.id,

@@ -45,7 +45,8 @@ public struct Policy: Sendable, Decodable, Equatable {
         version = try container.decode(Int.self, forKey: .version)
         guard version == 1 else {
             throw DecodingError.dataCorruptedError(
-                forKey: .version, in: container, debugDescription: "unsupported policy version \(version) (only 1 exists)")
+                forKey: .version, in: container,
+                debugDescription: "unsupported policy version \(version) (only 1 exists)")
         }
         defaultDecision = try container.decodeIfPresent(Verdict.self, forKey: .defaultDecision) ?? .deny
         rules = try container.decodeIfPresent([PolicyRule].self, forKey: .rules) ?? []
@@ -79,7 +80,10 @@ public struct PolicyRule: Sendable, Decodable, Equatable {
     public var reason: String?
 
     /// Creates a rule.
-    public init(origins: [String]? = nil, tools: [String]? = nil, effects: [Effect]? = nil, decision: Verdict, reason: String? = nil) {
+    public init(
+        origins: [String]? = nil, tools: [String]? = nil, effects: [Effect]? = nil, decision: Verdict,
+        reason: String? = nil
+    ) {
         self.origins = origins
         self.tools = tools
         self.effects = effects
@@ -105,7 +109,9 @@ public struct PolicyRule: Sendable, Decodable, Equatable {
                 throw DecodingError.dataCorrupted(
                     .init(
                         codingPath: decoder.codingPath + [CodingKeys.origins, IndexKey(index)],
-                        debugDescription: "unknown origin \"\(origin)\" (known: \(Origin.known.map(\.rawValue).joined(separator: ", ")), *)"))
+                        debugDescription:
+                            "unknown origin \"\(origin)\" (known: \(Origin.known.map(\.rawValue).joined(separator: ", ")), *)"
+                    ))
             }
         }
     }
@@ -171,7 +177,8 @@ public struct GuardDefaults: Sendable, Decodable, Equatable {
         try StrictKeys.check(decoder, CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
         windowMs = try container.decodeIfPresent(DurationValue.self, forKey: .window)?.milliseconds ?? 30_000
-        probeIntervalMs = try container.decodeIfPresent(DurationValue.self, forKey: .probeInterval)?.milliseconds ?? 1000
+        probeIntervalMs =
+            try container.decodeIfPresent(DurationValue.self, forKey: .probeInterval)?.milliseconds ?? 1000
         probe = try container.decodeIfPresent(CallRequest.self, forKey: .probe)
     }
 }

@@ -30,7 +30,9 @@ extension Policy {
             let reason = rule.reason ?? "rule \(index + 1) (\(rule.decision.rawValue))"
             return PolicyDecision(rule.decision, reason)
         }
-        return PolicyDecision(defaultDecision, "no rule matched \(origin.rawValue) running \(tool.name); default is \(defaultDecision.rawValue)")
+        return PolicyDecision(
+            defaultDecision,
+            "no rule matched \(origin.rawValue) running \(tool.name); default is \(defaultDecision.rawValue)")
     }
 
     /// The first protected pattern covering any of `items`, or nil.

@@ -10,8 +10,10 @@ public final class Redactor: Sendable {
     /// What replaces a secret.
     public static let placeholder = "<redacted>"
 
-    private static let secretNameFragments = ["private_key", "privatekey", "api_key", "apikey", "password",
-        "passwd", "secret", "token", "authorization", "preshared_key", "psk"]
+    private static let secretNameFragments = [
+        "private_key", "privatekey", "api_key", "apikey", "password",
+        "passwd", "secret", "token", "authorization", "preshared_key", "psk",
+    ]
 
     private let known = Mutex<Set<String>>([])
 

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The one clock: wall time in epoch milliseconds and sleeping, injectable so tests control time.

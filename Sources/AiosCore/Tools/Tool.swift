@@ -114,6 +114,7 @@ public struct ToolPlan<Output: Encodable & Sendable>: Sendable {
         _ diff: [Change], inverse: CallRequest? = nil, probe: CallRequest? = nil, touches: [ProtectedItem] = [],
         verify: (@Sendable (Output) async throws -> Void)? = nil, apply: @escaping @Sendable () async throws -> Output
     ) -> ToolPlan {
-        ToolPlan(diff: diff, changes: true, apply: apply, inverse: inverse, probe: probe, touches: touches, verify: verify)
+        ToolPlan(
+            diff: diff, changes: true, apply: apply, inverse: inverse, probe: probe, touches: touches, verify: verify)
     }
 }

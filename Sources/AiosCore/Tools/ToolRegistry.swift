@@ -25,7 +25,8 @@ public struct ToolRegistry: Sendable {
             throw AiosError(.internal, "tool name \(descriptor.name) is not of the form namespace.verb")
         }
         if let installing, descriptor.namespace != installing {
-            throw AiosError(.internal, "module \(installing) cannot register \(descriptor.name): it is outside its namespace")
+            throw AiosError(
+                .internal, "module \(installing) cannot register \(descriptor.name): it is outside its namespace")
         }
         guard tools[descriptor.name] == nil else {
             throw AiosError(.internal, "tool \(descriptor.name) is registered twice")

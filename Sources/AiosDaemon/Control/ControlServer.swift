@@ -20,7 +20,8 @@ struct ControlServer: Service {
 
     func run() async throws {
         let directory = (path as NSString).deletingLastPathComponent
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try? FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         let listener: Int32
         do {
             listener = try UnixSocket.listen(path: path, mode: 0o666)
@@ -72,12 +73,15 @@ struct ControlServer: Service {
             return AiosError(.permissionDenied, "cannot read the peer's credentials; refusing")
         }
         if peer.uid == 0 { return nil }
-        if let allowedGroup, peer.gid == allowedGroup || ProcessGroups.of(pid: peer.pid).contains(allowedGroup) { return nil }
+        if let allowedGroup, peer.gid == allowedGroup || ProcessGroups.of(pid: peer.pid).contains(allowedGroup) {
+            return nil
+        }
         logger.warning("refused control connection from uid \(peer.uid) pid \(peer.pid)")
         let group = allowedGroup.map { " or members of group \($0)" } ?? ""
         return AiosError(
             .permissionDenied,
-            "permission denied: the aios-net control socket accepts only root\(group); you are uid \(peer.uid) (run with sudo)")
+            "permission denied: the aios-net control socket accepts only root\(group); you are uid \(peer.uid) (run with sudo)"
+        )
     }
 
     @discardableResult

@@ -17,7 +17,8 @@ struct RequestHandler: Sendable {
             return .success(try await answer(request))
         } catch {
             let failure = (error as? AiosError) ?? AiosError(.failed, "\(error)")
-            return .failure(AiosError(failure.code, orchestrator.redactor.redact(failure.message), location: failure.location))
+            return .failure(
+                AiosError(failure.code, orchestrator.redactor.redact(failure.message), location: failure.location))
         }
     }
 
@@ -67,17 +68,23 @@ struct RequestHandler: Sendable {
             orchestrator.policies.replace(with: policy)
             try await store.record(
                 AuditEvent(
-                    timestampMs: now, kind: "policy.reloaded", origin: "user", reason: options.policyPath ?? "built-in default",
+                    timestampMs: now, kind: "policy.reloaded", origin: "user",
+                    reason: options.policyPath ?? "built-in default",
                     result: "applied", detail: "\(policy.rules.count) rules"))
             logger.info("policy reloaded from \(options.policyPath ?? "built-in default"): \(policy.rules.count) rules")
-            return ["policy": .string(options.policyPath ?? "built-in default"), "rules": .number(Double(policy.rules.count))]
+            return [
+                "policy": .string(options.policyPath ?? "built-in default"),
+                "rules": .number(Double(policy.rules.count)),
+            ]
         } catch let error as AiosError {
             try? await store.record(
                 AuditEvent(
-                    timestampMs: now, kind: "policy.rejected", origin: "user", reason: options.policyPath, result: "error",
+                    timestampMs: now, kind: "policy.rejected", origin: "user", reason: options.policyPath,
+                    result: "error",
                     errorCode: error.code.description, errorMessage: error.description,
                     detail: "the previous policy stays in force"))
-            throw AiosError(error.code, "\(error.message) (the previous policy stays in force)", location: error.location)
+            throw AiosError(
+                error.code, "\(error.message) (the previous policy stays in force)", location: error.location)
         }
     }
 

@@ -1,10 +1,10 @@
 import AiosControl
 import AiosCore
+import AiosCurl
 import AiosLinux
 import AiosNftables
 import AiosStore
 import AiosUnbound
-import AiosCurl
 import Foundation
 
 /// One `doctor` finding.
@@ -35,15 +35,20 @@ public enum Doctor {
             return [
                 DoctorCheck(
                     name: "database", status: .fail, detail: "no database at \(db.path)",
-                    hint: "start the daemon once (`aios-net daemon --data-dir \(directory)`) to create it, or set --data-dir / AIOS_NET_DATA_DIR to where it lives")
+                    hint:
+                        "start the daemon once (`aios-net daemon --data-dir \(directory)`) to create it, or set --data-dir / AIOS_NET_DATA_DIR to where it lives"
+                )
             ]
         }
         let writable =
             db.writable
             ? DoctorCheck(name: "database.writable", status: .ok, detail: "file and directory are writable")
             : DoctorCheck(
-                name: "database.writable", status: .fail, detail: "\(db.path) or its directory is read-only for this process",
-                hint: "remount the filesystem read-write, or fix ownership/permissions (`chown -R root: \(directory) && chmod 700 \(directory)`), or run as root")
+                name: "database.writable", status: .fail,
+                detail: "\(db.path) or its directory is read-only for this process",
+                hint:
+                    "remount the filesystem read-write, or fix ownership/permissions (`chown -R root: \(directory) && chmod 700 \(directory)`), or run as root"
+            )
         guard db.opens else {
             let detail =
                 db.writable
@@ -68,9 +73,12 @@ public enum Doctor {
                         : "this database was written by a newer aios-net; upgrade this binary"))
         checks.append(
             db.missingTables.isEmpty
-                ? DoctorCheck(name: "database.tables", status: .ok, detail: "tables \(Store.requiredTables.joined(separator: ", "))")
+                ? DoctorCheck(
+                    name: "database.tables", status: .ok,
+                    detail: "tables \(Store.requiredTables.joined(separator: ", "))")
                 : DoctorCheck(
-                    name: "database.tables", status: .fail, detail: "missing tables: \(db.missingTables.joined(separator: ", "))",
+                    name: "database.tables", status: .fail,
+                    detail: "missing tables: \(db.missingTables.joined(separator: ", "))",
                     hint: "start the daemon so it runs its migrations"))
         checks.append(
             db.journalMode == "wal"
@@ -91,7 +99,9 @@ public enum Doctor {
         } catch {
             return DoctorCheck(
                 name: "daemon", status: .warn, detail: "not reachable at \(socketPath)",
-                hint: "start it: `aios-net daemon` (or `systemctl start aios-net`); set --socket / AIOS_NET_SOCKET if it listens elsewhere")
+                hint:
+                    "start it: `aios-net daemon` (or `systemctl start aios-net`); set --socket / AIOS_NET_SOCKET if it listens elsewhere"
+            )
         }
     }
 
@@ -112,7 +122,8 @@ public enum Doctor {
             DoctorCheck(name: "libcurl", status: .ok, detail: CurlLibrary.version),
         ]
         let programs: [(name: String, arguments: [String], package: String)] = [
-            ("unbound", ["-V"], "unbound"), ("unbound-control", ["-h"], "unbound"), ("dhcpcd", ["--version"], "dhcpcd-base"),
+            ("unbound", ["-V"], "unbound"), ("unbound-control", ["-h"], "unbound"),
+            ("dhcpcd", ["--version"], "dhcpcd-base"),
             ("wireguard-go", ["--version"], "wireguard-go"), ("wg", ["--version"], "wireguard-tools"),
         ]
         for program in programs {
@@ -120,7 +131,9 @@ public enum Doctor {
                 checks.append(
                     DoctorCheck(
                         name: program.name, status: .warn, detail: "\(program.name) is not installed",
-                        hint: "apt-get install -y --no-install-recommends \(program.package) (or run Tools/install-deps)"))
+                        hint:
+                            "apt-get install -y --no-install-recommends \(program.package) (or run Tools/install-deps)")
+                )
                 continue
             }
             let version = ProgramLocator.firstLine(of: path, arguments: program.arguments) ?? "present"
@@ -151,7 +164,9 @@ enum ProgramLocator {
         process.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self)
         let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        return lines.first { $0.lowercased().contains("version") || $0.first?.isNumber == true || $0.hasPrefix("wireguard") }
+        return lines.first {
+            $0.lowercased().contains("version") || $0.first?.isNumber == true || $0.hasPrefix("wireguard")
+        }
             ?? lines.first.map { String($0.prefix(80)) }
     }
 }

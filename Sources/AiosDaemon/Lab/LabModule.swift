@@ -1,6 +1,6 @@
 import AiosCore
-import Logging
 import Foundation
+import Logging
 
 /// `lab.*`: tools with a harmless, observable effect (a flag file in the data directory), for the
 /// lab demo and for tests of the pipeline in a real daemon process (guard rollback after SIGKILL,
@@ -45,7 +45,8 @@ struct LabFlagSetTool: Tool {
     static let descriptor = ToolDescriptor(
         name: "lab.flag_set", summary: "Set the lab flag (a stand-in for a change that can cut connectivity)",
         effect: .disruptive,
-        inputSchema: .object(["value": .string("New flag value", maxLength: 256)], required: ["value"], examples: [["value": "up"]]))
+        inputSchema: .object(
+            ["value": .string("New flag value", maxLength: 256)], required: ["value"], examples: [["value": "up"]]))
 
     let flag: LabFlag
 
@@ -53,7 +54,12 @@ struct LabFlagSetTool: Tool {
         let current = flag.read()
         if current == input.value { return .unchanged(Output(value: current, previous: current)) }
         return .change(
-            [Change("set", "lab flag", detail: "\(current.isEmpty ? "(unset)" : current) → \(input.value.isEmpty ? "(unset)" : input.value)")],
+            [
+                Change(
+                    "set", "lab flag",
+                    detail:
+                        "\(current.isEmpty ? "(unset)" : current) → \(input.value.isEmpty ? "(unset)" : input.value)")
+            ],
             inverse: CallRequest(tool: Self.descriptor.name, input: ["value": .string(current)])
         ) {
             try flag.write(input.value)
@@ -68,8 +74,10 @@ struct LabFlagCheckTool: Tool {
     struct Output: Codable, Sendable { var value: String }
 
     static let descriptor = ToolDescriptor(
-        name: "lab.flag_check", summary: "Succeed only when the lab flag equals a value (a stand-in probe)", effect: .read,
-        inputSchema: .object(["expect": .string("Expected flag value")], required: ["expect"], examples: [["expect": "up"]]))
+        name: "lab.flag_check", summary: "Succeed only when the lab flag equals a value (a stand-in probe)",
+        effect: .read,
+        inputSchema: .object(
+            ["expect": .string("Expected flag value")], required: ["expect"], examples: [["expect": "up"]]))
 
     let flag: LabFlag
 

@@ -13,12 +13,16 @@ struct DefaultRuleset {
 
     /// Rule ids per chain, in order.
     static let ruleIDs: [String: [String]] = [
-        "input": ["in-loopback", "in-established", "in-management-v4", "in-management-v6", "in-icmp", "in-icmpv6", "in-drop"],
+        "input": [
+            "in-loopback", "in-established", "in-management-v4", "in-management-v6", "in-icmp", "in-icmpv6", "in-drop",
+        ],
         "output": ["out-loopback", "out-established", "out-tcp", "out-udp", "out-icmpv6", "out-drop"],
         "forward": ["fwd-drop"],
     ]
 
-    static let logPrefixes = ["in-drop": "aios-fw-drop: ", "out-drop": "aios-fw-out-drop: ", "fwd-drop": "aios-fw-fwd-drop: "]
+    static let logPrefixes = [
+        "in-drop": "aios-fw-drop: ", "out-drop": "aios-fw-out-drop: ", "fwd-drop": "aios-fw-fwd-drop: ",
+    ]
 
     /// One transaction that installs or repairs the ruleset, keeping every other set in the table
     /// (and so the remaining lifetime of their elements): chains and management sets are added
@@ -34,7 +38,10 @@ struct DefaultRuleset {
             body["policy"] = "drop"
             out.append(["add": ["chain": .object(body)]])
         }
-        for (name, type, flags) in [("mgmt_v4", "ipv4_addr", ["interval"]), ("mgmt_v6", "ipv6_addr", ["interval"]), ("mgmt_ports", "inet_service", [])] {
+        for (name, type, flags) in [
+            ("mgmt_v4", "ipv4_addr", ["interval"]), ("mgmt_v6", "ipv6_addr", ["interval"]),
+            ("mgmt_ports", "inet_service", []),
+        ] {
             var body = base
             body["name"] = .string(name)
             body["type"] = .string(type)
@@ -42,9 +49,10 @@ struct DefaultRuleset {
             out.append(["add": ["set": .object(body)]])
             out.append(["flush": ["set": .object(reference(name))]])
         }
-        for (name, values) in [("mgmt_v4", managementV4.map(Self.prefix)), ("mgmt_v6", managementV6.map(Self.prefix)),
-            ("mgmt_ports", managementPorts.map { JSONValue.number(Double($0)) })] where !values.isEmpty
-        {
+        for (name, values) in [
+            ("mgmt_v4", managementV4.map(Self.prefix)), ("mgmt_v6", managementV6.map(Self.prefix)),
+            ("mgmt_ports", managementPorts.map { JSONValue.number(Double($0)) }),
+        ] where !values.isEmpty {
             var body = reference(name)
             body["elem"] = .array(values)
             out.append(["add": ["element": .object(body)]])
@@ -74,7 +82,11 @@ struct DefaultRuleset {
 
     private static func prefix(_ cidr: String) -> JSONValue {
         let parts = cidr.split(separator: "/")
-        return ["prefix": ["addr": .string(String(parts[0])), "len": .number(Double(parts.count > 1 ? Int(parts[1]) ?? 0 : 0))]]
+        return [
+            "prefix": [
+                "addr": .string(String(parts[0])), "len": .number(Double(parts.count > 1 ? Int(parts[1]) ?? 0 : 0)),
+            ]
+        ]
     }
 
     private static func match(_ left: JSONValue, _ right: JSONValue, op: String = "==") -> JSONValue {
@@ -93,25 +105,56 @@ struct DefaultRuleset {
     }
 
     private func rules() -> [(String, [(String, [JSONValue])])] {
-        let ndTypes: JSONValue = ["set": ["nd-neighbor-solicit", "nd-neighbor-advert", "nd-router-advert", "nd-router-solicit"]]
+        let ndTypes: JSONValue = [
+            "set": ["nd-neighbor-solicit", "nd-neighbor-advert", "nd-router-advert", "nd-router-solicit"]
+        ]
         return [
-            ("input", [
-                ("in-loopback", [Self.match(["meta": ["key": "iifname"]], "lo"), Self.accept]),
-                ("in-established", [Self.established, Self.accept]),
-                ("in-management-v4", [Self.match(Self.payload("ip", "saddr"), "@mgmt_v4"), Self.match(Self.payload("tcp", "dport"), "@mgmt_ports"), Self.accept]),
-                ("in-management-v6", [Self.match(Self.payload("ip6", "saddr"), "@mgmt_v6"), Self.match(Self.payload("tcp", "dport"), "@mgmt_ports"), Self.accept]),
-                ("in-icmp", [Self.match(Self.payload("icmp", "type"), "echo-request"), Self.accept]),
-                ("in-icmpv6", [Self.match(Self.payload("icmpv6", "type"), ["set": ["echo-request", "nd-neighbor-solicit", "nd-neighbor-advert", "nd-router-advert"]]), Self.accept]),
-                ("in-drop", Self.loggedDrop("in-drop")),
-            ]),
-            ("output", [
-                ("out-loopback", [Self.match(["meta": ["key": "oifname"]], "lo"), Self.accept]),
-                ("out-established", [Self.established, Self.accept]),
-                ("out-tcp", [Self.match(Self.payload("tcp", "dport"), ["set": [53, 443]]), Self.accept]),
-                ("out-udp", [Self.match(Self.payload("udp", "dport"), ["set": [53, 123]]), Self.accept]),
-                ("out-icmpv6", [Self.match(Self.payload("icmpv6", "type"), ndTypes), Self.accept]),
-                ("out-drop", Self.loggedDrop("out-drop")),
-            ]),
+            (
+                "input",
+                [
+                    ("in-loopback", [Self.match(["meta": ["key": "iifname"]], "lo"), Self.accept]),
+                    ("in-established", [Self.established, Self.accept]),
+                    (
+                        "in-management-v4",
+                        [
+                            Self.match(Self.payload("ip", "saddr"), "@mgmt_v4"),
+                            Self.match(Self.payload("tcp", "dport"), "@mgmt_ports"), Self.accept,
+                        ]
+                    ),
+                    (
+                        "in-management-v6",
+                        [
+                            Self.match(Self.payload("ip6", "saddr"), "@mgmt_v6"),
+                            Self.match(Self.payload("tcp", "dport"), "@mgmt_ports"), Self.accept,
+                        ]
+                    ),
+                    ("in-icmp", [Self.match(Self.payload("icmp", "type"), "echo-request"), Self.accept]),
+                    (
+                        "in-icmpv6",
+                        [
+                            Self.match(
+                                Self.payload("icmpv6", "type"),
+                                [
+                                    "set": [
+                                        "echo-request", "nd-neighbor-solicit", "nd-neighbor-advert", "nd-router-advert",
+                                    ]
+                                ]), Self.accept,
+                        ]
+                    ),
+                    ("in-drop", Self.loggedDrop("in-drop")),
+                ]
+            ),
+            (
+                "output",
+                [
+                    ("out-loopback", [Self.match(["meta": ["key": "oifname"]], "lo"), Self.accept]),
+                    ("out-established", [Self.established, Self.accept]),
+                    ("out-tcp", [Self.match(Self.payload("tcp", "dport"), ["set": [53, 443]]), Self.accept]),
+                    ("out-udp", [Self.match(Self.payload("udp", "dport"), ["set": [53, 123]]), Self.accept]),
+                    ("out-icmpv6", [Self.match(Self.payload("icmpv6", "type"), ndTypes), Self.accept]),
+                    ("out-drop", Self.loggedDrop("out-drop")),
+                ]
+            ),
             ("forward", [("fwd-drop", Self.loggedDrop("fwd-drop"))]),
         ]
     }

@@ -11,7 +11,9 @@ struct FirewallTable: Sendable {
     /// The table's objects (table, chains, sets, rules) from a listing, or nil when it does not exist.
     /// - Parameter terse: omit set elements (cheap for large sets).
     func list(terse: Bool = false) throws -> [JSONValue]? {
-        let command: JSONValue = ["nftables": [["list": ["table": ["family": .string(family), "name": .string(name)]]]]]
+        let command: JSONValue = [
+            "nftables": [["list": ["table": ["family": .string(family), "name": .string(name)]]]]
+        ]
         let output: String
         do {
             output = terse ? try nft.runTerse(command.jsonText) : try nft.run(command.jsonText)

@@ -45,7 +45,9 @@ struct RulesetInspection {
                 sets[name] = set["type"]?.stringValue ?? set["type"]?.jsonText ?? "?"
                 let elements = set["elem"]?.arrayValue ?? []
                 if name == "mgmt_v4" || name == "mgmt_v6" { managementSubnets += elements.compactMap(Self.prefix) }
-                if name == "mgmt_ports" { managementPorts += elements.compactMap { ($0["elem"]?["val"] ?? $0).intValue } }
+                if name == "mgmt_ports" {
+                    managementPorts += elements.compactMap { ($0["elem"]?["val"] ?? $0).intValue }
+                }
             }
         }
         for (chain, ids) in DefaultRuleset.ruleIDs {
@@ -57,7 +59,8 @@ struct RulesetInspection {
     static func prefix(_ element: JSONValue) -> String? {
         let value = element["elem"]?["val"] ?? element
         if let text = value.stringValue { return CIDR(text)?.description }
-        if let prefix = value["prefix"], let address = prefix["addr"]?.stringValue, let length = prefix["len"]?.intValue {
+        if let prefix = value["prefix"], let address = prefix["addr"]?.stringValue, let length = prefix["len"]?.intValue
+        {
             return CIDR("\(address)/\(length)")?.description
         }
         if let range = value["range"]?.arrayValue, range.count == 2 {

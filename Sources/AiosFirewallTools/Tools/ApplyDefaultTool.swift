@@ -29,14 +29,21 @@ public struct ApplyDefaultTool: Tool {
 
     public static let descriptor = ToolDescriptor(
         name: "firewall.apply_default",
-        summary: "Install or repair the default ruleset (policy drop, management access, logged drops) in one transaction",
+        summary:
+            "Install or repair the default ruleset (policy drop, management access, logged drops) in one transaction",
         effect: .disruptive,
         inputSchema: .object(
             [
-                "management_subnets": .array(of: .string("IPv4/IPv6 prefix"), "Who may reach the management ports", minItems: 1),
-                "management_ports": .array(of: .integer("TCP port", minimum: 1, maximum: 65535), "Management TCP ports (default 22, 9090)", minItems: 1),
+                "management_subnets": .array(
+                    of: .string("IPv4/IPv6 prefix"), "Who may reach the management ports", minItems: 1),
+                "management_ports": .array(
+                    of: .integer("TCP port", minimum: 1, maximum: 65535), "Management TCP ports (default 22, 9090)",
+                    minItems: 1),
             ],
-            examples: [["management_subnets": ["192.168.10.0/24", "fd00:10::/64"]], ["management_subnets": ["10.0.0.0/8"], "management_ports": [22]]]))
+            examples: [
+                ["management_subnets": ["192.168.10.0/24", "fd00:10::/64"]],
+                ["management_subnets": ["10.0.0.0/8"], "management_ports": [22]],
+            ]))
 
     let table: FirewallTable
     let store: Store
@@ -53,8 +60,10 @@ public struct ApplyDefaultTool: Tool {
                 "no management subnet: pass management_subnets or start the daemon with --management-subnet; a drop policy without one would lock operators out",
                 location: InputLocation(field: "input.management_subnets"))
         }
-        let intent = ManagementIntent(subnets: subnets, ports: input.managementPorts ?? stored?.ports ?? settings.managementPorts)
-        let ruleset = DefaultRuleset(table: table.name, managementV4: intent.v4, managementV6: intent.v6, managementPorts: intent.ports)
+        let intent = ManagementIntent(
+            subnets: subnets, ports: input.managementPorts ?? stored?.ports ?? settings.managementPorts)
+        let ruleset = DefaultRuleset(
+            table: table.name, managementV4: intent.v4, managementV6: intent.v6, managementPorts: intent.ports)
         let current = try table.list()
         let output = Output(table: "inet \(table.name)", managementSubnets: subnets, managementPorts: intent.ports)
         let inspection = current.map { RulesetInspection($0) }
@@ -64,22 +73,34 @@ public struct ApplyDefaultTool: Tool {
             for (chain, policy) in inspection.policies where policy != "drop" {
                 diff.append(Change("set", "chain \(chain) policy", detail: "\(policy) → drop"))
             }
-            if Set(inspection.managementSubnets) != Set(subnets) || Set(inspection.managementPorts) != Set(intent.ports) {
+            if Set(inspection.managementSubnets) != Set(subnets) || Set(inspection.managementPorts) != Set(intent.ports)
+            {
                 diff.append(
-                    Change("set", "management access", detail: "tcp \(intent.ports.map(String.init).joined(separator: ",")) from \(subnets.joined(separator: ", "))"))
+                    Change(
+                        "set", "management access",
+                        detail:
+                            "tcp \(intent.ports.map(String.init).joined(separator: ",")) from \(subnets.joined(separator: ", "))"
+                    ))
             }
         } else {
             diff = [
                 Change("add", "table inet \(table.name)", detail: "input/output/forward policy drop, logged drops"),
-                Change("add", "management access", detail: "tcp \(intent.ports.map(String.init).joined(separator: ",")) from \(subnets.joined(separator: ", "))"),
+                Change(
+                    "add", "management access",
+                    detail:
+                        "tcp \(intent.ports.map(String.init).joined(separator: ",")) from \(subnets.joined(separator: ", "))"
+                ),
                 Change("add", "out", detail: "dns 53, https 443, ntp 123; loopback and established both ways"),
             ]
         }
         if diff.isEmpty {
-            if stored != intent { try await store.setSetting(ManagementIntent.settingKey, try JSONValue(encoding: intent)) }
+            if stored != intent {
+                try await store.setSetting(ManagementIntent.settingKey, try JSONValue(encoding: intent))
+            }
             return .unchanged(output)
         }
-        let inverse = CallRequest(tool: RestoreTool.descriptor.name, input: RestoreTool.input(snapshot: current, intent: storedValue))
+        let inverse = CallRequest(
+            tool: RestoreTool.descriptor.name, input: RestoreTool.input(snapshot: current, intent: storedValue))
         return .change(diff, inverse: inverse) {
             try table.apply(ruleset.commands(), what: "cannot apply the default ruleset")
             try await store.setSetting(ManagementIntent.settingKey, try JSONValue(encoding: intent))

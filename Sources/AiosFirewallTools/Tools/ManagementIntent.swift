@@ -17,7 +17,8 @@ struct ManagementIntent: Codable, Sendable, Equatable {
         try subnets.enumerated().map { index, text in
             guard let cidr = CIDR(text) else {
                 throw AiosError(
-                    .invalidInput, "\"\(text)\" is not an IPv4 or IPv6 address or prefix (e.g. 192.168.1.0/24, fd00::/8)",
+                    .invalidInput,
+                    "\"\(text)\" is not an IPv4 or IPv6 address or prefix (e.g. 192.168.1.0/24, fd00::/8)",
                     location: InputLocation(field: "\(field)[\(index)]"))
             }
             return cidr.description

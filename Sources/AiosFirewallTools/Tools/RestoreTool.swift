@@ -24,7 +24,9 @@ public struct RestoreTool: Tool {
         effect: .disruptive,
         inputSchema: .object(
             [
-                "snapshot": .array(of: JSONSchema(["type": "object"]), "Table objects from a listing (nft JSON); omit to remove the table"),
+                "snapshot": .array(
+                    of: JSONSchema(["type": "object"]),
+                    "Table objects from a listing (nft JSON); omit to remove the table"),
                 "intent": JSONSchema(["type": "object", "description": "The apply_default intent to store with it"]),
             ],
             examples: [[:]]))
@@ -42,7 +44,8 @@ public struct RestoreTool: Tool {
             input.snapshot == nil
             ? [Change("remove", "table inet \(table.name)")]
             : [Change("set", "table inet \(table.name)", detail: "restored from a snapshot with \(rules) rules")]
-        let inverse = CallRequest(tool: Self.descriptor.name, input: Self.input(snapshot: current, intent: currentIntent))
+        let inverse = CallRequest(
+            tool: Self.descriptor.name, input: Self.input(snapshot: current, intent: currentIntent))
         return .change(diff, inverse: inverse) {
             try table.apply(table.restoreCommands(input.snapshot), what: "cannot restore table inet \(table.name)")
             if let intent = input.intent {

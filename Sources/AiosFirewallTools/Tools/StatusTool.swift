@@ -41,7 +41,8 @@ public struct StatusTool: Tool {
 
     public static let descriptor = ToolDescriptor(
         name: "firewall.status",
-        summary: "Show whether aios-net's firewall table is present, its drift from the stored intent, and drop counters",
+        summary:
+            "Show whether aios-net's firewall table is present, its drift from the stored intent, and drop counters",
         effect: .read, inputSchema: .object(examples: [[:]]))
 
     let table: FirewallTable
@@ -52,25 +53,31 @@ public struct StatusTool: Tool {
             let intent: ManagementIntent? = try await store.setting(ManagementIntent.settingKey).map { try $0.decode() }
             guard let objects = try table.list(terse: true) else {
                 return Output(
-                    table: "inet \(table.name)", present: false, drift: intent != nil, missingRules: [], otherRules: 0, chains: [],
+                    table: "inet \(table.name)", present: false, drift: intent != nil, missingRules: [], otherRules: 0,
+                    chains: [],
                     managementSubnets: [], managementPorts: [], intendedSubnets: intent?.subnets, drops: [:])
             }
             var inspection = RulesetInspection(objects)
             // Set contents are omitted from the terse listing; the management sets are small, list them.
-            let sets = RulesetInspection(try ["mgmt_v4", "mgmt_v6", "mgmt_ports"].flatMap { try table.listSet($0) ?? [] })
+            let sets = RulesetInspection(
+                try ["mgmt_v4", "mgmt_v6", "mgmt_ports"].flatMap { try table.listSet($0) ?? [] })
             inspection.managementSubnets = sets.managementSubnets
             inspection.managementPorts = sets.managementPorts
             var drift = !inspection.missingRules.isEmpty || inspection.policies.values.contains { $0 != "drop" }
             if let intent {
-                drift = drift || Set(intent.subnets) != Set(inspection.managementSubnets) || Set(intent.ports) != Set(inspection.managementPorts)
+                drift =
+                    drift || Set(intent.subnets) != Set(inspection.managementSubnets)
+                    || Set(intent.ports) != Set(inspection.managementPorts)
             }
             return Output(
-                table: "inet \(table.name)", present: true, drift: drift, missingRules: inspection.missingRules.sorted(),
+                table: "inet \(table.name)", present: true, drift: drift,
+                missingRules: inspection.missingRules.sorted(),
                 otherRules: inspection.otherRules,
                 chains: inspection.policies.keys.sorted().map {
                     Chain(name: $0, policy: inspection.policies[$0] ?? "?", rules: inspection.ruleCounts[$0] ?? 0)
                 },
-                managementSubnets: inspection.managementSubnets.sorted(), managementPorts: inspection.managementPorts.sorted(),
+                managementSubnets: inspection.managementSubnets.sorted(),
+                managementPorts: inspection.managementPorts.sorted(),
                 intendedSubnets: intent?.subnets, drops: inspection.drops)
         }
     }

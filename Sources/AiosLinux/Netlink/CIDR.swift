@@ -11,11 +11,15 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
     /// - Returns: nil when the address is not IPv4/IPv6 or the length is out of range.
     public init?(_ text: String) {
         let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let bytes = IPAddressText.parse(String(parts[0])), let normalised = IPAddressText.format(bytes) else { return nil }
+        guard let bytes = IPAddressText.parse(String(parts[0])), let normalised = IPAddressText.format(bytes) else {
+            return nil
+        }
         isIPv6 = bytes.count == 16
         let maximum = isIPv6 ? 128 : 32
         if parts.count == 2 {
-            guard let length = Int(parts[1]), (0...maximum).contains(length), parts[1].allSatisfy(\.isNumber) else { return nil }
+            guard let length = Int(parts[1]), (0...maximum).contains(length), parts[1].allSatisfy(\.isNumber) else {
+                return nil
+            }
             self.length = length
         } else {
             length = maximum

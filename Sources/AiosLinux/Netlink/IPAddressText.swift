@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Text forms of IPv4/IPv6 addresses (inet_ntop/inet_pton), and MAC addresses.

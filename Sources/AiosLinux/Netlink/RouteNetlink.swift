@@ -1,6 +1,7 @@
 internal import CNetlink
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads links, addresses and routes of the calling thread's network namespace over an
@@ -100,7 +101,8 @@ public struct RouteNetlink: Sendable {
         _ nlh: UnsafePointer<nlmsghdr>, headerSize: Int, _ body: (UInt16, UnsafePointer<nlattr>) -> Void
     ) {
         let tail = UnsafeRawPointer(mnl_nlmsg_get_payload_tail(nlh)!)
-        var attribute = UnsafePointer(mnl_nlmsg_get_payload_offset(nlh, headerSize)!.assumingMemoryBound(to: nlattr.self))
+        var attribute = UnsafePointer(
+            mnl_nlmsg_get_payload_offset(nlh, headerSize)!.assumingMemoryBound(to: nlattr.self))
         while mnl_attr_ok(attribute, Int32(tail - UnsafeRawPointer(attribute))) {
             body(mnl_attr_get_type(attribute), attribute)
             attribute = UnsafePointer(mnl_attr_next(attribute))
@@ -171,7 +173,8 @@ public struct RouteNetlink: Sendable {
         guard Int32(nlh.pointee.nlmsg_type) == RTM_NEWROUTE else { return nil }
         let info = mnl_nlmsg_get_payload(nlh)!.load(as: rtmsg.self)
         var route = NetlinkRoute(
-            family: info.rtm_family, destination: nil, destinationLength: info.rtm_dst_len, gateway: nil, outputIndex: nil,
+            family: info.rtm_family, destination: nil, destinationLength: info.rtm_dst_len, gateway: nil,
+            outputIndex: nil,
             priority: nil, preferredSource: nil, table: UInt32(info.rtm_table), protocolID: info.rtm_protocol,
             scope: info.rtm_scope, type: info.rtm_type, flags: info.rtm_flags)
         forEachAttribute(nlh, headerSize: MemoryLayout<rtmsg>.size) { type, attribute in

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The credentials of the process at the other end of a unix socket (SO_PEERCRED).
@@ -20,18 +20,23 @@ public enum UnixSocket {
     /// A stale socket file (no one accepting) is replaced; a live one is an error, so two daemons
     /// never share a socket.
     /// - Throws: `SystemCallError` naming the failed call (`EADDRINUSE` for a live socket).
-    public static func listen(path: String, mode: UInt32 = 0o666, backlog: Int32 = 64) throws(SystemCallError) -> Int32 {
+    public static func listen(path: String, mode: UInt32 = 0o666, backlog: Int32 = 64) throws(SystemCallError) -> Int32
+    {
         if let probe = try? connect(path: path) {
             close(probe)
             throw SystemCallError("listen on \(path): another process is serving it", errno: EADDRINUSE)
         }
         unlink(path)
-        let fd = try SystemCall.check("socket") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        let fd = try SystemCall.check("socket") {
+            socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        }
         do {
             var address = try makeAddress(path)
             try SystemCall.check("bind \(path)") {
                 withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                    }
                 }
             }
             try SystemCall.check("chmod \(path)") { chmod(path, mode_t(mode)) }
@@ -52,12 +57,16 @@ public enum UnixSocket {
 
     /// Connects to the socket at `path`.
     public static func connect(path: String) throws(SystemCallError) -> Int32 {
-        let fd = try SystemCall.check("socket") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        let fd = try SystemCall.check("socket") {
+            socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        }
         do {
             var address = try makeAddress(path)
             try SystemCall.check("connect \(path)") {
                 withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                    }
                 }
             }
             return fd
@@ -88,7 +97,9 @@ public enum UnixSocket {
         while offset < bytes.count {
             let start = offset
             let written = try SystemCall.check("write") {
-                bytes.withUnsafeBytes { raw in send(fd, raw.baseAddress! + start, raw.count - start, Int32(MSG_NOSIGNAL)) }
+                bytes.withUnsafeBytes { raw in
+                    send(fd, raw.baseAddress! + start, raw.count - start, Int32(MSG_NOSIGNAL))
+                }
             }
             offset += written
         }
@@ -99,7 +110,9 @@ public enum UnixSocket {
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
         let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard bytes.count < capacity else { throw SystemCallError("socket path \(path) is too long", errno: ENAMETOOLONG) }
+        guard bytes.count < capacity else {
+            throw SystemCallError("socket path \(path) is too long", errno: ENAMETOOLONG)
+        }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             for (index, byte) in bytes.enumerated() { raw[index] = byte }
         }

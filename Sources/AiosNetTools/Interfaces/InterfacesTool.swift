@@ -89,14 +89,18 @@ public struct InterfacesTool: Tool {
                 .filter { input.name == nil || $0.name == input.name }
                 .map { link in
                     Interface(
-                        index: Int(link.index), name: link.name, kind: link.kind, linkType: LinkNames.linkType(link.hardwareType),
-                        mac: link.hardwareAddress.isEmpty ? nil : IPAddressText.mac(link.hardwareAddress), mtu: Int(link.mtu),
-                        flags: LinkNames.flags(link.flags), state: LinkNames.operState(link.operState), carrier: link.carrier,
+                        index: Int(link.index), name: link.name, kind: link.kind,
+                        linkType: LinkNames.linkType(link.hardwareType),
+                        mac: link.hardwareAddress.isEmpty ? nil : IPAddressText.mac(link.hardwareAddress),
+                        mtu: Int(link.mtu),
+                        flags: LinkNames.flags(link.flags), state: LinkNames.operState(link.operState),
+                        carrier: link.carrier,
                         master: link.master.flatMap { names[$0] },
                         addresses: addresses.filter { $0.index == link.index }.map { address in
                             Address(
                                 family: address.family == 2 ? "inet" : "inet6", address: address.address,
-                                prefixLength: Int(address.prefixLength), scope: LinkNames.scope(address.scope), peer: address.peer)
+                                prefixLength: Int(address.prefixLength), scope: LinkNames.scope(address.scope),
+                                peer: address.peer)
                         })
                 }
             return Output(interfaces: interfaces)

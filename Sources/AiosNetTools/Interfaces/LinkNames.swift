@@ -57,8 +57,10 @@ enum LinkNames {
     }
 
     static func routeType(_ value: UInt8) -> String {
-        let names = ["unspec", "unicast", "local", "broadcast", "anycast", "multicast", "blackhole", "unreachable",
-            "prohibit", "throw", "nat", "xresolve"]
+        let names = [
+            "unspec", "unicast", "local", "broadcast", "anycast", "multicast", "blackhole", "unreachable",
+            "prohibit", "throw", "nat", "xresolve",
+        ]
         return Int(value) < names.count ? names[Int(value)] : "\(value)"
     }
 

@@ -48,28 +48,32 @@ public struct RoutesTool: Tool {
         inputSchema: .object(
             [
                 "family": .string("Address family", values: ["inet", "inet6", "all"]),
-                "table": .string("Routing table: main, local, all or a number", pattern: "^(main|local|all|default|[0-9]{1,10})$"),
+                "table": .string(
+                    "Routing table: main, local, all or a number", pattern: "^(main|local|all|default|[0-9]{1,10})$"),
             ],
             examples: [[:], ["family": "inet6"], ["family": "inet", "table": "all"]]))
 
     let reader: any NetworkStateReading
 
     public func plan(_ input: Input, in context: ToolContext) async throws -> ToolPlan<Output> {
-        let wantedTable: UInt32? = switch input.table ?? "main" {
-        case "all": nil
-        case "main": 254
-        case "local": 255
-        case "default": 253
-        case let number: UInt32(number)
-        }
+        let wantedTable: UInt32? =
+            switch input.table ?? "main" {
+            case "all": nil
+            case "main": 254
+            case "local": 255
+            case "default": 253
+            case let number: UInt32(number)
+            }
         if input.table != nil, input.table != "all", wantedTable == nil {
-            throw AiosError(.invalidInput, "\(input.table!) is not a table", location: InputLocation(field: "input.table"))
+            throw AiosError(
+                .invalidInput, "\(input.table!) is not a table", location: InputLocation(field: "input.table"))
         }
-        let family: UInt8? = switch input.family ?? "all" {
-        case "inet": 2
-        case "inet6": 10
-        default: nil
-        }
+        let family: UInt8? =
+            switch input.family ?? "all" {
+            case "inet": 2
+            case "inet6": 10
+            default: nil
+            }
         return .read {
             let links: [NetlinkLink]
             let routes: [NetlinkRoute]
@@ -85,7 +89,8 @@ public struct RoutesTool: Tool {
                     && route.flags & 0x200 == 0  // RTM_F_CLONED: cache entries, not routes
             }
             let out = selected.map { route in
-                let destination = route.destinationLength == 0 && route.destination == nil
+                let destination =
+                    route.destinationLength == 0 && route.destination == nil
                     ? "default"
                     : "\(route.destination ?? (route.family == 2 ? "0.0.0.0" : "::"))/\(route.destinationLength)"
                 return Route(
@@ -95,7 +100,12 @@ public struct RoutesTool: Tool {
                     scope: LinkNames.scope(route.scope), type: LinkNames.routeType(route.type),
                     preferredSource: route.preferredSource)
             }
-            return Output(routes: out.sorted { ($0.family, $0.table, $0.destination, $0.metric ?? 0) < ($1.family, $1.table, $1.destination, $1.metric ?? 0) })
+            return Output(
+                routes: out.sorted {
+                    ($0.family, $0.table, $0.destination, $0.metric ?? 0) < (
+                        $1.family, $1.table, $1.destination, $1.metric ?? 0
+                    )
+                })
         }
     }
 }

@@ -37,15 +37,18 @@ extension Store: AuditSink {
             }
             let filter = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
             _ = arguments.append(contentsOf: [max(1, query.limit)])
-            return try Row.fetchAll(db, sql: "SELECT * FROM events \(filter) ORDER BY id DESC LIMIT ?", arguments: arguments)
-                .map(Self.decodeEvent)
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM events \(filter) ORDER BY id DESC LIMIT ?", arguments: arguments
+            )
+            .map(Self.decodeEvent)
         }
     }
 
     private static func decodeEvent(_ row: Row) -> AuditEvent {
         AuditEvent(
             id: row["id"], timestampMs: row["ts_ms"], kind: row["kind"], callID: row["call_id"], origin: row["origin"],
-            tool: row["tool"], input: row["input"], decision: row["decision"], reason: row["reason"], result: row["result"],
+            tool: row["tool"], input: row["input"], decision: row["decision"], reason: row["reason"],
+            result: row["result"],
             errorCode: row["error_code"], errorMessage: row["error_message"], durationMicros: row["duration_us"],
             detail: row["detail"])
     }

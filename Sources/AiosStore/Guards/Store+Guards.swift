@@ -13,7 +13,8 @@ extension Store: GuardStore {
                     """,
                 arguments: [
                     record.id, record.callID, record.tool, record.origin.rawValue, try Self.json(record.inverse),
-                    try record.probe.map(Self.json), record.createdMs, record.deadlineMs, record.state.rawValue, record.note,
+                    try record.probe.map(Self.json), record.createdMs, record.deadlineMs, record.state.rawValue,
+                    record.note,
                     record.createdMs,
                 ])
         }
@@ -28,7 +29,8 @@ extension Store: GuardStore {
             var arguments: StatementArguments = [to.rawValue, note, now, id]
             _ = arguments.append(contentsOf: StatementArguments(states))
             try db.execute(
-                sql: "UPDATE guards SET state = ?, note = COALESCE(?, note), updated_ms = ? WHERE id = ? AND state IN (\(placeholders))",
+                sql:
+                    "UPDATE guards SET state = ?, note = COALESCE(?, note), updated_ms = ? WHERE id = ? AND state IN (\(placeholders))",
                 arguments: arguments)
             return db.changesCount > 0
         }

@@ -16,7 +16,8 @@ extension Store {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         try await pool.write { db in
             try db.execute(
-                sql: "INSERT INTO settings (key, value, updated_ms) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms",
+                sql:
+                    "INSERT INTO settings (key, value, updated_ms) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms",
                 arguments: [key, value.jsonText, now])
         }
     }

@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A lab of network namespaces for one test: unique names (prefix, test-process PID, counter),
@@ -115,7 +116,8 @@ public final class Lab: Sendable {
             _ = try? Shell.run(["ip", "netns", "del", name])
         }
         let remaining = (try? Shell.run(["ip", "netns", "list"]))?.stdout ?? ""
-        for name in current.namespaces where remaining.split(separator: "\n").contains(where: { $0.hasPrefix(name + " ") || $0 == name }) {
+        for name in current.namespaces
+        where remaining.split(separator: "\n").contains(where: { $0.hasPrefix(name + " ") || $0 == name }) {
             leaks.append("namespace \(name)")
         }
         for path in current.directories { try? FileManager.default.removeItem(atPath: path) }
@@ -132,8 +134,11 @@ public final class Lab: Sendable {
     }
 
     private static func makeDirectory() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("aios-lab-\(getpid())-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "aios-lab-\(getpid())-\(UUID().uuidString.prefix(8))"
+        ).path
+        try FileManager.default.createDirectory(
+            atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         return path
     }
 }
@@ -166,7 +171,8 @@ public enum LabError: Error, CustomStringConvertible {
         switch self {
         case .notRoot: RootRequirement.message
         case .leaked(let items): "the test leaked: \(items.joined(separator: ", "))"
-        case .command(let arguments, let status, let stderr): "`\(arguments.joined(separator: " "))` exited \(status): \(stderr)"
+        case .command(let arguments, let status, let stderr):
+            "`\(arguments.joined(separator: " "))` exited \(status): \(stderr)"
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs commands for tests (ip, nft, the built binary) and captures their output.
@@ -13,7 +14,9 @@ public enum Shell {
     }
 
     /// Runs `arguments` to completion. Output goes through temporary files (no pipe deadlocks).
-    public static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String]? = nil) throws -> Result {
+    public static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String]? = nil) throws
+        -> Result
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try resolve(arguments[0]))
         process.arguments = Array(arguments.dropFirst())
@@ -96,7 +99,9 @@ public enum BuiltBinary {
     /// The package's root directory.
     public static func packageRoot(file: String = #filePath) -> String {
         var root = URL(fileURLWithPath: file)
-        while root.path != "/" && !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) {
+        while root.path != "/"
+            && !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path)
+        {
             root = root.deletingLastPathComponent()
         }
         return root.path

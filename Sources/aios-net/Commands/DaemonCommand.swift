@@ -29,7 +29,9 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(help: "Policy file (YAML); default: the built-in conservative policy.")
     var policy: String?
 
-    @Option(name: .customLong("control-group"), help: "Group (name or gid) whose members may use the control socket besides root.")
+    @Option(
+        name: .customLong("control-group"),
+        help: "Group (name or gid) whose members may use the control socket besides root.")
     var controlGroup: String?
 
     @Option(
@@ -48,7 +50,8 @@ struct DaemonCommand: AsyncParsableCommand {
         let redactor = Redactor()
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
-            var handler = RedactingLogHandler(wrapping: StreamLogHandler.standardError(label: label), redactor: redactor)
+            var handler = RedactingLogHandler(
+                wrapping: StreamLogHandler.standardError(label: label), redactor: redactor)
             handler.logLevel = level
             return handler
         }

@@ -17,7 +17,8 @@ struct GuardCommand: AsyncParsableCommand {
         subcommands: [List.self, Confirm.self], defaultSubcommand: List.self)
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "Show recent guards and their state.")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "Show recent guards and their state.")
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
@@ -38,7 +39,8 @@ struct GuardCommand: AsyncParsableCommand {
     }
 
     struct Confirm: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "confirm", abstract: "Keep a pending guarded change.")
+        static let configuration = CommandConfiguration(
+            commandName: "confirm", abstract: "Keep a pending guarded change.")
         @Argument(help: "The guard's id.") var id: String
         @OptionGroup var client: ClientOptions
 

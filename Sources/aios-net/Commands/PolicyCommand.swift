@@ -18,7 +18,8 @@ struct PolicyCommand: AsyncParsableCommand {
         subcommands: [Check.self, Reload.self])
 
     struct Check: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "check", abstract: "Validate a policy file (no daemon needed).")
+        static let configuration = CommandConfiguration(
+            commandName: "check", abstract: "Validate a policy file (no daemon needed).")
         @Argument(help: "The policy file.") var file: String
         @Flag(name: .long, help: "Print JSON.") var json = false
 
@@ -26,14 +27,19 @@ struct PolicyCommand: AsyncParsableCommand {
             let renderer = Renderer(json: json)
             try await renderer.run {
                 let policy = try PolicyLoader.load(path: file)
-                let value: JSONValue = ["file": .string(file), "rules": .number(Double(policy.rules.count)), "ok": true]
-                renderer.emit(value) { "\(file): ok (\(policy.rules.count) rules, default \(policy.defaultDecision.rawValue))" }
+                let value: JSONValue = [
+                    "file": .string(file), "rules": .number(Double(policy.rules.count)), "ok": true,
+                ]
+                renderer.emit(value) {
+                    "\(file): ok (\(policy.rules.count) rules, default \(policy.defaultDecision.rawValue))"
+                }
             }
         }
     }
 
     struct Reload: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "reload", abstract: "Make the daemon re-read its policy file.")
+        static let configuration = CommandConfiguration(
+            commandName: "reload", abstract: "Make the daemon re-read its policy file.")
         @OptionGroup var client: ClientOptions
 
         func run() async throws {

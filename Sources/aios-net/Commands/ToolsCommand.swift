@@ -16,7 +16,8 @@ struct ToolsCommand: AsyncParsableCommand {
         subcommands: [List.self, Describe.self], defaultSubcommand: List.self)
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "List tools with effect and summary.")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List tools with effect and summary.")
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
@@ -26,7 +27,8 @@ struct ToolsCommand: AsyncParsableCommand {
                 renderer.emit(result) {
                     (result.arrayValue ?? []).map { tool in
                         let name = (tool["name"]?.stringValue ?? "").padding(toLength: 22, withPad: " ", startingAt: 0)
-                        let effect = (tool["effect"]?.stringValue ?? "").padding(toLength: 11, withPad: " ", startingAt: 0)
+                        let effect = (tool["effect"]?.stringValue ?? "").padding(
+                            toLength: 11, withPad: " ", startingAt: 0)
                         return "\(name) \(effect) \(tool["summary"]?.stringValue ?? "")"
                     }.joined(separator: "\n")
                 }

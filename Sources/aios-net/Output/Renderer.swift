@@ -56,7 +56,8 @@ struct Renderer {
             switch guardState.state {
             case .pending:
                 lines.append(
-                    "  guard \(guardState.id): waiting for confirmation until \(time(guardState.deadlineMs)); run `aios-net guard confirm \(guardState.id)` or it rolls back")
+                    "  guard \(guardState.id): waiting for confirmation until \(time(guardState.deadlineMs)); run `aios-net guard confirm \(guardState.id)` or it rolls back"
+                )
             default:
                 lines.append("  guard \(guardState.id): \(guardState.state.rawValue)")
             }
@@ -75,7 +76,9 @@ struct Renderer {
             line += "  \(event.result)"
             if let micros = event.durationMicros { line += String(format: "  %.2fms", Double(micros) / 1000) }
             if let message = event.errorMessage { line += "\n    error (\(event.errorCode ?? "?")): \(message)" }
-            if let reason = event.reason, event.kind != "call" || event.result == "error" { line += "\n    reason: \(reason)" }
+            if let reason = event.reason, event.kind != "call" || event.result == "error" {
+                line += "\n    reason: \(reason)"
+            }
             if let detail = event.detail { line += "\n    " + detail.replacingOccurrences(of: "\n", with: "\n    ") }
             return line
         }.joined(separator: "\n")
