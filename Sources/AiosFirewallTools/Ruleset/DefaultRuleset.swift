@@ -11,14 +11,23 @@ struct DefaultRuleset {
     let managementV6: [String]
     let managementPorts: [Int]
 
-    /// Rule ids per chain, in order.
+    /// Rule ids per chain, in order: deny entries come before everything they could be shadowed by
+    /// (deny beats allow), allow entries just before the logged drop.
     static let ruleIDs: [String: [String]] = [
-        "input": [
-            "in-loopback", "in-established", "in-management-v4", "in-management-v6", "in-icmp", "in-icmpv6", "in-drop",
-        ],
-        "output": ["out-loopback", "out-established", "out-tcp", "out-udp", "out-icmpv6", "out-drop"],
-        "forward": ["fwd-drop"],
+        "input": ["in-loopback", "in-established"] + entryIDs("input", "deny")
+            + ["in-management-v4", "in-management-v6", "in-icmp", "in-icmpv6"] + entryIDs("input", "allow") + [
+                "in-drop"
+            ],
+        "output": ["out-loopback", "out-established"] + entryIDs("output", "deny")
+            + ["out-tcp", "out-udp", "out-icmpv6"] + entryIDs("output", "allow") + ["out-drop"],
+        "forward": ["fwd-established"] + entryIDs("forward", "deny") + entryIDs("forward", "allow") + ["fwd-drop"],
     ]
+
+    private static func entryIDs(_ chain: String, _ verdict: String) -> [String] {
+        EntrySets.families.flatMap { family in
+            [false, true].map { EntrySets.ruleID(chain: chain, verdict: verdict, family: family, interface: $0) }
+        }
+    }
 
     static let logPrefixes = [
         "in-drop": "aios-fw-drop: ", "out-drop": "aios-fw-out-drop: ", "fwd-drop": "aios-fw-fwd-drop: ",
@@ -56,6 +65,15 @@ struct DefaultRuleset {
             var body = reference(name)
             body["elem"] = .array(values)
             out.append(["add": ["element": .object(body)]])
+        }
+        // Entry sets are only added (idempotent), never flushed: their elements and timers survive a repair.
+        for entrySet in EntrySets.all {
+            out.append([
+                "add": [
+                    "set": EntrySets.set(
+                        table: table, name: entrySet.name, family: entrySet.family, interface: entrySet.interface)
+                ]
+            ])
         }
         for chain in ["input", "output", "forward"] {
             out.append(["flush": ["chain": .object(reference(chain))]])
@@ -105,6 +123,23 @@ struct DefaultRuleset {
     }
 
     private func rules() -> [(String, [(String, [JSONValue])])] {
+        let ordered = fixedRules()
+        return ordered.map { chain, fixed in
+            let byID = Dictionary(fixed, uniquingKeysWith: { first, _ in first })
+            let entries = Dictionary(
+                EntrySets.all.filter { $0.chain == chain }.map {
+                    (
+                        $0.id,
+                        EntrySets.rule(
+                            name: $0.name, chain: $0.chain, verdict: $0.verdict, family: $0.family,
+                            interface: $0.interface)
+                    )
+                }, uniquingKeysWith: { first, _ in first })
+            return (chain, (Self.ruleIDs[chain] ?? []).compactMap { id in (byID[id] ?? entries[id]).map { (id, $0) } })
+        }
+    }
+
+    private func fixedRules() -> [(String, [(String, [JSONValue])])] {
         let ndTypes: JSONValue = [
             "set": ["nd-neighbor-solicit", "nd-neighbor-advert", "nd-router-advert", "nd-router-solicit"]
         ]
@@ -155,7 +190,10 @@ struct DefaultRuleset {
                     ("out-drop", Self.loggedDrop("out-drop")),
                 ]
             ),
-            ("forward", [("fwd-drop", Self.loggedDrop("fwd-drop"))]),
+            (
+                "forward",
+                [("fwd-established", [Self.established, Self.accept]), ("fwd-drop", Self.loggedDrop("fwd-drop"))]
+            ),
         ]
     }
 }
