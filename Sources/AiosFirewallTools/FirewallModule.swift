@@ -21,6 +21,11 @@ public struct FirewallModule: ToolModule {
         try registry.add(ApplyDefaultTool(table: table, store: store, settings: settings))
         try registry.add(RestoreTool(table: table, store: store))
         try registry.add(StatusTool(table: table, store: store))
+        let planner = EntryPlanner(table: table, store: store)
+        try registry.add(AllowTool(planner: planner))
+        try registry.add(DenyTool(planner: planner))
+        try registry.add(RemoveTool(table: table, store: store))
+        try registry.add(ListTool(store: store))
     }
 }
 

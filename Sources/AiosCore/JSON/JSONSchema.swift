@@ -123,6 +123,12 @@ public struct JSONSchema: Sendable, Hashable {
         if let type = rules["type"]?.stringValue, !matches(value, type: type) {
             return Problem(path: path, message: "expected \(article(type)) \(type), got \(value.typeName)")
         }
+        if let types = rules["type"]?.arrayValue?.compactMap(\.stringValue),
+            !types.contains(where: { matches(value, type: $0) })
+        {
+            return Problem(
+                path: path, message: "expected one of \(types.joined(separator: ", ")), got \(value.typeName)")
+        }
         let shown = rules["x-secret"] == .bool(true) ? Redactor.placeholder : value.jsonText
         if let allowed = rules["enum"]?.arrayValue, !allowed.contains(value) {
             if rules["x-secret"] == .bool(true) { return Problem(path: path, message: "is not an allowed value") }

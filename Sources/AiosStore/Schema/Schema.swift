@@ -57,12 +57,32 @@ enum Schema {
                     );
                     """)
         }
+        migrator.registerMigration("004-firewall-rules") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE firewall_rules (
+                        id TEXT PRIMARY KEY,
+                        rule_key TEXT NOT NULL,
+                        verdict TEXT NOT NULL,
+                        spec TEXT NOT NULL,
+                        summary TEXT NOT NULL,
+                        origin TEXT NOT NULL,
+                        created_ms INTEGER NOT NULL,
+                        expires_ms INTEGER,
+                        expires_text TEXT,
+                        state TEXT NOT NULL,
+                        ended_ms INTEGER
+                    );
+                    CREATE INDEX firewall_rules_state ON firewall_rules(state, expires_ms);
+                    CREATE INDEX firewall_rules_key ON firewall_rules(rule_key, state);
+                    """)
+        }
         return migrator
     }
 
     /// Bumped with every migration; also written to `PRAGMA user_version`.
-    static let version = 3
+    static let version = 4
 
     /// Tables a current database has.
-    static let tables = ["events", "guards", "settings"]
+    static let tables = ["events", "guards", "settings", "firewall_rules"]
 }

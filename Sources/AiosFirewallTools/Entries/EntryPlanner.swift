@@ -1,0 +1,301 @@
+import AiosCore
+import AiosStore
+import Foundation
+
+/// Input of `firewall.allow` / `firewall.deny`: one rule, or `entries` (a batch).
+public struct EntriesInput: Decodable, Sendable {
+    var rule: RuleInput
+    var entries: [RuleInput]?
+
+    public init(from decoder: any Decoder) throws {
+        rule = try RuleInput(from: decoder)
+        let container = try decoder.container(keyedBy: Keys.self)
+        entries = try container.decodeIfPresent([RuleInput].self, forKey: .entries)
+    }
+
+    private enum Keys: String, CodingKey { case entries }
+
+    static func schema(verdict: String) -> JSONSchema {
+        var properties = RuleInput.properties
+        properties["entries"] = .array(
+            of: .object(RuleInput.properties),
+            "A batch of rules (one transaction); comment and expires above are their defaults",
+            minItems: 1)
+        let examples: [JSONValue] =
+            verdict == "allow"
+            ? [
+                [
+                    "chain": "input", "protocol": "tcp", "port": 80, "source": "any", "comment": "nginx",
+                    "expires": "2h",
+                ],
+                [
+                    "entries": [["port": 443, "source": "10.0.0.0/8"], ["protocol": "udp", "port": "60000-61000"]],
+                    "comment": "batch",
+                ],
+            ]
+            : [["protocol": "tcp", "port": 8080, "source": "203.0.113.0/24", "comment": "scanner"]]
+        return .object(properties, examples: examples)
+    }
+}
+
+/// Output of `firewall.allow` / `firewall.deny`.
+public struct EntriesOutput: Codable, Sendable {
+    /// The rules added (first 100).
+    public var added: [RuleSummary]
+    /// How many rules were added in all.
+    public var addedCount: Int
+    /// Ids of rules that were already in force unchanged.
+    public var unchanged: [String]
+    /// Set elements written to the kernel.
+    public var elements: Int
+
+    enum CodingKeys: String, CodingKey {
+        case added, unchanged, elements
+        case addedCount = "added_count"
+    }
+}
+
+/// One rule as reported.
+public struct RuleSummary: Codable, Sendable {
+    public var id: String
+    public var summary: String
+    public var comment: String?
+    public var expiresMs: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case id, summary, comment
+        case expiresMs = "expires_ms"
+    }
+}
+
+/// Plans allow/deny batches: validation, expiry, idempotency, overlap and protection checks, one
+/// transaction of set elements, persisted rules.
+struct EntryPlanner: Sendable {
+    let table: FirewallTable
+    let store: Store
+
+    func plan(_ input: EntriesInput, verdict: String, context: ToolContext) async throws -> ToolPlan<EntriesOutput> {
+        let now = context.clock.nowMs()
+        let single = input.entries == nil
+        let raw = input.entries ?? [input.rule]
+        if !single && !input.rule.isEmpty {
+            throw AiosError(
+                .invalidInput,
+                "give either one rule's fields or entries, not both (comment and expires may stand beside entries)",
+                location: InputLocation(field: "input.entries"))
+        }
+        var wanted: [(rule: EntryRule, comment: String?, expiresMs: Int64?, expiresText: String?, field: String)] = []
+        for (index, item) in raw.enumerated() {
+            let field = single ? "input" : "input.entries[\(index)]"
+            if item.isEmpty && verdict == "allow" {
+                throw AiosError(
+                    .invalidInput, "an allow rule needs at least a port, source, destination, interface or protocol",
+                    location: InputLocation(field: field))
+            }
+            let rule = try EntryRule.from(item, verdict: verdict, field: field)
+            let expiresText = item.expires ?? input.rule.expires
+            let expiresMs = try expiresText.map {
+                try Expiry.absolute($0, now: now, limit: context.limits.maxExpiryMs, field: "\(field).expires")
+            }
+            wanted.append((rule, item.comment ?? input.rule.comment, expiresMs, expiresText, field))
+        }
+
+        guard let objects = try table.list(terse: true) else {
+            throw AiosError(.notFound, "the firewall table is not installed: run firewall.apply_default first")
+        }
+        let sets = Set(objects.compactMap { $0["set"]?["name"]?.stringValue })
+        let active = try await store.activeFirewallRules(unexpiredAt: now)
+        let byKey = Dictionary(active.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+
+        var unchanged: [String] = []
+        var adding: [(record: FirewallRuleRecord, rule: EntryRule, field: String)] = []
+        var seen: Set<String> = []
+        for item in wanted where seen.insert(item.rule.key).inserted {
+            if let existing = byKey[item.rule.key], existing.expiresText == item.expiresText {
+                unchanged.append(existing.id)
+                continue
+            }
+            if let existing = byKey[item.rule.key] {
+                throw AiosError(
+                    .invalidInput,
+                    "rule \(existing.id) (\(existing.summary)) already exists with expiry \(existing.expiresText ?? "never"); remove it first to change its expiry",
+                    location: InputLocation(field: "\(item.field).expires"))
+            }
+            for element in item.rule.elements where !sets.contains(element.set) {
+                throw AiosError(
+                    .notFound,
+                    "set \(element.set) is missing from the firewall table: run firewall.apply_default to repair it")
+            }
+            let id = String(UUID().uuidString.lowercased().prefix(8))
+            let record = FirewallRuleRecord(
+                id: id, key: item.rule.key, verdict: verdict, spec: try JSONValue(encoding: item.rule),
+                summary: item.rule.summary, origin: context.origin.rawValue, createdMs: now, expiresMs: item.expiresMs,
+                expiresText: item.expiresText)
+            var withComment = record
+            if let comment = item.comment { withComment.summary += " (\(comment))" }
+            adding.append((withComment, item.rule, item.field))
+        }
+        let records = adding.map(\.record)
+        let added = records.prefix(100).map {
+            RuleSummary(id: $0.id, summary: $0.summary, comment: nil, expiresMs: $0.expiresMs)
+        }
+        let unchangedIDs = unchanged
+        if adding.isEmpty {
+            return .unchanged(EntriesOutput(added: [], addedCount: 0, unchanged: unchangedIDs, elements: 0))
+        }
+
+        try checkOverlaps(adding: adding, active: active)
+        let touches = verdict == "deny" ? try await managementTouched(adding.map(\.rule)) : []
+        var diff = adding.prefix(50).map { item in
+            Change(
+                "add", "rule \(item.record.id)",
+                detail: item.record.summary + (item.record.expiresText.map { ", expires \($0)" } ?? ""))
+        }
+        if adding.count > 50 { diff.append(Change("add", "\(adding.count - 50) more rules")) }
+        let inverse = CallRequest(tool: "firewall.remove", input: ["ids": .array(adding.map { .string($0.record.id) })])
+        let commands = Self.addCommands(adding.map { ($0.record, $0.rule) }, table: table.name, now: now)
+        let elementCount = adding.reduce(0) { $0 + $1.rule.elements.count }
+        let compensation = Self.deleteCommands(adding.map(\.rule), table: table.name)
+        return .change(diff, inverse: inverse, touches: touches) { [table, store] in
+            try table.apply(commands, what: "cannot add the \(verdict) rules")
+            do {
+                try await store.insertFirewallRules(records)
+            } catch {
+                // Keep kernel and store in step: take the elements out again.
+                try? table.apply(compensation, what: "compensate")
+                throw error
+            }
+            return EntriesOutput(
+                added: added, addedCount: records.count, unchanged: unchangedIDs, elements: elementCount)
+        }
+    }
+
+    /// `add element` commands, one per set, with each element's remaining lifetime as its timeout.
+    static func addCommands(_ rules: [(FirewallRuleRecord, EntryRule)], table: String, now: Int64) -> [JSONValue] {
+        var bySet: [String: [JSONValue]] = [:]
+        var order: [String] = []
+        for (record, rule) in rules {
+            for element in rule.elements {
+                var body: [String: JSONValue] = ["val": element.value, "comment": .string("aios:\(record.id)")]
+                if let expires = record.expiresMs {
+                    body["timeout"] = .number(Double(max(1, (expires - now + 999) / 1000)))
+                }
+                if bySet[element.set] == nil { order.append(element.set) }
+                bySet[element.set, default: []].append(["elem": .object(body)])
+            }
+        }
+        return order.map { name in
+            [
+                "add": [
+                    "element": [
+                        "family": "inet", "table": .string(table), "name": .string(name), "elem": .array(bySet[name]!),
+                    ]
+                ]
+            ]
+        }
+    }
+
+    /// `delete element` commands for `rules`.
+    static func deleteCommands(_ rules: [EntryRule], table: String) -> [JSONValue] {
+        var bySet: [String: [JSONValue]] = [:]
+        for rule in rules {
+            for element in rule.elements { bySet[element.set, default: []].append(element.value) }
+        }
+        return bySet.keys.sorted().map { name in
+            [
+                "delete": [
+                    "element": [
+                        "family": "inet", "table": .string(table), "name": .string(name), "elem": .array(bySet[name]!),
+                    ]
+                ]
+            ]
+        }
+    }
+
+    private func checkOverlaps(
+        adding: [(record: FirewallRuleRecord, rule: EntryRule, field: String)], active: [FirewallRuleRecord]
+    ) throws {
+        var entries: [OverlapIndex.Entry] = []
+        var describe: [String: String] = [:]
+        for record in active {
+            guard let rule: EntryRule = try? record.spec.decode() else { continue }
+            describe[record.id] = "rule \(record.id) (\(record.summary))"
+            entries += rule.elements.map { OverlapIndex.Entry(element: $0, owner: record.id) }
+        }
+        for item in adding {
+            describe[item.record.id] = item.field
+            entries += item.rule.elements.map { OverlapIndex.Entry(element: $0, owner: item.record.id) }
+        }
+        let index = OverlapIndex(entries)
+        for item in adding {
+            for element in item.rule.elements {
+                if let other = index.conflict(for: element, owner: item.record.id) {
+                    throw AiosError(
+                        .invalidInput,
+                        "overlaps \(describe[other] ?? other): an nftables interval set cannot hold a range that starts or ends inside another; remove that rule or make this one disjoint",
+                        location: InputLocation(field: item.field))
+                }
+            }
+        }
+    }
+
+    private func managementTouched(_ rules: [EntryRule]) async throws -> [ProtectedItem] {
+        let intent: ManagementIntent? = try await store.setting(ManagementIntent.settingKey).map { try $0.decode() }
+        guard let intent else { return [] }
+        var items: [ProtectedItem] = []
+        for rule in rules where rule.chain == "input" && (rule.protocolName == "tcp" || rule.protocolName == "any") {
+            let ports = intent.ports.filter { port in rule.ports?.contains { $0.low <= port && port <= $0.high } ?? true
+            }
+            guard !ports.isEmpty else { continue }
+            for subnet in intent.subnets {
+                let family = subnet.contains(":") ? "v6" : "v4"
+                guard rule.families.contains(family),
+                    AddressRange(rule.source, family: family).overlaps(AddressRange(subnet, family: family))
+                else { continue }
+                items.append(
+                    ProtectedItem(
+                        kind: "firewall_rule",
+                        attributes: [
+                            "role": "management", "port": ports.map(String.init).joined(separator: ","),
+                            "source": subnet,
+                        ]))
+            }
+        }
+        return items
+    }
+}
+
+/// Expiry texts: a duration from now, or an RFC 3339 time.
+enum Expiry {
+    static func absolute(_ text: String, now: Int64, limit: Int64?, field: String) throws -> Int64 {
+        let expires: Int64
+        if let milliseconds = try? DurationText.milliseconds(text) {
+            guard milliseconds > 0 else {
+                throw AiosError(.invalidInput, "expiry must be in the future", location: InputLocation(field: field))
+            }
+            expires = now + milliseconds
+        } else {
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime]
+            let fractional = ISO8601DateFormatter()
+            fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            guard let date = formatter.date(from: text) ?? fractional.date(from: text) else {
+                throw AiosError(
+                    .invalidInput,
+                    "\"\(text)\" is neither a duration (2h, 30m) nor an RFC 3339 time (2026-11-24T18:00:00Z)",
+                    location: InputLocation(field: field))
+            }
+            expires = Int64(date.timeIntervalSince1970 * 1000)
+            guard expires > now else {
+                throw AiosError(.invalidInput, "\(text) is in the past", location: InputLocation(field: field))
+            }
+        }
+        if let limit, expires - now > limit {
+            throw AiosError(
+                .invalidInput,
+                "expiry \(text) is over the policy's maximum of \(DurationText.format(milliseconds: limit)) (limits.max_expiry)",
+                location: InputLocation(field: field))
+        }
+        return expires
+    }
+}

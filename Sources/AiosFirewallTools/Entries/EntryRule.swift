@@ -1,0 +1,140 @@
+import AiosCore
+import AiosLinux
+import Foundation
+
+/// A normalised allow/deny rule: what is stored, compared and turned into set elements.
+struct EntryRule: Codable, Sendable, Hashable {
+    var chain: String
+    var verdict: String
+    var protocolName: String
+    /// nil = any port.
+    var ports: [PortRange]?
+    /// `any` or a normalised CIDR.
+    var source: String
+    var destination: String
+    var interface: String?
+
+    /// Canonical identity (comment and expiry are not part of it).
+    var key: String { (try? JSONValue(encoding: self).jsonText) ?? "" }
+
+    /// Normalises `input` for `verdict`, naming the offending field on error.
+    static func from(_ input: RuleInput, verdict: String, field: String) throws -> EntryRule {
+        let protocolName = input.protocolName ?? "tcp"
+        var ports: [PortRange]?
+        if let port = input.port {
+            guard protocolName == "tcp" || protocolName == "udp" else {
+                throw AiosError(
+                    .invalidInput, "a port applies to tcp and udp only (protocol is \(protocolName))",
+                    location: InputLocation(field: "\(field).port"))
+            }
+            ports = try port.ranges(field: "\(field).port")
+        }
+        let source = try address(input.source, field: "\(field).source")
+        let destination = try address(input.destination, field: "\(field).destination")
+        let rule = EntryRule(
+            chain: input.chain ?? "input", verdict: verdict, protocolName: protocolName, ports: ports, source: source,
+            destination: destination, interface: input.interface)
+        if rule.families.isEmpty {
+            throw AiosError(
+                .invalidInput, "source \(source) and destination \(destination) are of different address families",
+                location: InputLocation(field: "\(field).destination"))
+        }
+        return rule
+    }
+
+    private static func address(_ text: String?, field: String) throws -> String {
+        guard let text, text != "any" else { return "any" }
+        guard let cidr = CIDR(text) else {
+            throw AiosError(
+                .invalidInput, "\"\(text)\" is not an IPv4/IPv6 address or CIDR (e.g. 10.0.0.0/8, fd00::/8) or any",
+                location: InputLocation(field: field))
+        }
+        return cidr.description
+    }
+
+    /// The address families this rule covers.
+    var families: [String] {
+        let kinds = [source, destination].filter { $0 != "any" }.map { $0.contains(":") ? "v6" : "v4" }
+        if Set(kinds).count > 1 { return [] }
+        return kinds.first.map { [$0] } ?? ["v4", "v6"]
+    }
+
+    /// One line for people: `allow input tcp 22 from 10.0.0.0/8 to any on eth0`.
+    var summary: String {
+        var text = "\(verdict) \(chain) \(protocolName)"
+        if let ports { text += " \(ports.map(\.text).joined(separator: ","))" }
+        text += " from \(source) to \(destination)"
+        if let interface { text += " on \(interface)" }
+        return text
+    }
+
+    /// The set elements, one per family × port range.
+    var elements: [Element] {
+        families.flatMap { family in
+            (ports ?? [PortRange(low: 0, high: 65535)]).map { range in
+                Element(
+                    set: EntrySets.name(chain: chain, verdict: verdict, family: family, interface: interface != nil),
+                    interface: interface, source: AddressRange(source, family: family),
+                    destination: AddressRange(destination, family: family), protocols: protocolRange(family),
+                    ports: range)
+            }
+        }
+    }
+
+    private func protocolRange(_ family: String) -> PortRange {
+        switch protocolName {
+        case "tcp": PortRange(low: 6, high: 6)
+        case "udp": PortRange(low: 17, high: 17)
+        case "icmp": family == "v4" ? PortRange(low: 1, high: 1) : PortRange(low: 58, high: 58)
+        default: PortRange(low: 0, high: 255)
+        }
+    }
+}
+
+/// One set element: a box in (interface, source, destination, protocol, port) space.
+struct Element: Sendable, Hashable {
+    var set: String
+    var interface: String?
+    var source: AddressRange
+    var destination: AddressRange
+    var protocols: PortRange
+    var ports: PortRange
+
+    /// The element's key for libnftables (`{"concat": [...]}`).
+    var value: JSONValue {
+        var parts: [JSONValue] = [source.json, destination.json, Self.range(protocols), Self.range(ports)]
+        if let interface { parts.insert(.string(interface), at: 0) }
+        return ["concat": .array(parts)]
+    }
+
+    private static func range(_ range: PortRange) -> JSONValue {
+        range.low == range.high
+            ? .number(Double(range.low)) : ["range": [.number(Double(range.low)), .number(Double(range.high))]]
+    }
+}
+
+/// A CIDR as an inclusive numeric range (IPv4 in the low 32 bits).
+struct AddressRange: Sendable, Hashable {
+    var low: UInt128
+    var high: UInt128
+    var address: String
+    var length: Int
+
+    init(_ text: String, family: String) {
+        let cidr = text == "any" ? CIDR(family == "v4" ? "0.0.0.0/0" : "::/0")! : CIDR(text)!
+        let bytes = IPAddressText.parse(cidr.address) ?? []
+        let value = bytes.reduce(UInt128(0)) { ($0 << 8) | UInt128($1) }
+        let bits = bytes.count * 8
+        let hostBits = bits - cidr.length
+        let mask: UInt128 = hostBits >= 128 ? .max : (UInt128(1) << hostBits) - 1
+        low = value & ~mask
+        high = low | mask
+        address = cidr.address
+        length = cidr.length
+    }
+
+    var json: JSONValue { ["prefix": ["addr": .string(address), "len": .number(Double(length))]] }
+
+    func contains(_ value: UInt128) -> Bool { low <= value && value <= high }
+    func overlaps(_ other: AddressRange) -> Bool { low <= other.high && other.low <= high }
+}

@@ -1,0 +1,108 @@
+import AiosCore
+import Foundation
+
+/// One allow/deny rule as a caller writes it (seed 001's field names plus destination, interface).
+struct RuleInput: Decodable, Sendable {
+    var chain: String?
+    var protocolName: String?
+    var port: PortSpec?
+    var source: String?
+    var destination: String?
+    var interface: String?
+    var comment: String?
+    var expires: String?
+
+    enum CodingKeys: String, CodingKey {
+        case chain, port, source, destination, interface, comment, expires
+        case protocolName = "protocol"
+    }
+
+    var isEmpty: Bool {
+        chain == nil && protocolName == nil && port == nil && source == nil && destination == nil && interface == nil
+    }
+
+    /// The JSON Schema properties of one rule.
+    static let properties: [String: JSONSchema] = [
+        "chain": .string("input (default), output or forward", values: ["input", "output", "forward"]),
+        "protocol": .string("tcp (default), udp, icmp or any", values: ["tcp", "udp", "icmp", "any"]),
+        "port": JSONSchema([
+            "type": ["integer", "string", "array"],
+            "description": "A port (22), a range (\"8000-8080\") or a list ([80, 443, \"9000-9010\"]); absent: any",
+        ]),
+        "source": .string("Source address or CIDR (v4 or v6), or any (default)", maxLength: 64),
+        "destination": .string("Destination address or CIDR, or any (default)", maxLength: 64),
+        "interface": .string(
+            "Only traffic in on (input/forward) or out of (output) this interface", pattern: "^[^/\\s]{1,15}$"),
+        "comment": .string("Why this rule exists", maxLength: 128),
+        "expires": .string("A duration (\"2h\", \"30m\") or an RFC 3339 time; absent: permanent", maxLength: 40),
+    ]
+}
+
+/// Ports: a number, `"a-b"`, or a list of either.
+struct PortSpec: Decodable, Sendable {
+    enum Item: Sendable {
+        case number(Int)
+        case text(String)
+    }
+    var items: [Item]
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let number = try? container.decode(Int.self) {
+            items = [.number(number)]
+        } else if let text = try? container.decode(String.self) {
+            items = [.text(text)]
+        } else {
+            var list = try decoder.unkeyedContainer()
+            var out: [Item] = []
+            while !list.isAtEnd {
+                if let number = try? list.decode(Int.self) {
+                    out.append(.number(number))
+                } else {
+                    out.append(.text(try list.decode(String.self)))
+                }
+            }
+            items = out
+        }
+    }
+
+    /// The port ranges, validated.
+    /// - Throws: `.invalidInput` naming `field` (and the list index).
+    func ranges(field: String) throws -> [PortRange] {
+        guard !items.isEmpty else {
+            throw AiosError(.invalidInput, "needs at least one port", location: InputLocation(field: field))
+        }
+        return try items.enumerated().map { index, item in
+            let where_ = items.count > 1 ? "\(field)[\(index)]" : field
+            let (low, high): (Int?, Int?)
+            switch item {
+            case .number(let number): (low, high) = (number, number)
+            case .text(let text):
+                let parts = text.split(separator: "-", omittingEmptySubsequences: false).map {
+                    Int($0.trimmingCharacters(in: .whitespaces))
+                }
+                (low, high) =
+                    parts.count == 1 ? (parts[0], parts[0]) : parts.count == 2 ? (parts[0], parts[1]) : (nil, nil)
+            }
+            guard let low, let high, (1...65535).contains(low), (1...65535).contains(high), low <= high else {
+                let shown: String =
+                    switch item {
+                    case .number(let number): "\(number)"
+                    case .text(let text): "\"\(text)\""
+                    }
+                throw AiosError(
+                    .invalidInput, "\(shown) is not a port or port range (1-65535, e.g. 22 or \"8000-8080\")",
+                    location: InputLocation(field: where_))
+            }
+            return PortRange(low: low, high: high)
+        }
+    }
+}
+
+/// An inclusive port range.
+struct PortRange: Codable, Sendable, Hashable {
+    var low: Int
+    var high: Int
+
+    var text: String { low == high ? "\(low)" : "\(low)-\(high)" }
+}

@@ -1,0 +1,155 @@
+public import AiosCore
+import Foundation
+import GRDB
+
+/// One persisted firewall entry rule: what was asked, by whom, until when.
+public struct FirewallRuleRecord: Sendable, Codable, Hashable {
+    /// Short random id (`firewall.remove` takes it).
+    public var id: String
+    /// Canonical identity of the rule (same call twice → same key).
+    public var key: String
+    /// `allow` or `deny`.
+    public var verdict: String
+    /// The normalised rule as JSON (enough to rebuild its set elements).
+    public var spec: JSONValue
+    /// One line for people.
+    public var summary: String
+    /// Who asked.
+    public var origin: String
+    /// When, epoch ms.
+    public var createdMs: Int64
+    /// Absolute expiry, epoch ms; nil = permanent.
+    public var expiresMs: Int64?
+    /// The expiry as the caller wrote it (`2h`, an RFC 3339 time).
+    public var expiresText: String?
+    /// `active`, `removed` or `expired`.
+    public var state: String
+    /// When it stopped being active, epoch ms.
+    public var endedMs: Int64?
+
+    /// Creates a record.
+    public init(
+        id: String, key: String, verdict: String, spec: JSONValue, summary: String, origin: String, createdMs: Int64,
+        expiresMs: Int64?, expiresText: String?, state: String = "active", endedMs: Int64? = nil
+    ) {
+        self.id = id
+        self.key = key
+        self.verdict = verdict
+        self.spec = spec
+        self.summary = summary
+        self.origin = origin
+        self.createdMs = createdMs
+        self.expiresMs = expiresMs
+        self.expiresText = expiresText
+        self.state = state
+        self.endedMs = endedMs
+    }
+}
+
+extension Store {
+    /// Inserts rules in one transaction; committed when it returns.
+    public func insertFirewallRules(_ rules: [FirewallRuleRecord]) async throws {
+        try await pool.write { db in
+            let statement = try db.makeStatement(
+                sql: """
+                    INSERT INTO firewall_rules (id, rule_key, verdict, spec, summary, origin, created_ms, expires_ms,
+                        expires_text, state, ended_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)
+                    """)
+            for rule in rules {
+                try statement.execute(arguments: [
+                    rule.id, rule.key, rule.verdict, rule.spec.jsonText, rule.summary, rule.origin, rule.createdMs,
+                    rule.expiresMs, rule.expiresText, rule.state, rule.endedMs,
+                ])
+            }
+        }
+    }
+
+    /// Active rules (state `active`), optionally only those still unexpired at `nowMs`.
+    public func activeFirewallRules(unexpiredAt nowMs: Int64? = nil) async throws -> [FirewallRuleRecord] {
+        try await pool.read { db in
+            let rows: [Row]
+            if let nowMs {
+                rows = try Row.fetchAll(
+                    db,
+                    sql:
+                        "SELECT * FROM firewall_rules WHERE state = 'active' AND (expires_ms IS NULL OR expires_ms > ?) ORDER BY created_ms, id",
+                    arguments: [nowMs])
+            } else {
+                rows = try Row.fetchAll(
+                    db, sql: "SELECT * FROM firewall_rules WHERE state = 'active' ORDER BY created_ms, id")
+            }
+            return try rows.map(Self.decodeRule)
+        }
+    }
+
+    /// Counts of active, unexpired rules by verdict.
+    public func firewallRuleCounts(unexpiredAt nowMs: Int64) async throws -> [String: Int] {
+        try await pool.read { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT verdict, COUNT(*) AS n FROM firewall_rules WHERE state = 'active' AND (expires_ms IS NULL OR expires_ms > ?) GROUP BY verdict",
+                arguments: [nowMs])
+            {
+                counts[row["verdict"]] = row["n"]
+            }
+            return counts
+        }
+    }
+
+    /// At most `limit` active, unexpired rules, soonest expiry first (permanent ones last).
+    public func firewallRules(unexpiredAt nowMs: Int64, limit: Int) async throws -> [FirewallRuleRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM firewall_rules WHERE state = 'active' AND (expires_ms IS NULL OR expires_ms > ?)
+                    ORDER BY expires_ms IS NULL, expires_ms, created_ms LIMIT ?
+                    """, arguments: [nowMs, limit]
+            ).map(Self.decodeRule)
+        }
+    }
+
+    /// Ends rules (`removed` or `expired`) at `endedMs`; returns how many changed.
+    @discardableResult
+    public func endFirewallRules(ids: [String], state: String, endedMs: Int64) async throws -> Int {
+        try await pool.write { db in
+            var changed = 0
+            let statement = try db.makeStatement(
+                sql: "UPDATE firewall_rules SET state = ?, ended_ms = ? WHERE id = ? AND state = 'active'")
+            for id in ids {
+                try statement.execute(arguments: [state, endedMs, id])
+                changed += db.changesCount
+            }
+            return changed
+        }
+    }
+
+    /// Active rules whose expiry is at or before `nowMs` (not yet reported).
+    public func expiredFirewallRules(at nowMs: Int64) async throws -> [FirewallRuleRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT * FROM firewall_rules WHERE state = 'active' AND expires_ms IS NOT NULL AND expires_ms <= ? ORDER BY expires_ms",
+                arguments: [nowMs]
+            ).map(Self.decodeRule)
+        }
+    }
+
+    /// The earliest expiry among active rules, if any.
+    public func nextFirewallExpiry() async throws -> Int64? {
+        try await pool.read { db in
+            try Int64.fetchOne(
+                db, sql: "SELECT MIN(expires_ms) FROM firewall_rules WHERE state = 'active' AND expires_ms IS NOT NULL")
+        }
+    }
+
+    private static func decodeRule(_ row: Row) throws -> FirewallRuleRecord {
+        FirewallRuleRecord(
+            id: row["id"], key: row["rule_key"], verdict: row["verdict"], spec: try JSONValue(parsing: row["spec"]),
+            summary: row["summary"], origin: row["origin"], createdMs: row["created_ms"], expiresMs: row["expires_ms"],
+            expiresText: row["expires_text"], state: row["state"], endedMs: row["ended_ms"])
+    }
+}
