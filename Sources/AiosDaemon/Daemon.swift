@@ -1,5 +1,6 @@
 import AiosControl
 public import AiosCore
+import AiosFirewallTools
 import AiosLinux
 import AiosNftables
 import AiosStore
@@ -52,6 +53,15 @@ public struct Daemon: Sendable {
             logger.warning(
                 "guard \(record.id) for \(record.tool) was left open by a previous run: \(record.state.rawValue)")
         }
+        // After a reboot the kernel lost aios-net's table: put back what was in force, remaining lifetimes only.
+        let reporter = FirewallExpiryReporter(store: store, clock: clock)
+        _ = try? await reporter.reportExpired()
+        do {
+            let outcome = try await orchestrator.execute(ToolCall(tool: "firewall.reconcile", origin: .boot))
+            if outcome.status == .applied { logger.info("firewall table restored from the stored intent") }
+        } catch {
+            logger.error("could not restore the firewall table: \(error)")
+        }
 
         var allowedGroup: UInt32?
         if let group = options.controlGroup {
@@ -73,7 +83,10 @@ public struct Daemon: Sendable {
             logger: logger)
         let watcher = GuardWatcher(orchestrator: orchestrator, clock: clock, logger: logger)
         var configuration = ServiceGroupConfiguration(
-            services: [.init(service: server), .init(service: watcher)], gracefulShutdownSignals: [.sigterm, .sigint],
+            services: [
+                .init(service: server), .init(service: watcher),
+                .init(service: FirewallExpiryService(reporter: reporter, clock: clock, logger: logger)),
+            ], gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(10)
         let group = ServiceGroup(configuration: configuration)

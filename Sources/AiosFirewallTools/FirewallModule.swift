@@ -26,6 +26,7 @@ public struct FirewallModule: ToolModule {
         try registry.add(DenyTool(planner: planner))
         try registry.add(RemoveTool(table: table, store: store))
         try registry.add(ListTool(store: store))
+        try registry.add(ReconcileTool(table: table, store: store))
     }
 }
 

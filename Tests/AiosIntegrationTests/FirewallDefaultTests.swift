@@ -180,11 +180,11 @@ struct FirewallDefaultTests {
     func badInput(input: String, field: String) async throws {
         try await Lab.with { lab in
             let topology = try Self.build(lab)
-            let before = try Shell.check(["ip", "netns", "exec", topology.server, "nft", "list", "ruleset"])
+            let before = try Shell.check(["ip", "netns", "exec", topology.server, "nft", "-s", "list", "ruleset"])
             let result = try topology.daemon.cli(["call", "firewall.apply_default", input, "--yes"])
             #expect(result.status == 65, "\(result.stderr)")
             #expect(result.stderr.contains(field), "\(result.stderr)")
-            #expect(try Shell.check(["ip", "netns", "exec", topology.server, "nft", "list", "ruleset"]) == before)
+            #expect(try Shell.check(["ip", "netns", "exec", topology.server, "nft", "-s", "list", "ruleset"]) == before)
             var stopping = topology.daemon
             _ = stopping.stop()
         }

@@ -171,7 +171,10 @@ struct EntryPlanner: Sendable {
     }
 
     /// `add element` commands, one per set, with each element's remaining lifetime as its timeout.
-    static func addCommands(_ rules: [(FirewallRuleRecord, EntryRule)], table: String, now: Int64) -> [JSONValue] {
+    /// - Parameter roundDown: restore whole seconds rounded down, so a restore never extends a lifetime.
+    static func addCommands(
+        _ rules: [(FirewallRuleRecord, EntryRule)], table: String, now: Int64, roundDown: Bool = false
+    ) -> [JSONValue] {
         var bySet: [String: [JSONValue]] = [:]
         var order: [String] = []
         for (record, rule) in rules {

@@ -1,0 +1,53 @@
+public import AiosCore
+import AiosStore
+
+/// `firewall.reconcile`: after a reboot (aios-net's table is gone) put back the default ruleset
+/// from the stored intent and every unexpired rule with its **remaining** lifetime, in one
+/// transaction. When the table exists it changes nothing, so a daemon restart never resets or
+/// extends a timer. The daemon runs it at start with origin `boot`.
+public struct ReconcileTool: Tool {
+    /// No input.
+    public struct Input: Decodable, Sendable {}
+
+    /// What was restored.
+    public struct Output: Codable, Sendable {
+        public var restored: Bool
+        public var rules: Int
+    }
+
+    public static let descriptor = ToolDescriptor(
+        name: "firewall.reconcile",
+        summary:
+            "Restore aios-net's firewall table after a reboot from the stored intent and rules (remaining lifetimes only)",
+        effect: .change, inputSchema: .object(examples: [[:]]))
+
+    let table: FirewallTable
+    let store: Store
+
+    public func plan(_ input: Input, in context: ToolContext) async throws -> ToolPlan<Output> {
+        guard
+            let intent: ManagementIntent = try await store.setting(ManagementIntent.settingKey).map({ try $0.decode() })
+        else {
+            return .unchanged(Output(restored: false, rules: 0))
+        }
+        guard try table.list(terse: true) == nil else { return .unchanged(Output(restored: false, rules: 0)) }
+        let now = context.clock.nowMs()
+        // A little margin: an element about to expire is not worth restoring for a few milliseconds.
+        let rules = try await store.activeFirewallRules(unexpiredAt: now + 1000)
+        let ruleset = DefaultRuleset(
+            table: table.name, managementV4: intent.v4, managementV6: intent.v6, managementPorts: intent.ports)
+        let pairs = try rules.map { ($0, try $0.spec.decode(as: EntryRule.self)) }
+        let commands =
+            ruleset.commands() + EntryPlanner.addCommands(pairs, table: table.name, now: now, roundDown: true)
+        let diff = [
+            Change(
+                "add", "table inet \(table.name)",
+                detail: "restored: default ruleset for \(intent.subnets.joined(separator: ", "))"),
+            Change("add", "\(rules.count) rules", detail: "with their remaining lifetimes"),
+        ]
+        return .change(diff, inverse: CallRequest(tool: RestoreTool.descriptor.name, input: [:])) { [table] in
+            try table.apply(commands, what: "cannot restore the firewall table")
+            return Output(restored: true, rules: rules.count)
+        }
+    }
+}

@@ -1,0 +1,170 @@
+import AiosTesting
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Same topology as `FirewallDefaultTests` (client 10.60.0.2 + .3 ─ server 10.60.0.1 with the
+/// daemon and listeners on 22 and 8080); the default ruleset is applied and confirmed first.
+@Suite("firewall.allow / deny / remove with real traffic and expiry", .serialized)
+struct FirewallEntryTests {
+    typealias F = FirewallDefaultTests
+
+    static func prepared(_ lab: Lab) throws -> F.Topology {
+        let topology = try F.build(lab)
+        try F.applyAndConfirm(topology.daemon, #"{"management_subnets": ["10.60.0.2/32"]}"#)
+        #expect(try !F.connects(topology, port: 8080, from: "10.60.0.3"))
+        return topology
+    }
+
+    /// Remaining seconds of the element commented `aios:<id>` in `set`, from the kernel's listing.
+    static func remaining(_ topology: F.Topology, set: String, id: String) throws -> Double? {
+        let text = try Shell.check([
+            "ip", "netns", "exec", topology.server, "nft", "-j", "list", "set", "inet", "aios_firewall", set,
+        ])
+        let document = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        for item in document?["nftables"] as? [[String: Any]] ?? [] {
+            for element in (item["set"] as? [String: Any])?["elem"] as? [Any] ?? [] {
+                guard let wrapped = (element as? [String: Any])?["elem"] as? [String: Any],
+                    wrapped["comment"] as? String == "aios:\(id)"
+                else { continue }
+                return (wrapped["expires"] as? NSNumber)?.doubleValue
+            }
+        }
+        return nil
+    }
+
+    static func addedID(_ result: Shell.Result) -> String? {
+        let value = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        return (((value?["output"] as? [String: Any])?["added"] as? [[String: Any]])?.first)?["id"] as? String
+    }
+
+    @Test("an allowed port admits traffic; a 3 s entry stops admitting on time with the daemon stopped")
+    func expiryWithoutDaemon() async throws {
+        try await Lab.with { lab in
+            var topology = try Self.prepared(lab)
+            let added = try topology.daemon.cli([
+                "call", "firewall.allow", #"{"port": 8080, "source": "10.60.0.3", "expires": "3s"}"#,
+            ])
+            #expect(added.status == 0, "\(added.stderr)")
+            #expect(try F.connects(topology, port: 8080, from: "10.60.0.3"))
+            #expect(try !F.connects(topology, port: 8080, from: "10.60.0.2"))
+            let stopped = topology.daemon.stop()
+            #expect(stopped)
+            #expect(Poll.until(seconds: 15) { (try? F.connects(topology, port: 8080, from: "10.60.0.3")) == false })
+            // Back up, the daemon reports the expiry it missed.
+            try topology.daemon.start()
+            #expect(
+                Poll.until(seconds: 10) {
+                    ((try? topology.daemon.events()) ?? []).contains {
+                        $0["kind"] as? String == "firewall.rule_expired"
+                    }
+                })
+            let list = try topology.daemon.json(["call", "firewall.list"]).1 as? [String: Any]
+            #expect(((list?["output"] as? [String: Any])?["rules"] as? [Any])?.isEmpty == true)
+            _ = topology.daemon.stop()
+        }
+    }
+
+    @Test(
+        "after the table is deleted and the daemon restarts, a 1 h entry comes back with less than 1 h; an expired one does not"
+    )
+    func restoreAfterReboot() async throws {
+        try await Lab.with { lab in
+            var topology = try Self.prepared(lab)
+            let long = try topology.daemon.json([
+                "call", "firewall.allow", #"{"port": 8080, "source": "10.60.0.3", "expires": "1h"}"#,
+            ]).0
+            let longID = try #require(Self.addedID(long))
+            let short = try topology.daemon.json([
+                "call", "firewall.allow", #"{"port": 22, "source": "10.60.0.3", "expires": "2s"}"#,
+            ]).0
+            let shortID = try #require(Self.addedID(short))
+            #expect(try Self.remaining(topology, set: "input_allow_v4", id: shortID) != nil)
+            let stopped = topology.daemon.stop()
+            #expect(stopped)
+            #expect(
+                Poll.until(seconds: 10) { (try? Self.remaining(topology, set: "input_allow_v4", id: shortID)) == nil })
+            try Shell.check(["ip", "netns", "exec", topology.server, "nft", "delete", "table", "inet", "aios_firewall"])
+            #expect(try F.connects(topology, port: 8080, from: "10.60.0.2"))
+
+            try topology.daemon.start()
+            let remaining = try #require(try Self.remaining(topology, set: "input_allow_v4", id: longID))
+            #expect(remaining < 3600 && remaining > 3500, "\(remaining)")
+            #expect(try Self.remaining(topology, set: "input_allow_v4", id: shortID) == nil)
+            #expect(try F.connects(topology, port: 8080, from: "10.60.0.3"))
+            #expect(try !F.connects(topology, port: 8080, from: "10.60.0.2"))
+            #expect(try F.status(topology.daemon)["drift"] as? Bool == false)
+            _ = topology.daemon.stop()
+        }
+    }
+
+    @Test("a daemon restart with the table present neither resets nor extends a timer")
+    func restartKeepsTimers() async throws {
+        try await Lab.with { lab in
+            var topology = try Self.prepared(lab)
+            let added = try topology.daemon.json(["call", "firewall.allow", #"{"port": 8080, "expires": "1h"}"#]).0
+            let id = try #require(Self.addedID(added))
+            let before = try #require(try Self.remaining(topology, set: "input_allow_v4", id: id))
+            let stopped = topology.daemon.stop()
+            #expect(stopped)
+            try topology.daemon.start()
+            let after = try #require(try Self.remaining(topology, set: "input_allow_v4", id: id))
+            #expect(after <= before, "before \(before) after \(after)")
+            _ = topology.daemon.stop()
+        }
+    }
+
+    @Test("deny beats allow; remove takes a rule out; the same call twice changes nothing")
+    func denyAllowRemove() async throws {
+        try await Lab.with { lab in
+            var topology = try Self.prepared(lab)
+            let daemon = topology.daemon
+            let allow = try daemon.json(["call", "firewall.allow", #"{"port": 8080, "comment": "web"}"#]).0
+            let allowID = try #require(Self.addedID(allow))
+            #expect(
+                try daemon.cli(["call", "firewall.allow", #"{"port": 8080, "comment": "web"}"#]).stdout.contains(
+                    "unchanged"))
+            let deny = try daemon.json(["call", "firewall.deny", #"{"port": 8080, "source": "10.60.0.3"}"#]).0
+            let denyID = try #require(Self.addedID(deny))
+            #expect(try F.connects(topology, port: 8080, from: "10.60.0.2"))
+            #expect(try !F.connects(topology, port: 8080, from: "10.60.0.3"))
+            #expect(try daemon.cli(["call", "firewall.remove", "{\"id\": \"\(denyID)\"}"]).status == 0)
+            #expect(try F.connects(topology, port: 8080, from: "10.60.0.3"))
+            #expect(try daemon.cli(["call", "firewall.remove", "{\"ids\": [\"\(allowID)\"]}"]).status == 0)
+            #expect(try !F.connects(topology, port: 8080, from: "10.60.0.2"))
+            #expect(try daemon.cli(["call", "firewall.remove", #"{"id": "nope"}"#]).status == 66)
+            // A deny that would shadow management access is refused for every origin.
+            let shadow = try daemon.cli(["call", "firewall.deny", #"{"port": 22, "source": "10.60.0.0/24"}"#])
+            #expect(shadow.status == 77)
+            #expect(shadow.stderr.contains("protected"))
+            #expect(try F.connects(topology, port: 22, from: "10.60.0.2"))
+            _ = topology.daemon.stop()
+        }
+    }
+
+    @Test(
+        "bad entries are refused with the field named and the ruleset left byte-identical",
+        arguments: [
+            (#"{"port": 70000}"#, "input.port"), (#"{"port": 80, "source": "10.0.0.0/33"}"#, "input.source"),
+            (#"{"chain": "sideways", "port": 80}"#, "input.chain"),
+            (#"{"port": 80, "expires": "2020-01-01T00:00:00Z"}"#, "input.expires"),
+            (#"{"port": 80, "expires": "30d"}"#, "input.expires"),
+            (#"{"entries": [{"port": 80}, {"port": "90-80"}]}"#, "input.entries[1].port"),
+            (#"{"protocol": "icmp", "port": 80}"#, "input.port"),
+            (#"{"port": 80, "source": "10.0.0.1", "destination": "fd00::1"}"#, "input.destination"),
+        ])
+    func badEntries(input: String, field: String) async throws {
+        try await Lab.with { lab in
+            var topology = try Self.prepared(lab)
+            let before = try Shell.check(["ip", "netns", "exec", topology.server, "nft", "-s", "list", "ruleset"])
+            let result = try topology.daemon.cli(["call", "firewall.allow", input])
+            #expect(result.status == 65, "\(result.stderr)")
+            #expect(result.stderr.contains(field), "\(result.stderr)")
+            #expect(try Shell.check(["ip", "netns", "exec", topology.server, "nft", "-s", "list", "ruleset"]) == before)
+            _ = topology.daemon.stop()
+        }
+    }
+}
