@@ -14,6 +14,7 @@ public struct NetModule: ToolModule {
     public func register(in registry: inout ToolRegistry) throws {
         try registry.add(InterfacesTool(reader: reader))
         try registry.add(RoutesTool(reader: reader))
+        try registry.add(TCPProbeTool())
     }
 }
 

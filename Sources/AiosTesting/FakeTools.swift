@@ -80,7 +80,12 @@ public struct FakeTweakTool: Tool {
     public func plan(_ input: Input, in context: ToolContext) async throws -> ToolPlan<Output> {
         let current = target.value
         if current == input.value { return .unchanged(Output(value: current)) }
-        return .change([Change("set", "fake switch", detail: "\(current) → \(input.value)")]) {
+        // Setting "cut" can cut connectivity: this one change is disruptive although the tool is not.
+        return .change(
+            [Change("set", "fake switch", detail: "\(current) → \(input.value)")],
+            inverse: CallRequest(tool: "fake.tweak", input: ["value": .string(current)]),
+            disruptive: input.value == "cut"
+        ) {
             target.set(input.value)
             return Output(value: input.value)
         }

@@ -100,6 +100,30 @@ struct GuardTests {
             audit.events.contains { $0.kind == "guard.rolled_back" && ($0.reason ?? "").contains("daemon stopped") })
     }
 
+    @Test("a change tool's plan can make one change disruptive: gated as disruptive and guarded")
+    func planEscalation() async throws {
+        let policy = Policy(rules: [
+            PolicyRule(origins: ["user"], effects: [.read, .change], decision: .allow, reason: "changes ok"),
+            PolicyRule(origins: ["user"], effects: [.disruptive], decision: .confirm, reason: "needs --yes"),
+        ])
+        let pipeline = try Pipeline(policy: policy)
+        #expect(try await pipeline.call("fake.tweak", ["value": "on"]).status == .applied)
+        let error = try await #require(throws: AiosError.self) {
+            try await pipeline.call("fake.tweak", ["value": "cut"])
+        }
+        #expect(error.code == .needsConfirmation)
+        #expect(pipeline.switch_.value == "on")
+        let rolled = try await #require(throws: AiosError.self) {
+            try await pipeline.call(
+                "fake.tweak", ["value": "cut"], yes: true,
+                guardOptions: GuardOptions(
+                    probe: CallRequest(tool: "fake.probe", input: ["expect": "on"]), windowMs: 3000))
+        }
+        #expect(rolled.code == .rolledBack)
+        #expect(pipeline.switch_.value == "on")
+        #expect(pipeline.audit.calls("fake.tweak").last?.decision == "confirm")
+    }
+
     @Test("a change that fails half-way is rolled back")
     func applyFails() async throws {
         let pipeline = try Pipeline(failOn: "on")

@@ -184,7 +184,8 @@ struct FirewallDefaultTests {
             let result = try topology.daemon.cli(["call", "firewall.apply_default", input, "--yes"])
             #expect(result.status == 65, "\(result.stderr)")
             #expect(result.stderr.contains(field), "\(result.stderr)")
-            #expect(try Shell.check(["ip", "netns", "exec", topology.server, "nft", "-s", "list", "ruleset"]) == before)
+            #expect(
+                try Shell.check(["ip", "netns", "exec", topology.server, "nft", "-s", "list", "ruleset"]) == before)
             var stopping = topology.daemon
             _ = stopping.stop()
         }

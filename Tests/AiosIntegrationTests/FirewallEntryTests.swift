@@ -163,7 +163,8 @@ struct FirewallEntryTests {
             let result = try topology.daemon.cli(["call", "firewall.allow", input])
             #expect(result.status == 65, "\(result.stderr)")
             #expect(result.stderr.contains(field), "\(result.stderr)")
-            #expect(try Shell.check(["ip", "netns", "exec", topology.server, "nft", "-s", "list", "ruleset"]) == before)
+            #expect(
+                try Shell.check(["ip", "netns", "exec", topology.server, "nft", "-s", "list", "ruleset"]) == before)
             _ = topology.daemon.stop()
         }
     }

@@ -88,6 +88,28 @@ public struct Orchestrator: Sendable {
                 )
             }
 
+            // A change the tool itself marks as able to cut connectivity is gated and guarded as disruptive.
+            let disruptive = tool.descriptor.effect == .disruptive || plan.disruptive
+            if plan.disruptive && tool.descriptor.effect != .disruptive && plan.changes {
+                var escalated = tool.descriptor
+                escalated.effect = .disruptive
+                let again = policy.decide(origin: call.origin, tool: escalated)
+                decision = again
+                switch again.verdict {
+                case .deny:
+                    throw AiosError(
+                        .policyDenied,
+                        "this \(call.tool) can cut connectivity (disruptive) and policy denies that: \(again.reason)")
+                case .confirm where !call.confirmed && !call.dryRun:
+                    throw AiosError(
+                        .needsConfirmation,
+                        "this \(call.tool) can cut connectivity, so it is disruptive (\(again.reason)); run it again with --yes"
+                    )
+                case .allow, .confirm:
+                    break
+                }
+            }
+
             let status: CallOutcome.Status
             var output: JSONValue?
             var guardSummary: GuardSummary?
@@ -96,7 +118,7 @@ public struct Orchestrator: Sendable {
             } else if !plan.changes {
                 output = try await plan.apply()
                 status = tool.descriptor.effect == .read ? .read : .unchanged
-            } else if tool.descriptor.effect == .disruptive && call.origin != .rollback {
+            } else if disruptive && call.origin != .rollback {
                 let guarded = try await applyGuarded(plan, call: call, policy: policy, logger: callLogger)
                 output = guarded.output
                 guardSummary = guarded.summary
@@ -110,12 +132,14 @@ public struct Orchestrator: Sendable {
             }
 
             let outcome = CallOutcome(
-                callID: call.id, tool: call.tool, origin: call.origin, status: status, decision: verdict, diff: diff,
+                callID: call.id, tool: call.tool, origin: call.origin, status: status, decision: decision ?? verdict,
+                diff: diff,
                 output: output.map { redactor.redact($0) }, guardState: guardSummary,
                 durationMicros: micros(since: started))
             await write(
                 auditEvent(
-                    for: call, descriptor: tool.descriptor, decision: verdict, diff: diff, result: status.rawValue,
+                    for: call, descriptor: tool.descriptor, decision: decision ?? verdict, diff: diff,
+                    result: status.rawValue,
                     error: nil, duration: outcome.durationMicros))
             return outcome
         } catch {

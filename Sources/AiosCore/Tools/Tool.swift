@@ -98,6 +98,10 @@ public struct ToolPlan<Output: Encodable & Sendable>: Sendable {
     public var touches: [ProtectedItem]
     /// Post-check run after `apply`; a throw means the change did not take.
     public var verify: (@Sendable (Output) async throws -> Void)?
+    /// True when this particular change can cut connectivity although the tool's effect is only
+    /// `change` (e.g. a deny touching the management subnet): the pipeline gates it as disruptive
+    /// and runs it under the guard.
+    public var disruptive: Bool = false
 
     /// A read: no diff, `apply` does the reading.
     public static func read(_ body: @escaping @Sendable () async throws -> Output) -> ToolPlan {
@@ -112,9 +116,11 @@ public struct ToolPlan<Output: Encodable & Sendable>: Sendable {
     /// A change, with its diff, its undo and what it touches.
     public static func change(
         _ diff: [Change], inverse: CallRequest? = nil, probe: CallRequest? = nil, touches: [ProtectedItem] = [],
-        verify: (@Sendable (Output) async throws -> Void)? = nil, apply: @escaping @Sendable () async throws -> Output
+        disruptive: Bool = false, verify: (@Sendable (Output) async throws -> Void)? = nil,
+        apply: @escaping @Sendable () async throws -> Output
     ) -> ToolPlan {
         ToolPlan(
-            diff: diff, changes: true, apply: apply, inverse: inverse, probe: probe, touches: touches, verify: verify)
+            diff: diff, changes: true, apply: apply, inverse: inverse, probe: probe, touches: touches, verify: verify,
+            disruptive: disruptive)
     }
 }

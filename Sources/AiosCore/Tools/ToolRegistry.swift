@@ -60,7 +60,7 @@ struct RegisteredTool: Sendable {
             let typed = try await tool.plan(input, in: context)
             return ErasedPlan(
                 diff: typed.diff, changes: typed.changes, inverse: typed.inverse, probe: typed.probe,
-                touches: typed.touches,
+                touches: typed.touches, disruptive: typed.disruptive,
                 apply: {
                     let output = try await typed.apply()
                     if let verify = typed.verify { try await verify(output) }
@@ -77,5 +77,6 @@ struct ErasedPlan: Sendable {
     var inverse: CallRequest?
     var probe: CallRequest?
     var touches: [ProtectedItem]
+    var disruptive: Bool
     var apply: @Sendable () async throws -> JSONValue
 }

@@ -146,6 +146,7 @@ struct EntryPlanner: Sendable {
 
         try checkOverlaps(adding: adding, active: active)
         let touches = verdict == "deny" ? try await managementTouched(adding.map(\.rule)) : []
+        let cutsManagement = verdict == "deny" ? try await touchesManagementSubnet(adding.map(\.rule)) : false
         var diff = adding.prefix(50).map { item in
             Change(
                 "add", "rule \(item.record.id)",
@@ -156,7 +157,7 @@ struct EntryPlanner: Sendable {
         let commands = Self.addCommands(adding.map { ($0.record, $0.rule) }, table: table.name, now: now)
         let elementCount = adding.reduce(0) { $0 + $1.rule.elements.count }
         let compensation = Self.deleteCommands(adding.map(\.rule), table: table.name)
-        return .change(diff, inverse: inverse, touches: touches) { [table, store] in
+        return .change(diff, inverse: inverse, touches: touches, disruptive: cutsManagement) { [table, store] in
             try table.apply(commands, what: "cannot add the \(verdict) rules")
             do {
                 try await store.insertFirewallRules(records)
@@ -238,6 +239,24 @@ struct EntryPlanner: Sendable {
                         "overlaps \(describe[other] ?? other): an nftables interval set cannot hold a range that starts or ends inside another; remove that rule or make this one disjoint",
                         location: InputLocation(field: item.field))
                 }
+            }
+        }
+    }
+
+    /// True when a deny matches traffic from or to a management subnet (any port): it can cut the
+    /// operators' path, so it is disruptive and runs under the guard.
+    private func touchesManagementSubnet(_ rules: [EntryRule]) async throws -> Bool {
+        let intent: ManagementIntent? = try await store.setting(ManagementIntent.settingKey).map { try $0.decode() }
+        guard let intent else { return false }
+        return rules.contains { rule in
+            intent.subnets.contains { subnet in
+                let family = subnet.contains(":") ? "v6" : "v4"
+                guard rule.families.contains(family) else { return false }
+                let management = AddressRange(subnet, family: family)
+                return AddressRange(rule.source, family: family).overlaps(management)
+                    && (rule.chain != "output" || rule.source != "any")
+                    || AddressRange(rule.destination, family: family).overlaps(management)
+                        && (rule.chain != "input" || rule.destination != "any")
             }
         }
     }
