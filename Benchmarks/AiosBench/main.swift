@@ -48,60 +48,71 @@ func measure(_ label: String, calls: Int, _ body: () async throws -> Void) async
 }
 
 let arguments = CommandLine.arguments
-let calls = arguments.firstIndex(of: "--calls").flatMap { Int(arguments[$0 + 1]) } ?? 20_000
-let work = FileManager.default.temporaryDirectory.appendingPathComponent("aios-bench-\(getpid())").path
-try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-defer { try? FileManager.default.removeItem(atPath: work) }
-try "ready".write(toFile: "\(work)/lab-flag", atomically: true, encoding: .utf8)
-
-let policy = try PolicyLoader.load(path: nil)
-let logger = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
-let store = try Store(dataDirectory: "\(work)/db")
-let registry = try Assembly.registry(
-    DaemonOptions(dataDirectory: work, socketPath: "", labTools: true), store: store, nft: try Nftables())
-let call = { ToolCall(tool: "lab.flag_check", input: ["expect": "ready"], origin: .user) }
-
-let bare = Orchestrator(
-    registry: registry, policies: PolicyHolder(policy), audit: DiscardingAuditSink(), guards: store, logger: logger)
-let audited = Orchestrator(
-    registry: registry, policies: PolicyHolder(policy), audit: store, guards: store, logger: logger)
-
-print("aios-net dispatch benchmark: \(calls) calls of lab.flag_check (a trivial read) per figure, default policy")
-let noAudit = try await measure("in-process, audit disabled (denominator)", calls: calls) {
-    _ = try await bare.execute(call())
+if arguments.contains("firewall") {
+    try await FirewallBench.run(arguments: arguments)
+} else {
+    try await dispatchBench()
 }
-print(noAudit.line)
-let withAudit = try await measure("in-process, audit row in WAL SQLite", calls: calls) {
-    _ = try await audited.execute(call())
-}
-print(withAudit.line)
 
-// Through the control socket: the real daemon binary, one connection per call (as the CLI does).
-let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
-    "aios-net"
-).path
-let socketPath = "\(work)/control.sock"
-let daemon = Process()
-daemon.executableURL = URL(fileURLWithPath: binary)
-daemon.arguments = [
-    "daemon", "--data-dir", "\(work)/daemon", "--socket", socketPath, "--lab-tools", "--log-level", "error",
-]
-try FileManager.default.createDirectory(atPath: "\(work)/daemon", withIntermediateDirectories: true)
-try "ready".write(toFile: "\(work)/daemon/lab-flag", atomically: true, encoding: .utf8)
-try daemon.run()
-defer { daemon.terminate(); daemon.waitUntilExit() }
-let client = ControlClient(socketPath: socketPath)
-let deadline = Date().addingTimeInterval(20)
-while (try? client.send("status")) == nil, Date() < deadline { usleep(20_000) }
-let params = try JSONValue(encoding: CallParams(tool: "lab.flag_check", input: ["expect": "ready"]))
-let socketCalls = max(1000, calls / 4)
-let viaSocket = try await measure("control socket, audit on (new connection/call)", calls: socketCalls) {
-    _ = try client.send("call", params)
-}
-print(viaSocket.line)
+func dispatchBench() async throws {
+    let calls = CommandLine.arguments.firstIndex(of: "--calls").flatMap { Int(arguments[$0 + 1]) } ?? 20_000
+    let work = FileManager.default.temporaryDirectory.appendingPathComponent("aios-bench-\(getpid())").path
+    try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: work) }
+    try "ready".write(toFile: "\(work)/lab-flag", atomically: true, encoding: .utf8)
 
-print(
-    String(format: "ratio audit/bare (p50): %.2fx   (target < 2x)", withAudit.percentile(0.5) / noAudit.percentile(0.5))
-)
-print(String(format: "ratio socket/in-process (p50): %.2fx", viaSocket.percentile(0.5) / withAudit.percentile(0.5)))
-print(String(format: "in-process p50 with audit: %.3f ms   (target < 1 ms)", withAudit.percentile(0.5) / 1000))
+    let policy = try PolicyLoader.load(path: nil)
+    let logger = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
+    let store = try Store(dataDirectory: "\(work)/db")
+    let registry = try Assembly.registry(
+        DaemonOptions(dataDirectory: work, socketPath: "", labTools: true), store: store, nft: try Nftables())
+    let call = { ToolCall(tool: "lab.flag_check", input: ["expect": "ready"], origin: .user) }
+
+    let bare = Orchestrator(
+        registry: registry, policies: PolicyHolder(policy), audit: DiscardingAuditSink(), guards: store, logger: logger)
+    let audited = Orchestrator(
+        registry: registry, policies: PolicyHolder(policy), audit: store, guards: store, logger: logger)
+
+    print("aios-net dispatch benchmark: \(calls) calls of lab.flag_check (a trivial read) per figure, default policy")
+    let noAudit = try await measure("in-process, audit disabled (denominator)", calls: calls) {
+        _ = try await bare.execute(call())
+    }
+    print(noAudit.line)
+    let withAudit = try await measure("in-process, audit row in WAL SQLite", calls: calls) {
+        _ = try await audited.execute(call())
+    }
+    print(withAudit.line)
+
+    // Through the control socket: the real daemon binary, one connection per call (as the CLI does).
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+        "aios-net"
+    ).path
+    let socketPath = "\(work)/control.sock"
+    let daemon = Process()
+    daemon.executableURL = URL(fileURLWithPath: binary)
+    daemon.arguments = [
+        "daemon", "--data-dir", "\(work)/daemon", "--socket", socketPath, "--lab-tools", "--log-level", "error",
+    ]
+    try FileManager.default.createDirectory(atPath: "\(work)/daemon", withIntermediateDirectories: true)
+    try "ready".write(toFile: "\(work)/daemon/lab-flag", atomically: true, encoding: .utf8)
+    try daemon.run()
+    defer { daemon.terminate(); daemon.waitUntilExit() }
+    let client = ControlClient(socketPath: socketPath)
+    let deadline = Date().addingTimeInterval(20)
+    while (try? client.send("status")) == nil, Date() < deadline { usleep(20_000) }
+    let params = try JSONValue(encoding: CallParams(tool: "lab.flag_check", input: ["expect": "ready"]))
+    let socketCalls = max(1000, calls / 4)
+    let viaSocket = try await measure("control socket, audit on (new connection/call)", calls: socketCalls) {
+        _ = try client.send("call", params)
+    }
+    print(viaSocket.line)
+
+    print(
+        String(
+            format: "ratio audit/bare (p50): %.2fx   (target < 2x)", withAudit.percentile(0.5) / noAudit.percentile(0.5)
+        )
+    )
+    print(String(format: "ratio socket/in-process (p50): %.2fx", viaSocket.percentile(0.5) / withAudit.percentile(0.5)))
+    print(String(format: "in-process p50 with audit: %.3f ms   (target < 1 ms)", withAudit.percentile(0.5) / 1000))
+
+}

@@ -176,9 +176,14 @@ public struct Orchestrator: Sendable {
         for call: ToolCall, descriptor: ToolDescriptor?, decision: PolicyDecision?, diff: [Change], result: String,
         error: AiosError?, duration: Int64
     ) -> AuditEvent {
-        let input =
+        var input =
             call.rawInput.map { redactor.redact(String($0.prefix(512))) }
             ?? redactor.redact(call.input, schema: descriptor?.inputSchema).jsonText
+        // Batches can be megabytes (100k firewall entries); the audit keeps the head and the size.
+        let limit = 16_384
+        if input.utf8.count > limit {
+            input = String(decoding: input.utf8.prefix(limit), as: UTF8.self) + "… (\(input.utf8.count) bytes in all)"
+        }
         return AuditEvent(
             timestampMs: clock.nowMs(), kind: call.dryRun ? "call.dry_run" : "call", callID: call.id,
             origin: call.origin.rawValue, tool: call.tool, input: input, decision: decision?.verdict.rawValue,

@@ -126,7 +126,7 @@ struct EntryPlanner: Sendable {
                     .notFound,
                     "set \(element.set) is missing from the firewall table: run firewall.apply_default to repair it")
             }
-            let id = String(UUID().uuidString.lowercased().prefix(8))
+            let id = String(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16))
             let record = FirewallRuleRecord(
                 id: id, key: item.rule.key, verdict: verdict, spec: try JSONValue(encoding: item.rule),
                 summary: item.rule.summary, origin: context.origin.rawValue, createdMs: now, expiresMs: item.expiresMs,

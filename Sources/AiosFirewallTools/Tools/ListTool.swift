@@ -36,7 +36,7 @@ public struct ListTool: Tool {
         summary: "List allow/deny rules in force with id, origin, created and remaining lifetime",
         effect: .read,
         inputSchema: .object(
-            ["limit": .integer("At most this many rules (default 50)", minimum: 1, maximum: 10000)],
+            ["limit": .integer("At most this many rules (default 50)", minimum: 1, maximum: 100_000)],
             examples: [[:], ["limit": 10]]))
 
     let store: Store

@@ -23,7 +23,7 @@ public struct RemoveTool: Tool {
                 "id": .string("A rule id", maxLength: 64),
                 "ids": .array(of: .string(maxLength: 64), "Several rule ids", minItems: 1),
             ],
-            examples: [["id": "3f2a9c1b"], ["ids": ["3f2a9c1b", "77aa0e12"]]]))
+            examples: [["id": "3f2a9c1b77aa0e12"], ["ids": ["3f2a9c1b77aa0e12", "0c5d1e2f3a4b5c6d"]]]))
 
     let table: FirewallTable
     let store: Store

@@ -1,0 +1,159 @@
+import AiosControl
+import AiosCore
+import AiosNftables
+import Foundation
+
+/// Firewall figures, run inside a network namespace made for it (never the host's firewall):
+///
+///   ip netns add aios-bench && ip netns exec aios-bench .build/release/aios-bench firewall; ip netns del aios-bench
+///
+/// For N = 1k, 10k, 100k allow entries with expiry: one `firewall.allow` batch through the daemon
+/// vs the same elements as one raw libnftables transaction into a scratch table of the same set
+/// type, in the same run; `firewall.list` / `firewall.status` latency with N present; and the
+/// restore of 100k persisted entries after the table is deleted ("reboot") and the daemon restarts.
+enum FirewallBench {
+    static func run(arguments: [String]) async throws {
+        let sizes =
+            arguments.firstIndex(of: "--sizes").map { arguments[$0 + 1].split(separator: ",").compactMap { Int($0) } }
+            ?? [1000, 10_000, 100_000]
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("aios-fwbench-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let binary = URL(fileURLWithPath: arguments[0]).deletingLastPathComponent().appendingPathComponent("aios-net")
+            .path
+        var daemon = try startDaemon(binary: binary, work: work)
+        do {
+            try await measure(sizes: sizes, binary: binary, work: work, daemon: &daemon)
+        } catch {
+            daemon.terminate()
+            daemon.waitUntilExit()
+            throw error
+        }
+        daemon.terminate()
+        daemon.waitUntilExit()
+    }
+
+    static func measure(sizes: [Int], binary: String, work: String, daemon: inout Process) async throws {
+        let client = ControlClient(socketPath: "\(work)/control.sock")
+        let applied = try client.send(
+            "call",
+            try JSONValue(
+                encoding: CallParams(
+                    tool: "firewall.apply_default", input: ["management_subnets": ["192.0.2.0/24"]], yes: true)))
+        if let id = applied["guard"]?["id"]?.stringValue { _ = try client.send("guard.confirm", ["id": .string(id)]) }
+        let nft = try Nftables()
+        print("aios-net firewall benchmark (inside a network namespace); wall times, median of 3 for the batches")
+        for size in sizes {
+            let entries: [JSONValue] = (0..<size).map { index in
+                ["source": .string("10.\((index >> 16) & 255).\((index >> 8) & 255).\(index & 255)"), "port": 8080]
+            }
+            var ours: [Double] = []
+            var raw: [Double] = []
+            var ids: [JSONValue] = []
+            for _ in 0..<3 {
+                let params = try JSONValue(
+                    encoding: CallParams(
+                        tool: "firewall.allow",
+                        input: ["entries": .array(entries), "expires": "1h", "comment": "bench"]))
+                let t0 = Date()
+                let result = try client.send("call", params)
+                ours.append(Date().timeIntervalSince(t0))
+                ids = (result["output"]?["added"]?.arrayValue ?? []).compactMap { $0["id"] }
+                let all = try client.send(
+                    "call",
+                    try JSONValue(encoding: CallParams(tool: "firewall.list", input: ["limit": .number(Double(size))])))
+                ids = (all["output"]?["rules"]?.arrayValue ?? []).compactMap { $0["id"] }
+                raw.append(try rawTransaction(nft, size: size))
+                if raw.count < 3 {
+                    _ = try client.send(
+                        "call",
+                        try JSONValue(encoding: CallParams(tool: "firewall.remove", input: ["ids": .array(ids)])))
+                }
+            }
+            let listMs = try median(20) {
+                _ = try client.send("call", try JSONValue(encoding: CallParams(tool: "firewall.list", input: [:])))
+            }
+            let statusMs = try median(20) {
+                _ = try client.send("call", try JSONValue(encoding: CallParams(tool: "firewall.status", input: [:])))
+            }
+            let (o, r) = (ours.sorted()[1], raw.sorted()[1])
+            print(
+                String(
+                    format:
+                        "N=%6d  firewall.allow batch %7.3f s   raw libnftables %7.3f s   ratio %5.2fx   list %6.2f ms   status %6.2f ms",
+                    size, o, r, o / r, listMs, statusMs))
+            if size == sizes.last {
+                // "Reboot": the kernel loses the table; the daemon restarts and restores it.
+                _ = try nft.run(#"{"nftables":[{"delete":{"table":{"family":"inet","name":"aios_firewall"}}}]}"#)
+                daemon.terminate()
+                daemon.waitUntilExit()
+                let t0 = Date()
+                daemon = try startDaemon(binary: binary, work: work)
+                let restored = Date().timeIntervalSince(t0)
+                let count = try elementCount(nft)
+                print(
+                    String(
+                        format: "restore after reboot: %d elements back in %.3f s (daemon start to socket ready)",
+                        count, restored))
+            } else {
+                _ = try client.send(
+                    "call", try JSONValue(encoding: CallParams(tool: "firewall.remove", input: ["ids": .array(ids)])))
+            }
+        }
+        _ = try? nft.run(
+            #"{"nftables":[{"add":{"table":{"family":"inet","name":"aios_firewall"}}},{"delete":{"table":{"family":"inet","name":"aios_firewall"}}}]}"#
+        )
+    }
+
+    static func startDaemon(binary: String, work: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = [
+            "daemon", "--data-dir", "\(work)/data", "--socket", "\(work)/control.sock", "--log-level", "error",
+        ]
+        try process.run()
+        let client = ControlClient(socketPath: "\(work)/control.sock")
+        let deadline = Date().addingTimeInterval(60)
+        while (try? client.send("status")) == nil, Date() < deadline { usleep(5000) }
+        return process
+    }
+
+    /// The same N elements as one transaction into a scratch table with the same set type.
+    static func rawTransaction(_ nft: Nftables, size: Int) throws -> Double {
+        var elements: [String] = []
+        elements.reserveCapacity(size)
+        for index in 0..<size {
+            let source = "10.\((index >> 16) & 255).\((index >> 8) & 255).\(index & 255)"
+            elements.append(
+                #"{"elem":{"val":{"concat":[{"prefix":{"addr":"\#(source)","len":32}},{"prefix":{"addr":"0.0.0.0","len":0}},6,8080]},"timeout":3600}}"#
+            )
+        }
+        let setup =
+            #"{"nftables":[{"add":{"table":{"family":"inet","name":"bench_raw"}}},{"add":{"set":{"family":"inet","table":"bench_raw","name":"s","type":["ipv4_addr","ipv4_addr","inet_proto","inet_service"],"flags":["interval","timeout"]}}}]}"#
+        _ = try nft.run(setup)
+        let document =
+            #"{"nftables":[{"add":{"element":{"family":"inet","table":"bench_raw","name":"s","elem":["#
+            + elements.joined(separator: ",") + "]}}}]}"
+        let t0 = Date()
+        _ = try nft.run(document)
+        let elapsed = Date().timeIntervalSince(t0)
+        _ = try nft.run(#"{"nftables":[{"delete":{"table":{"family":"inet","name":"bench_raw"}}}]}"#)
+        return elapsed
+    }
+
+    static func elementCount(_ nft: Nftables) throws -> Int {
+        let output = try nft.run(
+            #"{"nftables":[{"list":{"set":{"family":"inet","table":"aios_firewall","name":"input_allow_v4"}}}]}"#)
+        return output.components(separatedBy: "\"elem\"").count - 1
+    }
+
+    static func median(_ runs: Int, _ body: () throws -> Void) throws -> Double {
+        var times: [Double] = []
+        for _ in 0..<runs {
+            let t0 = Date()
+            try body()
+            times.append(Date().timeIntervalSince(t0) * 1000)
+        }
+        return times.sorted()[runs / 2]
+    }
+}
