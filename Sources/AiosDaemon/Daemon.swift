@@ -62,6 +62,12 @@ public struct Daemon: Sendable {
         } catch {
             logger.error("could not restore the firewall table: \(error)")
         }
+        do {
+            let outcome = try await orchestrator.execute(ToolCall(tool: "firewall.sandbox_reconcile", origin: .boot))
+            if outcome.status == .applied { logger.info("sandbox networks restored from the store") }
+        } catch {
+            logger.error("could not restore the sandbox networks: \(error)")
+        }
 
         var allowedGroup: UInt32?
         if let group = options.controlGroup {

@@ -1,4 +1,5 @@
 public import AiosCore
+public import AiosLinux
 public import AiosNftables
 public import AiosStore
 
@@ -8,12 +9,17 @@ public struct FirewallModule: ToolModule {
     let nft: any NftablesRunning
     let store: Store
     let settings: FirewallSettings
+    let netlink: RouteNetlink
 
-    /// A module driving `nft` (the real libnftables in the daemon) and remembering intent in `store`.
-    public init(nft: any NftablesRunning, store: Store, settings: FirewallSettings) {
+    /// A module driving `nft` (the real libnftables in the daemon) and remembering intent in
+    /// `store`; sandbox bridges and veths are made over rtnetlink in the daemon's namespace.
+    public init(
+        nft: any NftablesRunning, store: Store, settings: FirewallSettings, netlink: RouteNetlink = RouteNetlink()
+    ) {
         self.nft = nft
         self.store = store
         self.settings = settings
+        self.netlink = netlink
     }
 
     public func register(in registry: inout ToolRegistry) throws {
@@ -27,6 +33,13 @@ public struct FirewallModule: ToolModule {
         try registry.add(RemoveTool(table: table, store: store))
         try registry.add(ListTool(store: store))
         try registry.add(ReconcileTool(table: table, store: store))
+        let sandboxes = SandboxNetworks(nft: nft, store: store, netlink: netlink, firewallTable: settings.table)
+        try registry.add(SandboxCreateTool(networks: sandboxes))
+        try registry.add(SandboxAttachTool(networks: sandboxes))
+        try registry.add(SandboxDetachTool(networks: sandboxes))
+        try registry.add(SandboxRemoveTool(networks: sandboxes))
+        try registry.add(SandboxListTool(networks: sandboxes))
+        try registry.add(SandboxReconcileTool(networks: sandboxes))
     }
 }
 

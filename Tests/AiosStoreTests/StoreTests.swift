@@ -11,14 +11,17 @@ struct StoreTests {
             .path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let store = try Store(dataDirectory: directory)
-        #expect(try store.appliedMigrations() == ["001-events", "002-guards", "003-settings", "004-firewall-rules"])
+        #expect(
+            try store.appliedMigrations() == [
+                "001-events", "002-guards", "003-settings", "004-firewall-rules", "005-sandboxes",
+            ])
         let inspection = DatabaseInspection.inspect(dataDirectory: directory)
         #expect(inspection.opens && inspection.writable)
         #expect(inspection.journalMode == "wal")
         #expect(inspection.schemaVersion == Store.schemaVersion)
         #expect(inspection.missingTables.isEmpty)
         // Opening again does not re-run migrations.
-        #expect(try Store(dataDirectory: directory).appliedMigrations().count == 4)
+        #expect(try Store(dataDirectory: directory).appliedMigrations().count == Store.schemaVersion)
     }
 
     @Test("audit events round-trip and filter by tool, origin and time, newest first")

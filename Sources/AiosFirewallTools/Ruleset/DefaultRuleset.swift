@@ -10,17 +10,22 @@ struct DefaultRuleset {
     let managementV4: [String]
     let managementV6: [String]
     let managementPorts: [Int]
+    /// Bridges of sandbox networks: their traffic is decided by table `inet aios_sandbox` (which
+    /// drops what its profiles do not allow), so this table lets it through.
+    var sandboxBridges: [String] = []
 
     /// Rule ids per chain, in order: deny entries come before everything they could be shadowed by
     /// (deny beats allow), allow entries just before the logged drop.
     static let ruleIDs: [String: [String]] = [
         "input": ["in-loopback", "in-established"] + entryIDs("input", "deny")
-            + ["in-management-v4", "in-management-v6", "in-icmp", "in-icmpv6"] + entryIDs("input", "allow") + [
+            + ["in-sandbox", "in-management-v4", "in-management-v6", "in-icmp", "in-icmpv6"]
+            + entryIDs("input", "allow") + [
                 "in-drop"
             ],
         "output": ["out-loopback", "out-established"] + entryIDs("output", "deny")
             + ["out-tcp", "out-udp", "out-icmpv6"] + entryIDs("output", "allow") + ["out-drop"],
-        "forward": ["fwd-established"] + entryIDs("forward", "deny") + entryIDs("forward", "allow") + ["fwd-drop"],
+        "forward": ["fwd-established"] + entryIDs("forward", "deny") + ["fwd-sandbox-in", "fwd-sandbox-out"]
+            + entryIDs("forward", "allow") + ["fwd-drop"],
     ]
 
     private static func entryIDs(_ chain: String, _ verdict: String) -> [String] {
@@ -49,7 +54,7 @@ struct DefaultRuleset {
         }
         for (name, type, flags) in [
             ("mgmt_v4", "ipv4_addr", ["interval"]), ("mgmt_v6", "ipv6_addr", ["interval"]),
-            ("mgmt_ports", "inet_service", []),
+            ("mgmt_ports", "inet_service", []), (Self.sandboxSet, "ifname", []),
         ] {
             var body = base
             body["name"] = .string(name)
@@ -59,8 +64,9 @@ struct DefaultRuleset {
             out.append(["flush": ["set": .object(reference(name))]])
         }
         for (name, values) in [
-            ("mgmt_v4", managementV4.map(Self.prefix)), ("mgmt_v6", managementV6.map(Self.prefix)),
+            ("mgmt_v4", managementV4.map(NftExpression.prefix)), ("mgmt_v6", managementV6.map(NftExpression.prefix)),
             ("mgmt_ports", managementPorts.map { JSONValue.number(Double($0)) }),
+            (Self.sandboxSet, sandboxBridges.map(JSONValue.string)),
         ] where !values.isEmpty {
             var body = reference(name)
             body["elem"] = .array(values)
@@ -90,6 +96,9 @@ struct DefaultRuleset {
         return out
     }
 
+    /// The set of sandbox bridges (ifname).
+    static let sandboxSet = "sandbox_bridges"
+
     private var base: [String: JSONValue] { ["family": "inet", "table": .string(table)] }
 
     private func reference(_ name: String) -> [String: JSONValue] {
@@ -98,28 +107,19 @@ struct DefaultRuleset {
         return body
     }
 
-    private static func prefix(_ cidr: String) -> JSONValue {
-        let parts = cidr.split(separator: "/")
-        return [
-            "prefix": [
-                "addr": .string(String(parts[0])), "len": .number(Double(parts.count > 1 ? Int(parts[1]) ?? 0 : 0)),
-            ]
-        ]
-    }
-
     private static func match(_ left: JSONValue, _ right: JSONValue, op: String = "==") -> JSONValue {
-        ["match": ["op": .string(op), "left": left, "right": right]]
+        NftExpression.match(left, right, op: op)
     }
 
     private static func payload(_ protocolName: String, _ field: String) -> JSONValue {
-        ["payload": ["protocol": .string(protocolName), "field": .string(field)]]
+        NftExpression.payload(protocolName, field)
     }
 
-    private static let established = match(["ct": ["key": "state"]], ["established", "related"], op: "in")
-    private static let accept: JSONValue = ["accept": nil]
+    private static let established = NftExpression.established
+    private static let accept = NftExpression.accept
 
     private static func loggedDrop(_ id: String) -> [JSONValue] {
-        [["counter": nil], ["log": ["prefix": .string(logPrefixes[id] ?? "aios-fw-drop: ")]], ["drop": nil]]
+        [NftExpression.counter, NftExpression.log(logPrefixes[id] ?? "aios-fw-drop: "), NftExpression.drop]
     }
 
     private func rules() -> [(String, [(String, [JSONValue])])] {
@@ -149,6 +149,10 @@ struct DefaultRuleset {
                 [
                     ("in-loopback", [Self.match(["meta": ["key": "iifname"]], "lo"), Self.accept]),
                     ("in-established", [Self.established, Self.accept]),
+                    (
+                        "in-sandbox",
+                        [Self.match(NftExpression.meta("iifname"), .string("@\(Self.sandboxSet)")), Self.accept]
+                    ),
                     (
                         "in-management-v4",
                         [
@@ -192,7 +196,18 @@ struct DefaultRuleset {
             ),
             (
                 "forward",
-                [("fwd-established", [Self.established, Self.accept]), ("fwd-drop", Self.loggedDrop("fwd-drop"))]
+                [
+                    ("fwd-established", [Self.established, Self.accept]),
+                    (
+                        "fwd-sandbox-in",
+                        [Self.match(NftExpression.meta("iifname"), .string("@\(Self.sandboxSet)")), Self.accept]
+                    ),
+                    (
+                        "fwd-sandbox-out",
+                        [Self.match(NftExpression.meta("oifname"), .string("@\(Self.sandboxSet)")), Self.accept]
+                    ),
+                    ("fwd-drop", Self.loggedDrop("fwd-drop")),
+                ]
             ),
         ]
     }

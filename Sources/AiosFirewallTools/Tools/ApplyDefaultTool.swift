@@ -63,7 +63,8 @@ public struct ApplyDefaultTool: Tool {
         let intent = ManagementIntent(
             subnets: subnets, ports: input.managementPorts ?? stored?.ports ?? settings.managementPorts)
         let ruleset = DefaultRuleset(
-            table: table.name, managementV4: intent.v4, managementV6: intent.v6, managementPorts: intent.ports)
+            table: table.name, managementV4: intent.v4, managementV6: intent.v6, managementPorts: intent.ports,
+            sandboxBridges: try await store.sandboxes().map(\.bridge))
         let current = try table.list()
         let output = Output(table: "inet \(table.name)", managementSubnets: subnets, managementPorts: intent.ports)
         let inspection = current.map { RulesetInspection($0) }

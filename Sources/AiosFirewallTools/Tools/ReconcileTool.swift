@@ -35,7 +35,8 @@ public struct ReconcileTool: Tool {
         // A little margin: an element about to expire is not worth restoring for a few milliseconds.
         let rules = try await store.activeFirewallRules(unexpiredAt: now + 1000)
         let ruleset = DefaultRuleset(
-            table: table.name, managementV4: intent.v4, managementV6: intent.v6, managementPorts: intent.ports)
+            table: table.name, managementV4: intent.v4, managementV6: intent.v6, managementPorts: intent.ports,
+            sandboxBridges: try await store.sandboxes().map(\.bridge))
         let pairs = try rules.map { ($0, try $0.spec.decode(as: EntryRule.self)) }
         let commands =
             ruleset.commands() + EntryPlanner.addCommands(pairs, table: table.name, now: now, roundDown: true)

@@ -29,3 +29,61 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { "\(address)/\(length)" }
 }
+
+extension CIDR {
+    /// The address as a number (IPv4 in the low 32 bits).
+    public var value: UInt128 { Self.number(address) ?? 0 }
+
+    private var bits: Int { isIPv6 ? 128 : 32 }
+
+    private var hostMask: UInt128 {
+        let hostBits = bits - length
+        return hostBits >= 128 ? .max : (UInt128(1) << hostBits) - 1
+    }
+
+    /// The prefix with its host bits cleared (`10.0.0.5/8` → `10.0.0.0/8`).
+    public var network: CIDR {
+        CIDR("\(Self.text(value & ~hostMask, ipv6: isIPv6))/\(length)")!
+    }
+
+    /// How many addresses the prefix holds.
+    public var size: UInt128 { hostMask == .max ? .max : hostMask + 1 }
+
+    /// The address `offset` places after the network address, or nil when outside the prefix.
+    public func host(_ offset: UInt128) -> String? {
+        guard offset <= hostMask else { return nil }
+        return Self.text((value & ~hostMask) + offset, ipv6: isIPv6)
+    }
+
+    /// The offset of `address` from the network address, or nil when it is outside the prefix
+    /// (or of the other family).
+    public func offset(of address: String) -> UInt128? {
+        guard let number = Self.number(address), (IPAddressText.parse(address)?.count == 16) == isIPv6 else {
+            return nil
+        }
+        let base = value & ~hostMask
+        guard number & ~hostMask == base else { return nil }
+        return number - base
+    }
+
+    /// True when `address` lies inside the prefix.
+    public func contains(_ address: String) -> Bool { offset(of: address) != nil }
+
+    /// True when the two prefixes share an address.
+    public func overlaps(_ other: CIDR) -> Bool {
+        guard isIPv6 == other.isIPv6 else { return false }
+        let a = value & ~hostMask
+        let b = other.value & ~other.hostMask
+        return a <= b | other.hostMask && b <= a | hostMask
+    }
+
+    static func number(_ text: String) -> UInt128? {
+        IPAddressText.parse(text).map { $0.reduce(UInt128(0)) { ($0 << 8) | UInt128($1) } }
+    }
+
+    static func text(_ value: UInt128, ipv6: Bool) -> String {
+        let count = ipv6 ? 16 : 4
+        let bytes = (0..<count).map { UInt8(truncatingIfNeeded: value >> UInt128(8 * (count - 1 - $0))) }
+        return IPAddressText.format(bytes) ?? "?"
+    }
+}

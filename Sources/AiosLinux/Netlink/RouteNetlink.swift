@@ -4,14 +4,20 @@ internal import CNetlink
     import Glibc
 #endif
 
-/// Reads links, addresses and routes of the calling thread's network namespace over an
-/// rtnetlink socket (libmnl). Each call opens its own socket, so the type is freely shareable.
+/// Reads and changes links, addresses and routes of a network namespace over rtnetlink (libmnl):
+/// the calling thread's own, or the one given. Each call opens its own socket, so the type is
+/// freely shareable.
 ///
-/// Dumps are answered by the kernel immediately (no network wait), so calling these from an
-/// async context does not park a cooperative thread for long.
+/// Dumps and changes are answered by the kernel immediately (no network wait), so calling these
+/// from an async context does not park a cooperative thread for long.
 public struct RouteNetlink: Sendable {
-    /// Creates a reader.
-    public init() {}
+    /// The namespace worked on; nil for the caller's own.
+    public let namespace: NetworkNamespace?
+
+    /// Creates a reader/writer for the caller's namespace, or for `namespace`.
+    public init(namespace: NetworkNamespace? = nil) {
+        self.namespace = namespace
+    }
 
     /// Every link (RTM_GETLINK dump).
     public func links() throws(NetlinkError) -> [NetlinkLink] {
@@ -34,66 +40,22 @@ public struct RouteNetlink: Sendable {
         }
     }
 
+    func open(_ operation: String) throws(NetlinkError) -> NetlinkSocket {
+        try NetlinkSocket(namespace: namespace, operation: operation)
+    }
+
     private func dump<T>(
         type: UInt16, family: UInt8, operation: String, parse: (UnsafePointer<nlmsghdr>) -> T?
     ) throws(NetlinkError) -> [T] {
-        guard let socket = mnl_socket_open(NETLINK_ROUTE) else {
-            throw NetlinkError(operation: "\(operation): mnl_socket_open", errno: errno)
-        }
-        defer { mnl_socket_close(socket) }
-        guard mnl_socket_bind(socket, 0, pid_t(MNL_SOCKET_AUTOPID)) >= 0 else {
-            throw NetlinkError(operation: "\(operation): mnl_socket_bind", errno: errno)
-        }
-        let portID = mnl_socket_get_portid(socket)
-        let size = max(aios_mnl_buffer_size(), 32 * 1024)
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
-        defer { buffer.deallocate() }
-        memset(buffer, 0, size)
-
-        let sequence = UInt32(truncatingIfNeeded: time(nil))
-        guard let request = mnl_nlmsg_put_header(buffer) else {
-            throw NetlinkError(operation: "\(operation): build request", errno: ENOMEM)
-        }
-        request.pointee.nlmsg_type = type
-        request.pointee.nlmsg_flags = UInt16(NLM_F_REQUEST) | UInt16(aios_nlm_f_dump())
-        request.pointee.nlmsg_seq = sequence
+        let socket = try open(operation)
+        let request = socket.header(type: type, flags: UInt16(aios_nlm_f_dump()))
         // A full family header (not the 1-byte rtgenmsg) so strict checking, if on, accepts it.
         switch Int32(type) {
         case Int32(RTM_GETLINK): aios_put_ifinfomsg(request).pointee.ifi_family = family
         case Int32(RTM_GETADDR): aios_put_ifaddrmsg(request).pointee.ifa_family = family
         default: aios_put_rtmsg(request).pointee.rtm_family = family
         }
-        guard mnl_socket_sendto(socket, request, Int(request.pointee.nlmsg_len)) >= 0 else {
-            throw NetlinkError(operation: "\(operation): send", errno: errno)
-        }
-
-        var results: [T] = []
-        while true {
-            let received = mnl_socket_recvfrom(socket, buffer, size)
-            if received < 0 {
-                if errno == EINTR { continue }
-                throw NetlinkError(operation: "\(operation): receive", errno: errno)
-            }
-            var remaining = Int32(received)
-            var message = UnsafePointer(buffer.assumingMemoryBound(to: nlmsghdr.self))
-            while mnl_nlmsg_ok(message, remaining) {
-                if message.pointee.nlmsg_seq == sequence, message.pointee.nlmsg_pid == portID {
-                    switch Int32(message.pointee.nlmsg_type) {
-                    case NLMSG_DONE:
-                        // A failed dump reports its error in DONE's payload, not as NLMSG_ERROR.
-                        let code = mnl_nlmsg_get_payload(message).load(as: Int32.self)
-                        if code < 0 { throw NetlinkError(operation: operation, errno: -code) }
-                        return results
-                    case NLMSG_ERROR:
-                        let code = mnl_nlmsg_get_payload(message).load(as: Int32.self)
-                        if code < 0 { throw NetlinkError(operation: operation, errno: -code) }
-                    default:
-                        if let item = parse(message) { results.append(item) }
-                    }
-                }
-                message = UnsafePointer(mnl_nlmsg_next(message, &remaining))
-            }
-        }
+        return try socket.dump(request, operation: operation, parse: parse)
     }
 
     /// Calls `body` with each (type, attribute) after a family header of `headerSize` bytes.
@@ -119,7 +81,7 @@ public struct RouteNetlink: Sendable {
         String(cString: mnl_attr_get_str(attribute))
     }
 
-    private static func parseLink(_ nlh: UnsafePointer<nlmsghdr>) -> NetlinkLink? {
+    static func parseLink(_ nlh: UnsafePointer<nlmsghdr>) -> NetlinkLink? {
         guard Int32(nlh.pointee.nlmsg_type) == RTM_NEWLINK else { return nil }
         let info = mnl_nlmsg_get_payload(nlh)!.load(as: ifinfomsg.self)
         var link = NetlinkLink(
@@ -146,7 +108,7 @@ public struct RouteNetlink: Sendable {
         return link
     }
 
-    private static func parseAddress(_ nlh: UnsafePointer<nlmsghdr>) -> NetlinkAddress? {
+    static func parseAddress(_ nlh: UnsafePointer<nlmsghdr>) -> NetlinkAddress? {
         guard Int32(nlh.pointee.nlmsg_type) == RTM_NEWADDR else { return nil }
         let info = mnl_nlmsg_get_payload(nlh)!.load(as: ifaddrmsg.self)
         var local: [UInt8]?
@@ -169,7 +131,7 @@ public struct RouteNetlink: Sendable {
             prefixLength: info.ifa_prefixlen, scope: info.ifa_scope, flags: flags, label: label)
     }
 
-    private static func parseRoute(_ nlh: UnsafePointer<nlmsghdr>) -> NetlinkRoute? {
+    static func parseRoute(_ nlh: UnsafePointer<nlmsghdr>) -> NetlinkRoute? {
         guard Int32(nlh.pointee.nlmsg_type) == RTM_NEWROUTE else { return nil }
         let info = mnl_nlmsg_get_payload(nlh)!.load(as: rtmsg.self)
         var route = NetlinkRoute(

@@ -77,12 +77,39 @@ enum Schema {
                     CREATE INDEX firewall_rules_key ON firewall_rules(rule_key, state);
                     """)
         }
+        migrator.registerMigration("005-sandboxes") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE sandboxes (
+                        name TEXT PRIMARY KEY,
+                        bridge TEXT NOT NULL UNIQUE,
+                        subnet TEXT NOT NULL,
+                        gateway TEXT NOT NULL,
+                        profile TEXT NOT NULL,
+                        origin TEXT NOT NULL,
+                        created_ms INTEGER NOT NULL
+                    );
+                    CREATE TABLE sandbox_workloads (
+                        sandbox TEXT NOT NULL REFERENCES sandboxes(name) ON DELETE CASCADE,
+                        name TEXT NOT NULL,
+                        profile TEXT NOT NULL,
+                        address TEXT,
+                        host_interface TEXT,
+                        namespace TEXT,
+                        allow TEXT NOT NULL,
+                        origin TEXT NOT NULL,
+                        created_ms INTEGER NOT NULL,
+                        PRIMARY KEY (sandbox, name)
+                    );
+                    CREATE UNIQUE INDEX sandbox_workloads_address ON sandbox_workloads(sandbox, address);
+                    """)
+        }
         return migrator
     }
 
     /// Bumped with every migration; also written to `PRAGMA user_version`.
-    static let version = 4
+    static let version = 5
 
     /// Tables a current database has.
-    static let tables = ["events", "guards", "settings", "firewall_rules"]
+    static let tables = ["events", "guards", "settings", "firewall_rules", "sandboxes", "sandbox_workloads"]
 }

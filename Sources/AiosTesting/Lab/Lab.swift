@@ -112,6 +112,14 @@ public final class Lab: Sendable {
                 if !Poll.until(seconds: 5, { !Self.alive(pid) }) { leaks.append("process \(pid)") }
             }
         }
+        // Helpers the daemon started inside a lab namespace (unbound, dhcpcd, wireguard-go) are found
+        // by the namespace they live in and killed by PID, so a namespace never outlives its test.
+        let strays = Self.processes(inNamespaces: current.namespaces)
+        for pid in strays where Self.alive(pid) { kill(pid, SIGTERM) }
+        for pid in strays where !Poll.until(seconds: 5, { !Self.alive(pid) }) {
+            kill(pid, SIGKILL)
+            if !Poll.until(seconds: 5, { !Self.alive(pid) }) { leaks.append("process \(pid) in a lab namespace") }
+        }
         for name in current.namespaces.reversed() {
             _ = try? Shell.run(["ip", "netns", "del", name])
         }
@@ -122,6 +130,21 @@ public final class Lab: Sendable {
         }
         for path in current.directories { try? FileManager.default.removeItem(atPath: path) }
         return leaks
+    }
+
+    /// PIDs of processes whose network namespace is one of `names` (`/run/netns/NAME`).
+    public static func processes(inNamespaces names: [String]) -> [Int32] {
+        let inodes = Set(
+            names.compactMap { name -> UInt64? in
+                var info = stat()
+                return stat("/run/netns/\(name)", &info) == 0 ? UInt64(info.st_ino) : nil
+            })
+        guard !inodes.isEmpty else { return [] }
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            var info = stat()
+            return pid != getpid() && stat("/proc/\(pid)/ns/net", &info) == 0 && inodes.contains(UInt64(info.st_ino))
+        }
     }
 
     /// True while `pid` exists and is not a zombie.

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -11,12 +12,13 @@
 #include <linux/if_addr.h>
 #include <linux/if_arp.h>
 #include <linux/if.h>
+#include <linux/veth.h>
 
 /* MNL_SOCKET_BUFFER_SIZE is a sysconf() expression and function-like macros do not import. */
 static inline size_t aios_mnl_buffer_size(void) { return MNL_SOCKET_BUFFER_SIZE; }
 static inline unsigned int aios_nlm_f_dump(void) { return NLM_F_DUMP; }
 
-/* Family headers placed after the netlink header, zeroed. */
+/* Family headers placed after the netlink header (or inside a nest, e.g. a veth peer), zeroed. */
 static inline struct ifinfomsg *aios_put_ifinfomsg(struct nlmsghdr *nlh) {
     struct ifinfomsg *m = mnl_nlmsg_put_extra_header(nlh, sizeof(struct ifinfomsg));
     return m;
@@ -27,4 +29,8 @@ static inline struct ifaddrmsg *aios_put_ifaddrmsg(struct nlmsghdr *nlh) {
 static inline struct rtmsg *aios_put_rtmsg(struct nlmsghdr *nlh) {
     return mnl_nlmsg_put_extra_header(nlh, sizeof(struct rtmsg));
 }
+
+/* setns(2) is _GNU_SOURCE-only in glibc's headers; the raw syscall needs no feature macro.
+   CLONE_NEWNET is 0x40000000. Call it only on a thread of its own (never a Swift concurrency thread). */
+static inline int aios_setns_net(int fd) { return (int)syscall(SYS_setns, fd, 0x40000000); }
 #endif
