@@ -40,6 +40,7 @@ let package = Package(
         .systemLibrary(
             name: "CNetlink", path: "Sources/C/CNetlink", pkgConfig: "libmnl",
             providers: [.apt(["libmnl-dev"])]),
+        .systemLibrary(name: "CSystem", path: "Sources/C/CSystem"),
         .systemLibrary(
             name: "CNftables", path: "Sources/C/CNftables", pkgConfig: "libnftables",
             providers: [.apt(["libnftables-dev"])]),
@@ -57,7 +58,8 @@ let package = Package(
         .target(name: "AiosYAML", dependencies: ["AiosCore", yams], exclude: ["README.md"], swiftSettings: strict),
 
         // Adapters: speak their library's language, know nothing of aios-net.
-        .target(name: "AiosLinux", dependencies: ["CNetlink"], exclude: ["README.md"], swiftSettings: strict),
+        .target(
+            name: "AiosLinux", dependencies: ["CNetlink", "CSystem"], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "AiosNftables", dependencies: ["CNftables"], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "AiosUnbound", dependencies: ["CUnbound"], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "AiosCurl", dependencies: ["CCurl"], exclude: ["README.md"], swiftSettings: strict),
@@ -65,6 +67,9 @@ let package = Package(
         // Tool modules: one namespace each.
         .target(
             name: "AiosFirewallTools", dependencies: ["AiosCore", "AiosStore", "AiosNftables", "AiosLinux"],
+            exclude: ["README.md"], swiftSettings: strict),
+        .target(
+            name: "AiosDNSTools", dependencies: ["AiosCore", "AiosStore", "AiosUnbound", "AiosCurl", "AiosLinux"],
             exclude: ["README.md"], swiftSettings: strict),
         .target(
             name: "AiosNetTools", dependencies: ["AiosCore", "AiosStore", "AiosLinux"], exclude: ["README.md"],
@@ -78,7 +83,7 @@ let package = Package(
             name: "AiosDaemon",
             dependencies: [
                 "AiosCore", "AiosStore", "AiosYAML", "AiosLinux", "AiosNftables", "AiosUnbound", "AiosCurl",
-                "AiosNetTools", "AiosFirewallTools", "AiosControl", log, lifecycle, unixSignals,
+                "AiosNetTools", "AiosFirewallTools", "AiosDNSTools", "AiosControl", log, lifecycle, unixSignals,
             ],
             exclude: ["README.md"], swiftSettings: strict),
         .executableTarget(
@@ -105,6 +110,9 @@ let package = Package(
         .testTarget(
             name: "AiosIntegrationTests",
             dependencies: ["AiosTesting", "AiosCore", "AiosLinux", "AiosNetTools", "AiosStore"], swiftSettings: strict),
+        .testTarget(
+            name: "AiosDNSToolsTests", dependencies: ["AiosDNSTools", "AiosCore", "AiosTesting"],
+            swiftSettings: strict),
         .testTarget(name: "AiosCLITests", dependencies: ["AiosTesting", "AiosCore"], swiftSettings: strict),
     ]
 )

@@ -43,7 +43,7 @@ public struct ControlClient: Sendable {
             guard let line = try reader.next() else {
                 throw AiosError(.unavailable, "the daemon closed the connection without answering")
             }
-            let response = try JSONDecoder().decode(ControlResponse.self, from: Data(line))
+            let response = try JSONValue(parsing: line).decode(as: ControlResponse.self)
             if let error = response.error { throw error.aiosError }
             return response.result ?? .null
         } catch let error as AiosError {

@@ -10,6 +10,11 @@ public enum JSONValue: Sendable, Hashable, Codable {
     case object([String: JSONValue])
 
     public init(from decoder: any Decoder) throws {
+        // Decoding a tree into a tree: take the node as it is (no trial and error).
+        if let tree = decoder as? TreeDecoder {
+            self = tree.value
+            return
+        }
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -46,43 +51,38 @@ public enum JSONValue: Sendable, Hashable, Codable {
     /// Parses JSON text.
     /// - Throws: `AiosError.invalidInput` naming the position when the text is not JSON.
     public init(parsing text: String) throws {
-        guard let data = text.data(using: .utf8) else {
-            throw AiosError(.invalidInput, "input is not UTF-8 text")
-        }
         do {
-            self = try JSONDecoder().decode(JSONValue.self, from: data)
+            self = try JSONText.parse(Array(text.utf8))
         } catch {
-            throw AiosError(
-                .invalidInput, "not valid JSON: \(Self.describe(error))", location: InputLocation(field: "input"))
+            throw AiosError(.invalidInput, "not valid JSON: \(error)", location: InputLocation(field: "input"))
+        }
+    }
+
+    /// Parses JSON bytes.
+    /// - Throws: `AiosError.invalidInput` naming the position when the bytes are not JSON.
+    public init(parsing bytes: [UInt8]) throws {
+        do {
+            self = try JSONText.parse(bytes)
+        } catch {
+            throw AiosError(.invalidInput, "not valid JSON: \(error)", location: InputLocation(field: "input"))
         }
     }
 
     /// Encodes any `Encodable` into a JSON value.
     public init(encoding value: some Encodable) throws {
-        let data = try JSONEncoder().encode(value)
-        self = try JSONDecoder().decode(JSONValue.self, from: data)
+        self = try JSONValueEncoding.encode(value)
     }
 
     /// Decodes this value as `T`.
     public func decode<T: Decodable>(as type: T.Type = T.self) throws -> T {
-        try JSONDecoder().decode(T.self, from: JSONEncoder().encode(self))
+        try JSONValueDecoding.decode(T.self, from: self)
     }
 
     /// Compact JSON text with sorted keys (stable, so it can be compared and stored).
-    public var jsonText: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(self) else { return "null" }
-        return String(decoding: data, as: UTF8.self)
-    }
+    public var jsonText: String { JSONText.write(self) }
 
     /// Indented JSON text with sorted keys, for people.
-    public var prettyText: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(self) else { return "null" }
-        return String(decoding: data, as: UTF8.self)
-    }
+    public var prettyText: String { JSONText.write(self, pretty: true) }
 
     /// The JSON type name used in error messages.
     public var typeName: String {
@@ -117,19 +117,6 @@ public enum JSONValue: Sendable, Hashable, Codable {
     /// Member access for objects; nil for anything else.
     public subscript(key: String) -> JSONValue? {
         objectValue?[key]
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            var detail = context.debugDescription
-            var next = context.underlyingError.map { $0 as NSError }
-            while let error = next {
-                if let text = error.userInfo[NSDebugDescriptionErrorKey] as? String { detail = text }
-                next = error.userInfo[NSUnderlyingErrorKey] as? NSError
-            }
-            return detail
-        }
-        return "\(error)"
     }
 }
 

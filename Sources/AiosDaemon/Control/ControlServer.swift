@@ -59,7 +59,7 @@ struct ControlServer: Service {
             guard !line.isEmpty else { continue }
             let response: ControlResponse
             do {
-                let request = try JSONDecoder().decode(ControlRequest.self, from: Data(line))
+                let request = try JSONValue(parsing: line).decode(as: ControlRequest.self)
                 response = Self.blocking { await handler.handle(request) }
             } catch {
                 response = .failure(AiosError(.invalidInput, "the request is not a control message: \(error)"))

@@ -1,4 +1,4 @@
-internal import CNetlink
+internal import CSystem
 import Foundation
 
 #if canImport(Glibc)

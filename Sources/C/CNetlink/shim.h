@@ -30,7 +30,4 @@ static inline struct rtmsg *aios_put_rtmsg(struct nlmsghdr *nlh) {
     return mnl_nlmsg_put_extra_header(nlh, sizeof(struct rtmsg));
 }
 
-/* setns(2) is _GNU_SOURCE-only in glibc's headers; the raw syscall needs no feature macro.
-   CLONE_NEWNET is 0x40000000. Call it only on a thread of its own (never a Swift concurrency thread). */
-static inline int aios_setns_net(int fd) { return (int)syscall(SYS_setns, fd, 0x40000000); }
 #endif

@@ -1,0 +1,60 @@
+#ifndef AIOS_CSYSTEM_SHIM_H
+#define AIOS_CSYSTEM_SHIM_H
+/* Process and namespace calls Swift cannot make safely or at all: setns/unshare are
+   _GNU_SOURCE-only (raw syscalls here need no feature macro), and a child that must enter a
+   private mount namespace before exec can only run async-signal-safe calls between fork and
+   exec, so that part is C. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#define AIOS_CLONE_NEWNS 0x00020000
+#define AIOS_CLONE_NEWNET 0x40000000
+
+/* Joins the network namespace open at fd (calling thread only). */
+static inline int aios_setns_net(int fd) { return (int)syscall(SYS_setns, fd, AIOS_CLONE_NEWNET); }
+
+/* pidfd_open(2): a descriptor that becomes readable when the process exits (any process, not only children). */
+static inline int aios_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+/* Starts `path` with `argv`/`envp` in a process group of its own, stdin from /dev/null, stdout
+   and stderr to `out_fd`/`err_fd`, every other descriptor closed. With `private_run` set, the
+   child first enters a private mount namespace and mounts a fresh tmpfs on /run, creating the
+   directories in `run_dirs` (NULL-terminated) inside it, then bind-mounts `bind_src` on
+   `bind_dst` when given: the programs whose sockets, pid and lease files would otherwise be
+   shared by every network namespace (dhcpcd, wireguard-go) get their own. Returns the PID, or
+   -errno. A failure in the child after fork exits it with status 127 (reported as its exit). */
+static inline pid_t aios_spawn(const char *path, char *const argv[], char *const envp[], int out_fd, int err_fd,
+                               int private_run, char *const run_dirs[], const char *bind_src, const char *bind_dst) {
+    pid_t pid = fork();
+    if (pid < 0) return -errno;
+    if (pid > 0) return pid;
+    /* child: async-signal-safe calls only */
+    setpgid(0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    int null_fd = open("/dev/null", O_RDONLY);
+    if (null_fd >= 0) { dup2(null_fd, 0); }
+    if (out_fd >= 0) dup2(out_fd, 1);
+    if (err_fd >= 0) dup2(err_fd, 2);
+    syscall(SYS_close_range, 3, ~0U, 0);
+    if (private_run) {
+        if (syscall(SYS_unshare, AIOS_CLONE_NEWNS) != 0) _exit(127);
+        if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) _exit(127);
+        if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0) _exit(127);
+        for (int i = 0; run_dirs && run_dirs[i]; i++) mkdir(run_dirs[i], 0755);
+        if (bind_src && bind_dst && mount(bind_src, bind_dst, NULL, MS_BIND, NULL) != 0) _exit(127);
+    }
+    execve(path, argv, envp);
+    _exit(127);
+}
+#endif
