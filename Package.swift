@@ -40,7 +40,7 @@ let package = Package(
         .systemLibrary(
             name: "CNetlink", path: "Sources/C/CNetlink", pkgConfig: "libmnl",
             providers: [.apt(["libmnl-dev"])]),
-        .systemLibrary(name: "CSystem", path: "Sources/C/CSystem"),
+        .target(name: "CSystem", path: "Sources/C/CSystem"),
         .systemLibrary(
             name: "CNftables", path: "Sources/C/CNftables", pkgConfig: "libnftables",
             providers: [.apt(["libnftables-dev"])]),
@@ -61,8 +61,9 @@ let package = Package(
         .target(
             name: "AiosLinux", dependencies: ["CNetlink", "CSystem"], exclude: ["README.md"], swiftSettings: strict),
         .target(name: "AiosNftables", dependencies: ["CNftables"], exclude: ["README.md"], swiftSettings: strict),
-        .target(name: "AiosUnbound", dependencies: ["CUnbound"], exclude: ["README.md"], swiftSettings: strict),
-        .target(name: "AiosCurl", dependencies: ["CCurl"], exclude: ["README.md"], swiftSettings: strict),
+        .target(
+            name: "AiosUnbound", dependencies: ["CUnbound", "AiosLinux"], exclude: ["README.md"], swiftSettings: strict),
+        .target(name: "AiosCurl", dependencies: ["CCurl", "AiosLinux"], exclude: ["README.md"], swiftSettings: strict),
 
         // Tool modules: one namespace each.
         .target(
@@ -97,7 +98,9 @@ let package = Package(
 
         .executableTarget(
             name: "AiosBench",
-            dependencies: ["AiosCore", "AiosStore", "AiosDaemon", "AiosControl", "AiosNftables", "AiosTesting", log],
+            dependencies: [
+                "AiosCore", "AiosStore", "AiosDaemon", "AiosControl", "AiosNftables", "AiosLinux", "AiosTesting", log,
+            ],
             path: "Benchmarks/AiosBench", swiftSettings: strict),
 
         .testTarget(name: "AiosCoreTests", dependencies: ["AiosCore", "AiosTesting"], swiftSettings: strict),

@@ -1,5 +1,6 @@
 import AiosControl
 import AiosCore
+import AiosLinux
 import AiosNftables
 import Foundation
 
@@ -25,15 +26,13 @@ enum FirewallBench {
         do {
             try await measure(sizes: sizes, binary: binary, work: work, daemon: &daemon)
         } catch {
-            daemon.terminate()
-            daemon.waitUntilExit()
+            ChildProcess.stop(daemon)
             throw error
         }
-        daemon.terminate()
-        daemon.waitUntilExit()
+        ChildProcess.stop(daemon)
     }
 
-    static func measure(sizes: [Int], binary: String, work: String, daemon: inout Process) async throws {
+    static func measure(sizes: [Int], binary: String, work: String, daemon: inout Int32) async throws {
         let client = ControlClient(socketPath: "\(work)/control.sock")
         let applied = try client.send(
             "call",
@@ -85,8 +84,7 @@ enum FirewallBench {
             if size == sizes.last {
                 // "Reboot": the kernel loses the table; the daemon restarts and restores it.
                 _ = try nft.run(#"{"nftables":[{"delete":{"table":{"family":"inet","name":"aios_firewall"}}}]}"#)
-                daemon.terminate()
-                daemon.waitUntilExit()
+                ChildProcess.stop(daemon)
                 let t0 = Date()
                 daemon = try startDaemon(binary: binary, work: work)
                 let restored = Date().timeIntervalSince(t0)
@@ -105,13 +103,14 @@ enum FirewallBench {
         )
     }
 
-    static func startDaemon(binary: String, work: String) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = [
-            "daemon", "--data-dir", "\(work)/data", "--socket", "\(work)/control.sock", "--log-level", "error",
-        ]
-        try process.run()
+    static func startDaemon(binary: String, work: String) throws -> Int32 {
+        let process = try ChildProcess.spawn(
+            ChildSpec(
+                executable: binary,
+                arguments: [
+                    "daemon", "--data-dir", "\(work)/data", "--socket", "\(work)/control.sock", "--log-level", "error",
+                    "--dns-listen", "off",
+                ], logPath: "\(work)/daemon.log"))
         let client = ControlClient(socketPath: "\(work)/control.sock")
         let deadline = Date().addingTimeInterval(60)
         while (try? client.send("status")) == nil, Date() < deadline { usleep(5000) }

@@ -8,6 +8,7 @@
 import AiosControl
 import AiosCore
 import AiosDaemon
+import AiosLinux
 import AiosNftables
 import AiosStore
 import Foundation
@@ -65,7 +66,8 @@ func dispatchBench() async throws {
     let logger = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
     let store = try Store(dataDirectory: "\(work)/db")
     let registry = try Assembly.registry(
-        DaemonOptions(dataDirectory: work, socketPath: "", labTools: true), store: store, nft: try Nftables())
+        DaemonOptions(dataDirectory: work, socketPath: "", labTools: true), store: store, nft: try Nftables(),
+        logger: logger)
     let call = { ToolCall(tool: "lab.flag_check", input: ["expect": "ready"], origin: .user) }
 
     let bare = Orchestrator(
@@ -88,15 +90,16 @@ func dispatchBench() async throws {
         "aios-net"
     ).path
     let socketPath = "\(work)/control.sock"
-    let daemon = Process()
-    daemon.executableURL = URL(fileURLWithPath: binary)
-    daemon.arguments = [
-        "daemon", "--data-dir", "\(work)/daemon", "--socket", socketPath, "--lab-tools", "--log-level", "error",
-    ]
     try FileManager.default.createDirectory(atPath: "\(work)/daemon", withIntermediateDirectories: true)
     try "ready".write(toFile: "\(work)/daemon/lab-flag", atomically: true, encoding: .utf8)
-    try daemon.run()
-    defer { daemon.terminate(); daemon.waitUntilExit() }
+    let daemon = try ChildProcess.spawn(
+        ChildSpec(
+            executable: binary,
+            arguments: [
+                "daemon", "--data-dir", "\(work)/daemon", "--socket", socketPath, "--lab-tools", "--log-level", "error",
+                "--dns-listen", "off",
+            ]))
+    defer { ChildProcess.stop(daemon) }
     let client = ControlClient(socketPath: socketPath)
     let deadline = Date().addingTimeInterval(20)
     while (try? client.send("status")) == nil, Date() < deadline { usleep(20_000) }

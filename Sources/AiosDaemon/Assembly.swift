@@ -1,22 +1,44 @@
 public import AiosCore
+import AiosDNSTools
 import AiosFirewallTools
 import AiosNetTools
 public import AiosNftables
 public import AiosStore
+public import Logging
 
 /// The only place that knows the full list of tool modules: one line per module.
 public enum Assembly {
     /// The daemon's registry for `options` (benchmarks and tests build the same one).
-    public static func registry(_ options: DaemonOptions, store: Store, nft: any NftablesRunning) throws -> ToolRegistry
+    public static func registry(_ options: DaemonOptions, store: Store, nft: any NftablesRunning, logger: Logger) throws
+        -> ToolRegistry
     {
         var registry = ToolRegistry()
         try registry.install(NetModule())
         try registry.install(
             FirewallModule(
                 nft: nft, store: store, settings: FirewallSettings(managementSubnets: options.managementSubnets)))
+        try registry.install(dnsModule(options, store: store, logger: logger))
         if options.labTools {
             try registry.install(LabModule(directory: options.dataDirectory))
         }
         return registry
+    }
+
+    static func dnsModule(_ options: DaemonOptions, store: Store, logger: Logger) throws -> DNSModule {
+        var listen: (address: String, port: Int)?
+        if let text = options.dnsListen, text != "off" {
+            let parts = text.hasPrefix("[") ? text.dropFirst().split(separator: "]") : text.split(separator: ":")
+            let port = parts.count > 1 ? Int(parts[1].trimmingPrefix(":")) : 53
+            guard let address = parts.first.map(String.init), let port, (1...65535).contains(port) else {
+                throw AiosError(
+                    .invalidInput, "--dns-listen \(text) is not ADDR[:PORT] or off",
+                    location: InputLocation(field: "--dns-listen"))
+            }
+            listen = (address, port)
+        }
+        return DNSModule(
+            store: store, dataDirectory: options.dataDirectory, enabled: options.dnsListen != "off", listen: listen,
+            upstreams: options.dnsUpstreams.isEmpty ? nil : options.dnsUpstreams, hostsFile: options.hostsFile,
+            caFile: options.caFile, unbound: options.unboundPath, crashPoint: options.crashPoint, logger: logger)
     }
 }

@@ -37,7 +37,7 @@ public struct Daemon: Sendable {
         } catch {
             throw AiosError(.unavailable, "cannot create a libnftables context: \(error)", cause: error)
         }
-        let registry = try Assembly.registry(options, store: store, nft: nft)
+        let registry = try Assembly.registry(options, store: store, nft: nft, logger: logger)
         let orchestrator = Orchestrator(
             registry: registry, policies: PolicyHolder(policy), audit: store, guards: store, clock: clock,
             redactor: redactor,
@@ -92,7 +92,10 @@ public struct Daemon: Sendable {
             services: [
                 .init(service: server), .init(service: watcher),
                 .init(service: FirewallExpiryService(reporter: reporter, clock: clock, logger: logger)),
-            ], gracefulShutdownSignals: [.sigterm, .sigint],
+            ]
+                + registry.background.map {
+                    .init(service: BackgroundService(work: $0, calls: orchestrator, logger: logger))
+                }, gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(10)
         let group = ServiceGroup(configuration: configuration)

@@ -14,6 +14,21 @@ public struct DaemonOptions: Sendable {
     public var labTools: Bool
     /// The process environment (for `NOTIFY_SOCKET`).
     public var environment: [String: String]
+    /// Where the managed resolver listens (`ADDR[:PORT]`), `off` for no resolver; nil: the stored
+    /// setting (default 127.0.0.1:53).
+    public var dnsListen: String?
+    /// Upstream resolvers given on the command line (empty: the stored setting).
+    public var dnsUpstreams: [String] = []
+    /// A hosts file whose `# BEGIN aios-net` section mirrors the local DNS records.
+    public var hostsFile: String?
+    /// An extra CA bundle for HTTPS downloads (a lab's own CA).
+    public var caFile: String?
+    /// The unbound binary.
+    public var unboundPath = "/usr/sbin/unbound"
+
+    /// A test hook from `AIOS_NET_CRASH_POINT`: the daemon kills itself (SIGKILL) at that point
+    /// (`hosts-before-rename`), so tests can show a crash there loses nothing.
+    public var crashPoint: String? { environment["AIOS_NET_CRASH_POINT"] }
 
     /// Creates options.
     public init(

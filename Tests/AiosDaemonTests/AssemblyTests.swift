@@ -16,7 +16,7 @@ struct AssemblyTests {
             DaemonOptions(
                 dataDirectory: (store.path as NSString).deletingLastPathComponent, socketPath: "/unused", labTools: true
             ),
-            store: store, nft: FakeNftables())
+            store: store, nft: FakeNftables(), logger: Logger(label: "test"))
         let logger = log.logger { RedactingLogHandler(wrapping: $0, redactor: redactor) }
         return (
             Orchestrator(

@@ -39,6 +39,13 @@ public struct Orchestrator: Sendable {
     ///   `.policyDenied`, `.needsConfirmation`, `.rolledBack`, or the tool's own error. Every
     ///   refusal and failure is audited too.
     public func execute(_ call: ToolCall) async throws -> CallOutcome {
+        try await execute(call, progress: { _ in })
+    }
+
+    /// Runs one call through the pipeline, reporting the tool's progress to `progress`.
+    public func execute(_ call: ToolCall, progress: @escaping @Sendable (CallProgress) -> Void) async throws
+        -> CallOutcome
+    {
         var call = call
         let started = ContinuousClock.now
         var decision: PolicyDecision?
@@ -75,7 +82,8 @@ public struct Orchestrator: Sendable {
             callLogger[metadataKey: "aios.tool"] = "\(call.tool)"
             callLogger[metadataKey: "aios.origin"] = "\(call.origin)"
             let context = ToolContext(
-                origin: call.origin, callID: call.id, limits: policy.limits, clock: clock, logger: callLogger)
+                origin: call.origin, callID: call.id, limits: policy.limits, clock: clock, logger: callLogger,
+                progress: progress)
             let plan = try await tool.plan(call.input, context)
             diff = plan.diff
 

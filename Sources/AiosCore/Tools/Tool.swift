@@ -35,14 +35,37 @@ public struct ToolContext: Sendable {
     public var clock: any Clock
     /// A logger tagged with the call.
     public var logger: Logger
+    /// Reports progress of long work (a million-line ingest) to whoever waits for the call.
+    public var progress: @Sendable (CallProgress) -> Void
 
     /// Creates a context.
-    public init(origin: Origin, callID: String, limits: PolicyLimits, clock: any Clock, logger: Logger) {
+    public init(
+        origin: Origin, callID: String, limits: PolicyLimits, clock: any Clock, logger: Logger,
+        progress: @escaping @Sendable (CallProgress) -> Void = { _ in }
+    ) {
         self.origin = origin
         self.callID = callID
         self.limits = limits
         self.clock = clock
         self.logger = logger
+        self.progress = progress
+    }
+}
+
+/// How far a long call has come.
+public struct CallProgress: Sendable, Codable, Hashable {
+    /// What is being done (`parsing`, `loading`).
+    public var stage: String
+    /// Units done.
+    public var done: Int
+    /// Units in all, when known.
+    public var total: Int?
+
+    /// Creates a progress report.
+    public init(stage: String, done: Int, total: Int?) {
+        self.stage = stage
+        self.done = done
+        self.total = total
     }
 }
 

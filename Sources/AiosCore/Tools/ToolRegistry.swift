@@ -3,6 +3,8 @@
 public struct ToolRegistry: Sendable {
     private var tools: [String: RegisteredTool] = [:]
     private var installing: String?
+    /// The installed modules' long-running work, in installation order.
+    public private(set) var background: [any BackgroundWork] = []
 
     /// An empty registry.
     public init() {}
@@ -13,6 +15,7 @@ public struct ToolRegistry: Sendable {
         installing = M.namespace
         defer { installing = nil }
         try module.register(in: &self)
+        background += module.background
     }
 
     /// Adds one tool.

@@ -18,13 +18,13 @@ struct ParsedBlocklist: Sendable {
 }
 
 /// A skipped line, for the report.
-struct SkippedLine: Sendable, Codable, Hashable {
+public struct SkippedLine: Sendable, Codable, Hashable {
     /// 1-based line number.
-    var line: Int
+    public var line: Int
     /// The line (first 80 characters).
-    var text: String
+    public var text: String
     /// Why it was skipped.
-    var reason: String
+    public var reason: String
 }
 
 /// Parses the formats real blocklists use, line by line, on bytes (a million-line list must parse

@@ -26,6 +26,13 @@ public enum DefaultPolicy {
             decision: allow
             reason: boot and declared goals may converge the machine (disruptive changes stay guarded)
 
+          # The daemon's own timers (blocklist refresh) may read and refresh what was already configured.
+          - origins: [schedule]
+            tools: ["*.refresh", "dns.blocklist_refresh"]
+            effects: [read, change]
+            decision: allow
+            reason: scheduled refreshes keep configured state current
+
           # The LLM may investigate freely but changes nothing without a person.
           - origins: [llm]
             effects: [read]

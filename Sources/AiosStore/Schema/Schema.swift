@@ -104,12 +104,69 @@ enum Schema {
                     CREATE UNIQUE INDEX sandbox_workloads_address ON sandbox_workloads(sandbox, address);
                     """)
         }
+        migrator.registerMigration("006-helpers") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE helpers (
+                        name TEXT PRIMARY KEY,
+                        pid INTEGER NOT NULL,
+                        start_ticks INTEGER NOT NULL,
+                        command TEXT NOT NULL,
+                        fingerprint TEXT,
+                        started_ms INTEGER NOT NULL
+                    );
+                    """)
+        }
+        migrator.registerMigration("007-dns") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE dns_blocklists (
+                        name TEXT PRIMARY KEY,
+                        source TEXT NOT NULL,
+                        refresh_ms INTEGER,
+                        origin TEXT NOT NULL,
+                        created_ms INTEGER NOT NULL,
+                        fetched_ms INTEGER,
+                        unique_count INTEGER NOT NULL,
+                        zone_count INTEGER NOT NULL,
+                        skipped INTEGER NOT NULL,
+                        report TEXT NOT NULL,
+                        status TEXT NOT NULL
+                    );
+                    CREATE TABLE dns_list_zones (
+                        zone TEXT NOT NULL,
+                        list TEXT NOT NULL,
+                        PRIMARY KEY (zone, list)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX dns_list_zones_list ON dns_list_zones(list);
+                    CREATE TABLE dns_names (
+                        name TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        source TEXT NOT NULL,
+                        origin TEXT NOT NULL,
+                        comment TEXT,
+                        created_ms INTEGER NOT NULL,
+                        PRIMARY KEY (name, kind, source)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX dns_names_source ON dns_names(source, kind);
+                    CREATE TABLE dns_records (
+                        name TEXT PRIMARY KEY,
+                        addresses TEXT NOT NULL,
+                        ttl INTEGER NOT NULL,
+                        origin TEXT NOT NULL,
+                        created_ms INTEGER NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 
     /// Bumped with every migration; also written to `PRAGMA user_version`.
-    static let version = 5
+    static let version = 7
 
     /// Tables a current database has.
-    static let tables = ["events", "guards", "settings", "firewall_rules", "sandboxes", "sandbox_workloads"]
+    static let tables = [
+        "events", "guards", "settings", "firewall_rules", "sandboxes", "sandbox_workloads", "helpers", "dns_blocklists",
+        "dns_list_zones", "dns_names", "dns_records",
+    ]
 }

@@ -19,6 +19,8 @@ struct DaemonCommand: AsyncParsableCommand {
               aios-net daemon --data-dir /var/lib/aios-net --policy /etc/aios-net/policy.yaml
               aios-net daemon --socket /tmp/aios.sock --data-dir /tmp/aios --control-group netadmin
               aios-net daemon --management-subnet 192.168.10.0/24 --management-subnet fd00:10::/64
+              aios-net daemon --dns-upstream 192.0.2.53 --dns-listen 127.0.0.1:53 --hosts-file /etc/hosts
+              aios-net daemon --dns-listen off        # no managed resolver
             """)
 
     @OptionGroup var dataDirectory: DataDirectoryOption
@@ -39,6 +41,24 @@ struct DaemonCommand: AsyncParsableCommand {
         help: "A subnet (CIDR) the firewall keeps open for management (TCP 22, 9090); repeatable.")
     var managementSubnets: [String] = []
 
+    @Option(
+        name: .customLong("dns-listen"),
+        help: "Where the managed unbound listens (ADDR[:PORT], default 127.0.0.1:53), or off for none.")
+    var dnsListen: String?
+
+    @Option(
+        name: .customLong("dns-upstream"),
+        help: "An upstream resolver ADDR[:PORT] for the managed unbound; repeatable (default: the stored setting).")
+    var dnsUpstreams: [String] = []
+
+    @Option(
+        name: .customLong("hosts-file"),
+        help: "A hosts file whose '# BEGIN aios-net' section mirrors the local DNS records (default: none).")
+    var hostsFile: String?
+
+    @Option(name: .customLong("ca-file"), help: "An extra CA bundle (PEM) trusted for HTTPS downloads.")
+    var caFile: String?
+
     @Flag(name: .customLong("lab-tools"), help: "Register the lab.* tools (lab demo and tests only).")
     var labTools = false
 
@@ -56,11 +76,15 @@ struct DaemonCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "aios-net")
-        let options = DaemonOptions(
+        var options = DaemonOptions(
             dataDirectory: dataDirectory.path,
             socketPath: socket ?? environment[ControlDefaults.socketVariable] ?? ControlDefaults.socketPath,
             policyPath: policy, controlGroup: controlGroup, managementSubnets: managementSubnets, labTools: labTools,
             environment: environment)
+        options.dnsListen = dnsListen
+        options.dnsUpstreams = dnsUpstreams
+        options.hostsFile = hostsFile
+        options.caFile = caFile
         try await Renderer(json: false).run {
             try await Daemon(options: options, redactor: redactor, logger: logger).run()
         }

@@ -1,5 +1,5 @@
-#ifndef AIOS_CSYSTEM_SHIM_H
-#define AIOS_CSYSTEM_SHIM_H
+#define _GNU_SOURCE
+#include "csystem.h"
 /* Process and namespace calls Swift cannot make safely or at all: setns/unshare are
    _GNU_SOURCE-only (raw syscalls here need no feature macro), and a child that must enter a
    private mount namespace before exec can only run async-signal-safe calls between fork and
@@ -20,10 +20,10 @@
 #define AIOS_CLONE_NEWNET 0x40000000
 
 /* Joins the network namespace open at fd (calling thread only). */
-static inline int aios_setns_net(int fd) { return (int)syscall(SYS_setns, fd, AIOS_CLONE_NEWNET); }
+int aios_setns_net(int fd) { return (int)syscall(SYS_setns, fd, AIOS_CLONE_NEWNET); }
 
 /* pidfd_open(2): a descriptor that becomes readable when the process exits (any process, not only children). */
-static inline int aios_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+int aios_pidfd_open(int pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 
 /* Starts `path` with `argv`/`envp` in a process group of its own, stdin from /dev/null, stdout
    and stderr to `out_fd`/`err_fd`, every other descriptor closed. With `private_run` set, the
@@ -32,7 +32,7 @@ static inline int aios_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_ope
    `bind_dst` when given: the programs whose sockets, pid and lease files would otherwise be
    shared by every network namespace (dhcpcd, wireguard-go) get their own. Returns the PID, or
    -errno. A failure in the child after fork exits it with status 127 (reported as its exit). */
-static inline pid_t aios_spawn(const char *path, char *const argv[], char *const envp[], int out_fd, int err_fd,
+int aios_spawn(const char *path, char *const argv[], char *const envp[], int out_fd, int err_fd,
                                int private_run, char *const run_dirs[], const char *bind_src, const char *bind_dst) {
     pid_t pid = fork();
     if (pid < 0) return -errno;
@@ -57,4 +57,3 @@ static inline pid_t aios_spawn(const char *path, char *const argv[], char *const
     execve(path, argv, envp);
     _exit(127);
 }
-#endif

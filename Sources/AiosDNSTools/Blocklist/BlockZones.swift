@@ -1,0 +1,179 @@
+import AiosCore
+import AiosLinux
+import AiosStore
+import Foundation
+
+/// What the resolver blocks, made true: the union of every list's zones and the single blocked
+/// names, minus the allowed names (which also get a `transparent` zone when they lie below a
+/// blocked one), pruned to minimal zones. Kept in the include file unbound reads at start, and
+/// changed in the running unbound by the difference only, in small batches over the control
+/// socket, so the cache stays and answers keep flowing (a `reload` goes dark for seconds at a
+/// million names; one 10k batch pauses answers for ~0.2 s).
+actor BlockZones {
+    let paths: DNSPaths
+    let store: Store
+    let resolver: ManagedResolver
+    private var loaded: [String: String]?
+    private let lock = AsyncLock()
+
+    /// Names per control command: small enough that one batch pauses answers for milliseconds.
+    static let batchSize = 500
+
+    typealias Report = ZoneSyncReport
+
+    init(paths: DNSPaths, store: Store, resolver: ManagedResolver) {
+        self.paths = paths
+        self.store = store
+        self.resolver = resolver
+    }
+
+    /// Zones in force (as last synced or read from the include file).
+    func counts() -> (zones: Int, exceptions: Int) {
+        let current = loaded ?? readInclude()
+        let exceptions = current.values.filter { $0 == "transparent" }.count
+        return (current.count - exceptions, exceptions)
+    }
+
+    /// Recomputes what should be blocked and applies the difference.
+    func sync(_ settings: DNSSettings, progress: @escaping @Sendable (CallProgress) -> Void = { _ in }) async throws
+        -> Report
+    {
+        try await lock.withLock { try await syncLocked(settings, progress: progress) }
+    }
+
+    /// Forgets what is loaded (after unbound restarted it has the include file's state again).
+    func resolverRestarted() { loaded = readInclude() }
+
+    private func syncLocked(_ settings: DNSSettings, progress: @escaping @Sendable (CallProgress) -> Void) async throws
+        -> Report
+    {
+        var blocked = Set<String>()
+        for list in try await store.blocklists() {
+            for zone in Self.readZones(paths.zones(list.name)) { blocked.insert(zone) }
+        }
+        for record in try await store.dnsNames(kind: "block") { blocked.insert(record.name) }
+        let allowed = Set(try await store.dnsNames(kind: "allow").map(\.name))
+        let (block, transparent) = ZoneSet.effective(blocked: blocked, allowed: allowed)
+        var desired: [String: String] = [:]
+        desired.reserveCapacity(block.count + transparent.count)
+        let type = settings.blockZoneType
+        for zone in block { desired[zone] = type }
+        for zone in transparent { desired[zone] = "transparent" }
+
+        let current = loaded ?? readInclude()
+        var additions: [String] = []
+        var removals: [String] = []
+        for (zone, type) in desired where current[zone] != type { additions.append("\(zone) \(type)") }
+        for zone in current.keys where desired[zone] == nil { removals.append(zone) }
+        if !additions.isEmpty || !removals.isEmpty || !FileManager.default.fileExists(atPath: paths.blocklistInclude) {
+            try writeInclude(desired)
+        }
+        var report = Report(
+            added: additions.count, removed: removals.count, zones: block.count, exceptions: transparent.count,
+            batches: 0, slowestBatchMs: 0, live: false)
+        if await resolver.runningPID != nil {
+            report.live = true
+            let total = additions.count + removals.count
+            var done = 0
+            for (command, lines) in [("local_zones_remove", removals), ("local_zones", additions)] {
+                var start = 0
+                while start < lines.count {
+                    let batch = Array(lines[start..<min(lines.count, start + Self.batchSize)])
+                    let began = ContinuousClock.now
+                    do {
+                        _ = try await resolver.run(command, input: batch)
+                    } catch {
+                        // The include file holds the new state; what unbound has is unknown now.
+                        loaded = nil
+                        throw AiosError(
+                            .unavailable,
+                            "the resolver stopped taking changes (\(error)); it loads them when it restarts",
+                            cause: error)
+                    }
+                    let elapsed = ContinuousClock.now - began
+                    let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+                    report.slowestBatchMs = max(report.slowestBatchMs, ms)
+                    report.batches += 1
+                    start += batch.count
+                    done += batch.count
+                    if report.batches % 20 == 0 {
+                        progress(CallProgress(stage: "loading zones", done: done, total: total))
+                    }
+                }
+            }
+        }
+        loaded = desired
+        return report
+    }
+
+    /// One zone per line.
+    static func readZones(_ path: String) -> [String] {
+        guard let data = FileManager.default.contents(atPath: path) else { return [] }
+        return data.split(separator: 10).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Writes `zones` one per line (atomically).
+    static func writeZones(_ zones: some Collection<String>, to path: String) throws {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(zones.count * 24)
+        for zone in zones {
+            bytes.append(contentsOf: zone.utf8)
+            bytes.append(10)
+        }
+        try AtomicFile.write(bytes, to: path)
+    }
+
+    private func writeInclude(_ zones: [String: String]) throws {
+        var bytes = Array("# Written by aios-net: blocked zones (change them with dns.* tools)\n".utf8)
+        bytes.reserveCapacity(zones.count * 48)
+        for (zone, type) in zones {
+            bytes.append(contentsOf: "local-zone: \"".utf8)
+            bytes.append(contentsOf: zone.utf8)
+            bytes.append(contentsOf: ".\" ".utf8)
+            bytes.append(contentsOf: type.utf8)
+            bytes.append(10)
+        }
+        do {
+            try AtomicFile.write(bytes, to: paths.blocklistInclude)
+        } catch {
+            throw AiosError(.unavailable, "cannot write \(paths.blocklistInclude): \(error)", cause: error)
+        }
+    }
+
+    private func readInclude() -> [String: String] {
+        var out: [String: String] = [:]
+        guard let data = FileManager.default.contents(atPath: paths.blocklistInclude) else { return out }
+        for line in data.split(separator: 10) where line.starts(with: Array("local-zone: \"".utf8)) {
+            let rest = line.dropFirst(13)
+            guard let quote = rest.firstIndex(of: UInt8(ascii: "\"")) else { continue }
+            var name = rest[rest.startIndex..<quote]
+            if name.last == UInt8(ascii: ".") { name = name.dropLast() }
+            let typeStart = rest.index(quote, offsetBy: 2, limitedBy: rest.endIndex) ?? rest.endIndex
+            let type = rest[typeStart...]
+            out[String(decoding: name, as: UTF8.self)] = String(decoding: type, as: UTF8.self)
+        }
+        return out
+    }
+}
+
+/// What syncing the blocked zones did.
+public struct ZoneSyncReport: Codable, Sendable, Equatable {
+    /// Zones (or type changes) added to the resolver.
+    public var added: Int
+    /// Zones removed.
+    public var removed: Int
+    /// Blocked zones in force afterwards.
+    public var zones: Int
+    /// Exceptions (`transparent` zones) in force afterwards.
+    public var exceptions: Int
+    /// Control commands sent, and the slowest one in milliseconds.
+    public var batches: Int
+    public var slowestBatchMs: Double
+    /// False when unbound was not running (the include file is up to date; it loads at start).
+    public var live: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case added, removed, zones, exceptions, batches, live
+        case slowestBatchMs = "slowest_batch_ms"
+    }
+}

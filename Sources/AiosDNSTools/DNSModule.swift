@@ -1,0 +1,64 @@
+public import AiosCore
+import AiosCurl
+public import AiosStore
+import Foundation
+public import Logging
+
+/// The `dns.*` tools and the managed resolver behind them.
+public struct DNSModule: ToolModule {
+    public static let namespace = "dns"
+    let context: DNSContext
+    let enabled: Bool
+    let logger: Logger
+
+    /// A module whose resolver state lives under `dataDirectory`/dns.
+    /// - Parameters:
+    ///   - enabled: false (`--dns-listen off`): the tools exist, no unbound is started.
+    ///   - listen/upstreams: command-line values that win over stored settings at start.
+    ///   - hostsFile: a hosts file whose `# BEGIN aios-net` section mirrors the local records.
+    ///   - caFile: an extra CA bundle for list downloads.
+    ///   - crashPoint: a test hook (`hosts-before-rename`).
+    public init(
+        store: Store, dataDirectory: String, enabled: Bool = true, listen: (address: String, port: Int)? = nil,
+        upstreams: [String]? = nil, hostsFile: String? = nil, caFile: String? = nil,
+        unbound: String = "/usr/sbin/unbound", crashPoint: String? = nil, logger: Logger
+    ) {
+        let paths = DNSPaths(dataDirectory: dataDirectory)
+        let resolver = ManagedResolver(paths: paths, store: store, executable: unbound)
+        var defaults = DNSSettings()
+        if let listen {
+            defaults.listenAddress = listen.address
+            defaults.port = listen.port
+        }
+        context = DNSContext(
+            store: store, paths: paths, resolver: resolver,
+            zones: BlockZones(paths: paths, store: store, resolver: resolver),
+            records: LocalRecords(paths: paths, resolver: resolver, hostsFile: hostsFile, crashPoint: crashPoint),
+            source: BlocklistSource(http: HTTPClient(caFile: caFile), paths: paths), defaults: defaults,
+            overrides: DNSOverrides(listen: listen, upstreams: upstreams))
+        self.enabled = enabled
+        self.logger = logger
+    }
+
+    public func register(in registry: inout ToolRegistry) throws {
+        try registry.add(DNSStatusTool(context: context))
+        try registry.add(DNSConfigureTool(context: context))
+        try registry.add(LookupTool(context: context))
+        try registry.add(BlocklistAddTool(context: context))
+        try registry.add(BlocklistRefreshTool(context: context))
+        try registry.add(BlocklistRemoveTool(context: context))
+        try registry.add(BlocklistListTool(context: context))
+        try registry.add(BlockTool(context: context))
+        try registry.add(UnblockTool(context: context))
+        try registry.add(AllowTool(context: context))
+        try registry.add(AllowRemoveTool(context: context))
+        try registry.add(RecordsSetTool(context: context))
+        try registry.add(RecordsRemoveTool(context: context))
+        try registry.add(RecordsRestoreTool(context: context))
+        try registry.add(RecordsListTool(context: context))
+    }
+
+    public var background: [any BackgroundWork] {
+        enabled ? [ResolverSupervisor(context: context, logger: logger)] : []
+    }
+}

@@ -1,0 +1,160 @@
+import AiosCore
+import AiosLinux
+import AiosStore
+import AiosUnbound
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The unbound process aios-net owns: its config file, its PID (persisted, so a daemon restart
+/// adopts it instead of starting another), and its control socket. Calls are serialised.
+actor ManagedResolver {
+    let paths: DNSPaths
+    let store: Store
+    let executable: String
+    private var pid: Int32?
+    private var startTicks: UInt64?
+
+    static let helperName = "unbound"
+
+    init(paths: DNSPaths, store: Store, executable: String) {
+        self.paths = paths
+        self.store = store
+        self.executable = executable
+    }
+
+    /// The control client.
+    nonisolated var control: UnboundControl { UnboundControl(socketPath: paths.control) }
+
+    /// The running process, if any.
+    var runningPID: Int32? {
+        guard let pid, ChildProcess.isRunning(pid, startTicks: startTicks) else { return nil }
+        return pid
+    }
+
+    /// Makes sure unbound runs `settings`: writes the config, adopts the recorded process when it
+    /// is alive and was started with the same config, otherwise (re)starts it and waits until its
+    /// control socket answers.
+    /// - Returns: `running`, `adopted`, `started` or `restarted`.
+    /// - Throws: `AiosError.unavailable` when unbound is missing or does not come up (with its log).
+    @discardableResult
+    func ensureRunning(_ settings: DNSSettings) async throws -> String {
+        let config = try prepare(settings)
+        let fingerprint = Self.fingerprint(config)
+        if let pid = runningPID {
+            if try await store.helper(Self.helperName)?.fingerprint == fingerprint { return "running" }
+            ChildProcess.stop(pid)
+            try await start(fingerprint: fingerprint)
+            return "restarted"
+        }
+        if let record = try await store.helper(Self.helperName),
+            ChildProcess.isRunning(record.pid, startTicks: record.startTicks)
+        {
+            if record.fingerprint == fingerprint {
+                pid = record.pid
+                startTicks = record.startTicks
+                return "adopted"
+            }
+            ChildProcess.stop(record.pid)
+        }
+        try await start(fingerprint: fingerprint)
+        return "started"
+    }
+
+    /// Stops unbound and starts it again with `settings` (cache lost: only for changes unbound
+    /// cannot take at run time, such as the listen address).
+    func restart(_ settings: DNSSettings) async throws {
+        let config = try prepare(settings)
+        if let pid = runningPID { ChildProcess.stop(pid) }
+        pid = nil
+        try await start(fingerprint: Self.fingerprint(config))
+    }
+
+    /// Rewrites the config for `settings` without restarting (runtime changes made the same
+    /// change already), recording its fingerprint so the running process counts as current.
+    func rewriteConfig(_ settings: DNSSettings) async throws {
+        let config = try prepare(settings)
+        if var record = try await store.helper(Self.helperName) {
+            record.fingerprint = Self.fingerprint(config)
+            try await store.saveHelper(record)
+        }
+    }
+
+    /// Waits until the current process exits (returns at once when none runs).
+    func waitForExit() async {
+        guard let pid = runningPID else { return }
+        _ = await ChildProcess.waitForExit(pid)
+    }
+
+    /// Runs a control command on a thread (bulk commands take a while).
+    nonisolated func run(_ command: String, input: [String]? = nil) async throws -> String {
+        let control = control
+        return try await Offload.run { try control.run(command, input: input) }
+    }
+
+    /// The last lines unbound logged.
+    nonisolated func logTail(_ lines: Int = 5) -> String {
+        let text = (try? String(contentsOfFile: paths.log, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").suffix(lines).joined(separator: " | ")
+    }
+
+    private func prepare(_ settings: DNSSettings) throws -> String {
+        let fm = FileManager.default
+        do {
+            try fm.createDirectory(
+                atPath: paths.lists, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            for include in [paths.blocklistInclude, paths.recordsInclude] where !fm.fileExists(atPath: include) {
+                try AtomicFile.write("# aios-net: empty\n", to: include)
+            }
+            let username = getpwnam("unbound") != nil ? "unbound" : ""
+            let text = UnboundConfig(settings: settings, paths: paths, username: username).text
+            if (try? String(contentsOfFile: paths.config, encoding: .utf8)) != text {
+                try AtomicFile.write(text, to: paths.config)
+            }
+            return text
+        } catch {
+            throw AiosError(
+                .unavailable, "cannot write the resolver's files in \(paths.directory): \(error)", cause: error)
+        }
+    }
+
+    private func start(fingerprint: String) async throws {
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            throw AiosError(
+                .unavailable, "unbound is not installed at \(executable); install it (apt-get install unbound)")
+        }
+        unlink(paths.control)
+        let spec = ChildSpec(executable: executable, arguments: ["-d", "-c", paths.config], logPath: paths.log)
+        let started: Int32
+        do {
+            started = try ChildProcess.spawn(spec)
+        } catch {
+            throw AiosError(.unavailable, "cannot start unbound: \(error)", cause: error)
+        }
+        let ticks = ChildProcess.startTicks(started) ?? 0
+        pid = started
+        startTicks = ticks
+        try await store.saveHelper(
+            HelperRecord(
+                name: Self.helperName, pid: started, startTicks: ticks, command: spec.commandLine,
+                fingerprint: fingerprint, startedMs: Int64(Date().timeIntervalSince1970 * 1000)))
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline {
+            guard ChildProcess.isRunning(started, startTicks: ticks) else {
+                pid = nil
+                throw AiosError(.unavailable, "unbound exited at start: \(logTail())")
+            }
+            if (try? control.run("status")) != nil { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw AiosError(.unavailable, "unbound did not answer on its control socket within 15 s: \(logTail())")
+    }
+
+    static func fingerprint(_ text: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return String(hash, radix: 16)
+    }
+}

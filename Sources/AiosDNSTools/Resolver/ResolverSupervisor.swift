@@ -1,0 +1,77 @@
+import AiosCore
+import AiosStore
+import Foundation
+import Logging
+
+/// Keeps the managed unbound running for as long as the daemon runs: starts it (or adopts the one
+/// a previous daemon left running, after a restart of the daemon alone), restarts it with backoff
+/// when it exits, and runs due blocklist refreshes through the pipeline (origin `schedule`).
+/// Shutting the daemon down leaves unbound running (systemd `KillMode=process`): name resolution
+/// does not stop while the daemon restarts.
+struct ResolverSupervisor: BackgroundWork {
+    let context: DNSContext
+    let logger: Logger
+    var name: String { "dns.resolver" }
+
+    func run(calls: any ToolCalling) async throws {
+        let settings = try await context.applyOverrides()
+        // The resolver must have the stored lists and records before it serves.
+        _ = try? await context.zones.sync(settings)
+        try? await context.records.apply(try await context.store.dnsRecords(), changed: [])
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await supervise() }
+            group.addTask { await refreshLoop(calls: calls) }
+        }
+    }
+
+    private func supervise() async {
+        var backoff: Duration = .milliseconds(250)
+        while !Task.isCancelled {
+            do {
+                let settings = try await context.settings()
+                let how = try await context.resolver.ensureRunning(settings)
+                if how != "running" {
+                    await context.zones.resolverRestarted()
+                    let pid = await context.resolver.runningPID ?? 0
+                    logger.info("resolver \(how): unbound pid \(pid) on \(settings.listenAddress):\(settings.port)")
+                    try? await context.store.record(
+                        AuditEvent(
+                            timestampMs: SystemClock().nowMs(), kind: "dns.resolver_\(how)", result: "ok",
+                            detail: "unbound pid \(pid)"))
+                }
+                backoff = .milliseconds(250)
+                await withTaskCancellationHandler {
+                    await context.resolver.waitForExit()
+                } onCancel: {
+                }
+                if Task.isCancelled { return }
+                logger.error("unbound exited: \(context.resolver.logTail(3)); restarting")
+            } catch {
+                logger.error("the resolver is not running: \(error)")
+                try? await context.store.record(
+                    AuditEvent(
+                        timestampMs: SystemClock().nowMs(), kind: "dns.resolver_failed", result: "error",
+                        errorMessage: "\(error)"))
+            }
+            try? await Task.sleep(for: backoff)
+            backoff = min(backoff * 2, .seconds(30))
+        }
+    }
+
+    private func refreshLoop(calls: any ToolCalling) async {
+        while !Task.isCancelled {
+            let now = SystemClock().nowMs()
+            let lists = (try? await context.store.blocklists()) ?? []
+            let due = lists.compactMap { list in list.refreshMs.map { (list.fetchedMs ?? list.createdMs) + $0 } }.min()
+            if let due, due <= now {
+                do {
+                    _ = try await calls.execute(ToolCall(tool: BlocklistRefreshTool.descriptor.name, origin: .schedule))
+                } catch {
+                    logger.error("scheduled blocklist refresh failed: \(error)")
+                }
+            }
+            let wait = due.map { max(1000, min($0 - now, 60_000)) } ?? 60_000
+            try? await Task.sleep(for: .milliseconds(wait))
+        }
+    }
+}
