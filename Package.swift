@@ -93,7 +93,8 @@ let package = Package(
 
         // Test support: fakes and the namespace lab. Never imported by shipping code.
         .target(
-            name: "AiosTesting", dependencies: ["AiosCore", "AiosStore", "AiosNftables", log], exclude: ["README.md"],
+            name: "AiosTesting", dependencies: ["AiosCore", "AiosStore", "AiosNftables", "AiosLinux", log],
+            exclude: ["README.md"],
             swiftSettings: strict),
 
         .executableTarget(

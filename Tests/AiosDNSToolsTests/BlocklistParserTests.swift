@@ -6,7 +6,7 @@ import Testing
 @Suite("blocklist parsing")
 struct BlocklistParserTests {
     static let data = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
-        "../../../shared/data/blocklists"
+        "../Fixtures/blocklists"
     ).standardized.path
 
     static func parse(_ file: String) throws -> ParsedBlocklist {

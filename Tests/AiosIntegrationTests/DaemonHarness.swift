@@ -18,6 +18,8 @@ struct DaemonHarness {
     let socket: String
     let binary: String
     var policy: String?
+    /// More daemon flags (`--dns-upstream …`).
+    var extraArguments: [String] = []
     private(set) var process: LabProcess?
 
     init(lab: Lab, namespace: String, policy: String? = nil) throws {
@@ -40,6 +42,7 @@ struct DaemonHarness {
             "--lab-tools",
         ]
         if let policy { arguments += ["--policy", policy] }
+        arguments += extraArguments
         let started = try lab.spawn(
             arguments, name: "daemon-\(namespace)-\(UUID().uuidString.prefix(4))", environment: environment)
         process = started

@@ -30,7 +30,7 @@ struct BlocklistIngest: Sendable {
             let example = parsed.skippedExamples.first.map { " (line \($0.line): \($0.reason))" } ?? ""
             throw AiosError(
                 .invalidInput,
-                "\(source) holds no valid names in any blocklist format; \(parsed.skipped) lines skipped\(example)",
+                "\(source) is not a blocklist: it holds no valid names in any list format; \(parsed.skipped) lines skipped\(example)",
                 location: InputLocation(field: "input.source"))
         }
         if parsed.skipped > 100 && parsed.skipped > parsed.names.count {

@@ -1,5 +1,6 @@
 internal import CSystem
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -13,8 +14,11 @@ public struct ChildSpec: Sendable, Hashable {
     public var arguments: [String]
     /// The whole environment of the child (nothing is inherited).
     public var environment: [String: String]
-    /// File that receives standard output and error (appended, created 0600).
+    /// File that receives standard output, and standard error unless `errorPath` is set
+    /// (appended, created 0600).
     public var logPath: String?
+    /// A separate file for standard error.
+    public var errorPath: String?
     /// Directories to create under a private tmpfs on /run (a private mount namespace): for
     /// programs whose pid, socket and lease files would otherwise collide across network namespaces.
     public var privateRun: [String]?
@@ -25,12 +29,13 @@ public struct ChildSpec: Sendable, Hashable {
     public init(
         executable: String, arguments: [String],
         environment: [String: String] = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"],
-        logPath: String? = nil, privateRun: [String]? = nil, bind: [String]? = nil
+        logPath: String? = nil, errorPath: String? = nil, privateRun: [String]? = nil, bind: [String]? = nil
     ) {
         self.executable = executable
         self.arguments = arguments
         self.environment = environment
         self.logPath = logPath
+        self.errorPath = errorPath
         self.privateRun = privateRun
         self.bind = bind
     }
@@ -54,6 +59,13 @@ public enum ChildProcess {
             }
         }
         defer { if logFD >= 0 { close(logFD) } }
+        var errorFD = logFD
+        if let errorPath = spec.errorPath {
+            errorFD = try SystemCall.check("open \(errorPath)") {
+                open(errorPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+            }
+        }
+        defer { if errorFD >= 0 && errorFD != logFD { close(errorFD) } }
         let argv = CStrings([spec.executable] + spec.arguments)
         let envp = CStrings(spec.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
         let dirs = CStrings(spec.privateRun ?? [])
@@ -62,7 +74,7 @@ public enum ChildProcess {
             envp.withPointers { envPointer in
                 dirs.withPointers { dirPointer in
                     aios_spawn(
-                        spec.executable, argvPointer, envPointer, logFD, logFD, spec.privateRun == nil ? 0 : 1,
+                        spec.executable, argvPointer, envPointer, logFD, errorFD, spec.privateRun == nil ? 0 : 1,
                         dirPointer, pid.count == 2 ? pid[0] : nil, pid.count == 2 ? pid[1] : nil)
                 }
             }
@@ -94,22 +106,32 @@ public enum ChildProcess {
         return true
     }
 
-    /// Waits (on a thread of its own) until `pid` exits; reaps it when it is our child.
+    /// Waits (on a thread of its own) until `pid` exits; reaps it when it is our child. Returns
+    /// early, with nil, when the calling task is cancelled.
     /// - Returns: the exit status when known (children only).
     public static func waitForExit(_ pid: Int32) async -> Int32? {
-        (try? await Offload.run { () -> Int32? in
-            let fd = aios_pidfd_open(pid)
-            if fd >= 0 {
-                defer { close(fd) }
-                var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                while poll(&descriptor, 1, -1) < 0 && errno == EINTR {}
-            } else {
-                while isRunning(pid) { usleep(50_000) }
-            }
-            var status: Int32 = 0
-            if waitpid(pid, &status, 0) == pid { return status }
-            return nil
-        }) ?? nil
+        let cancelled = CancelFlag()
+        return await withTaskCancellationHandler {
+            (try? await Offload.run { () -> Int32? in
+                let fd = aios_pidfd_open(pid)
+                defer { if fd >= 0 { close(fd) } }
+                while !cancelled.isSet {
+                    if fd >= 0 {
+                        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                        if poll(&descriptor, 1, 100) > 0 { break }
+                    } else {
+                        if !isRunning(pid) { break }
+                        usleep(100_000)
+                    }
+                }
+                if cancelled.isSet { return nil }
+                var status: Int32 = 0
+                if waitpid(pid, &status, WNOHANG) == pid { return status }
+                return nil
+            }) ?? nil
+        } onCancel: {
+            cancelled.set()
+        }
     }
 
     /// Stops `pid`: SIGTERM, then after `grace` seconds SIGKILL to its whole process group.
@@ -132,6 +154,13 @@ public enum ChildProcess {
         }
         return false
     }
+}
+
+/// Set once from a cancellation handler, read by a waiting thread.
+private final class CancelFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var isSet: Bool { flag.load(ordering: .acquiring) }
+    func set() { flag.store(true, ordering: .releasing) }
 }
 
 /// A NULL-terminated `char *[]` for exec, kept alive for the call.

@@ -1,3 +1,4 @@
+import AiosLinux
 import Foundation
 import Synchronization
 
@@ -69,21 +70,17 @@ public final class Lab: Sendable {
 
     /// Starts a helper process, recording its PID for teardown. Output goes to files in the lab
     /// directory (`<name>.out`, `<name>.err`).
+    ///
+    /// Started with fork/exec (not Foundation's `Process`, which takes a child that closes its
+    /// inherited descriptors — dnsmasq does — for one that exited, and then blocks).
     @discardableResult
     public func spawn(_ arguments: [String], name: String, environment: [String: String]? = nil) throws -> LabProcess {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Shell.resolve(arguments[0]))
-        process.arguments = Array(arguments.dropFirst())
-        if let environment { process.environment = environment }
         let out = "\(directory)/\(name).out"
         let err = "\(directory)/\(name).err"
-        _ = FileManager.default.createFile(atPath: out, contents: nil)
-        _ = FileManager.default.createFile(atPath: err, contents: nil)
-        process.standardOutput = FileHandle(forWritingAtPath: out)
-        process.standardError = FileHandle(forWritingAtPath: err)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let pid = process.processIdentifier
+        let pid = try ChildProcess.spawn(
+            ChildSpec(
+                executable: try Shell.resolve(arguments[0]), arguments: Array(arguments.dropFirst()),
+                environment: environment ?? ProcessInfo.processInfo.environment, logPath: out, errorPath: err))
         state.withLock { $0.pids.append(pid) }
         return LabProcess(pid: pid, stdoutPath: out, stderrPath: err)
     }

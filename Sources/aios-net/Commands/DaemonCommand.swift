@@ -56,7 +56,9 @@ struct DaemonCommand: AsyncParsableCommand {
         help: "A hosts file whose '# BEGIN aios-net' section mirrors the local DNS records (default: none).")
     var hostsFile: String?
 
-    @Option(name: .customLong("ca-file"), help: "An extra CA bundle (PEM) trusted for HTTPS downloads.")
+    @Option(
+        name: .customLong("ca-file"),
+        help: "A CA bundle (PEM) trusted instead of the system's for HTTPS downloads (a lab's own CA).")
     var caFile: String?
 
     @Flag(name: .customLong("lab-tools"), help: "Register the lab.* tools (lab demo and tests only).")
