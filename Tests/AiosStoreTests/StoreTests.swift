@@ -13,7 +13,8 @@ struct StoreTests {
         let store = try Store(dataDirectory: directory)
         #expect(
             try store.appliedMigrations() == [
-                "001-events", "002-guards", "003-settings", "004-firewall-rules", "005-sandboxes",
+                "001-events", "002-guards", "003-settings", "004-firewall-rules", "005-sandboxes", "006-helpers",
+                "007-dns",
             ])
         let inspection = DatabaseInspection.inspect(dataDirectory: directory)
         #expect(inspection.opens && inspection.writable)
