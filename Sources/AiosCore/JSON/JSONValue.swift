@@ -84,6 +84,20 @@ public enum JSONValue: Sendable, Hashable, Codable {
     /// Indented JSON text with sorted keys, for people.
     public var prettyText: String { JSONText.write(self, pretty: true) }
 
+    /// This value with every array longer than `keeping` cut to its first `keeping` elements and
+    /// a string saying how many more there were (for audit rows of big batches).
+    public func abbreviated(keeping: Int) -> JSONValue {
+        switch self {
+        case .array(let elements) where elements.count > keeping:
+            return .array(
+                elements.prefix(keeping).map { $0.abbreviated(keeping: keeping) }
+                    + [.string("… \(elements.count - keeping) more")])
+        case .array(let elements): return .array(elements.map { $0.abbreviated(keeping: keeping) })
+        case .object(let members): return .object(members.mapValues { $0.abbreviated(keeping: keeping) })
+        default: return self
+        }
+    }
+
     /// The JSON type name used in error messages.
     public var typeName: String {
         switch self {

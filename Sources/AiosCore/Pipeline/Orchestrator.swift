@@ -184,9 +184,11 @@ public struct Orchestrator: Sendable {
         for call: ToolCall, descriptor: ToolDescriptor?, decision: PolicyDecision?, diff: [Change], result: String,
         error: AiosError?, duration: Int64
     ) -> AuditEvent {
+        // Batches can hold 100k entries: keep the first few of each long list (with a count of the
+        // rest) before redacting, so a big call costs the audit little.
         var input =
             call.rawInput.map { redactor.redact(String($0.prefix(512))) }
-            ?? redactor.redact(call.input, schema: descriptor?.inputSchema).jsonText
+            ?? redactor.redact(call.input.abbreviated(keeping: 20), schema: descriptor?.inputSchema).jsonText
         // Batches can be megabytes (100k firewall entries); the audit keeps the head and the size.
         let limit = 16_384
         if input.utf8.count > limit {

@@ -84,7 +84,12 @@ struct EntryPlanner: Sendable {
                 "give either one rule's fields or entries, not both (comment and expires may stand beside entries)",
                 location: InputLocation(field: "input.entries"))
         }
-        var wanted: [(rule: EntryRule, comment: String?, expiresMs: Int64?, expiresText: String?, field: String)] = []
+        var wanted:
+            [(
+                rule: EntryRule, spec: JSONValue, key: String, comment: String?, expiresMs: Int64?,
+                expiresText: String?, field: String
+            )] =
+                []
         for (index, item) in raw.enumerated() {
             let field = single ? "input" : "input.entries[\(index)]"
             if item.isEmpty && verdict == "allow" {
@@ -97,43 +102,37 @@ struct EntryPlanner: Sendable {
             let expiresMs = try expiresText.map {
                 try Expiry.absolute($0, now: now, limit: context.limits.maxExpiryMs, field: "\(field).expires")
             }
-            wanted.append((rule, item.comment ?? input.rule.comment, expiresMs, expiresText, field))
+            let spec = rule.json
+            wanted.append(
+                (rule, spec, spec.jsonText, item.comment ?? input.rule.comment, expiresMs, expiresText, field))
         }
 
-        guard let objects = try table.list(terse: true) else {
-            throw AiosError(.notFound, "the firewall table is not installed: run firewall.apply_default first")
-        }
-        let sets = Set(objects.compactMap { $0["set"]?["name"]?.stringValue })
         let active = try await store.activeFirewallRules(unexpiredAt: now)
         let byKey = Dictionary(active.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
 
         var unchanged: [String] = []
-        var adding: [(record: FirewallRuleRecord, rule: EntryRule, field: String)] = []
+        var adding: [(record: FirewallRuleRecord, rule: EntryRule, field: String, elements: [Element])] = []
         var seen: Set<String> = []
-        for item in wanted where seen.insert(item.rule.key).inserted {
-            if let existing = byKey[item.rule.key], existing.expiresText == item.expiresText {
+        for item in wanted where seen.insert(item.key).inserted {
+            if let existing = byKey[item.key], existing.expiresText == item.expiresText {
                 unchanged.append(existing.id)
                 continue
             }
-            if let existing = byKey[item.rule.key] {
+            if let existing = byKey[item.key] {
                 throw AiosError(
                     .invalidInput,
                     "rule \(existing.id) (\(existing.summary)) already exists with expiry \(existing.expiresText ?? "never"); remove it first to change its expiry",
                     location: InputLocation(field: "\(item.field).expires"))
             }
-            for element in item.rule.elements where !sets.contains(element.set) {
-                throw AiosError(
-                    .notFound,
-                    "set \(element.set) is missing from the firewall table: run firewall.apply_default to repair it")
-            }
-            let id = String(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16))
+            let elements = item.rule.elements
+            let id = Self.newID()
             let record = FirewallRuleRecord(
-                id: id, key: item.rule.key, verdict: verdict, spec: try JSONValue(encoding: item.rule),
+                id: id, key: item.key, verdict: verdict, spec: item.spec,
                 summary: item.rule.summary, origin: context.origin.rawValue, createdMs: now, expiresMs: item.expiresMs,
                 expiresText: item.expiresText)
             var withComment = record
             if let comment = item.comment { withComment.summary += " (\(comment))" }
-            adding.append((withComment, item.rule, item.field))
+            adding.append((withComment, item.rule, item.field, elements))
         }
         let records = adding.map(\.record)
         let added = records.prefix(100).map {
@@ -154,11 +153,20 @@ struct EntryPlanner: Sendable {
         }
         if adding.count > 50 { diff.append(Change("add", "\(adding.count - 50) more rules")) }
         let inverse = CallRequest(tool: "firewall.remove", input: ["ids": .array(adding.map { .string($0.record.id) })])
-        let commands = Self.addCommands(adding.map { ($0.record, $0.rule) }, table: table.name, now: now)
-        let elementCount = adding.reduce(0) { $0 + $1.rule.elements.count }
-        let compensation = Self.deleteCommands(adding.map(\.rule), table: table.name)
+        let commands = Self.addCommands(elements: adding.map { ($0.record, $0.elements) }, table: table.name, now: now)
+        let elementCount = adding.reduce(0) { $0 + $1.elements.count }
+        let compensation = Self.deleteCommands(elements: adding.map(\.elements), table: table.name)
         return .change(diff, inverse: inverse, touches: touches, disruptive: cutsManagement) { [table, store] in
-            try table.apply(commands, what: "cannot add the \(verdict) rules")
+            // Listing the table first costs more than the batch; a missing table or set shows as
+            // the transaction's error instead.
+            do {
+                try table.apply(commands, what: "cannot add the \(verdict) rules")
+            } catch let error as AiosError where error.message.contains("No such file or directory") {
+                throw AiosError(
+                    .notFound,
+                    "the firewall table or one of its sets is missing: run firewall.apply_default to install or repair it",
+                    cause: error)
+            }
             do {
                 try await store.insertFirewallRules(records)
             } catch {
@@ -171,15 +179,28 @@ struct EntryPlanner: Sendable {
         }
     }
 
+    /// A random 64-bit rule id as 16 hex digits (32-bit ones collided at batch scale).
+    static func newID() -> String {
+        let hex = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
     /// `add element` commands, one per set, with each element's remaining lifetime as its timeout.
     /// - Parameter roundDown: restore whole seconds rounded down, so a restore never extends a lifetime.
     static func addCommands(
         _ rules: [(FirewallRuleRecord, EntryRule)], table: String, now: Int64, roundDown: Bool = false
     ) -> [JSONValue] {
+        addCommands(elements: rules.map { ($0.0, $0.1.elements) }, table: table, now: now, roundDown: roundDown)
+    }
+
+    /// `add element` commands for rules whose elements are already computed.
+    static func addCommands(
+        elements rules: [(FirewallRuleRecord, [Element])], table: String, now: Int64, roundDown: Bool = false
+    ) -> [JSONValue] {
         var bySet: [String: [JSONValue]] = [:]
         var order: [String] = []
-        for (record, rule) in rules {
-            for element in rule.elements {
+        for (record, elements) in rules {
+            for element in elements {
                 var body: [String: JSONValue] = ["val": element.value, "comment": .string("aios:\(record.id)")]
                 if let expires = record.expiresMs {
                     body["timeout"] = .number(Double(max(1, (expires - now + 999) / 1000)))
@@ -201,9 +222,14 @@ struct EntryPlanner: Sendable {
 
     /// `delete element` commands for `rules`.
     static func deleteCommands(_ rules: [EntryRule], table: String) -> [JSONValue] {
+        deleteCommands(elements: rules.map(\.elements), table: table)
+    }
+
+    /// `delete element` commands for precomputed elements.
+    static func deleteCommands(elements rules: [[Element]], table: String) -> [JSONValue] {
         var bySet: [String: [JSONValue]] = [:]
-        for rule in rules {
-            for element in rule.elements { bySet[element.set, default: []].append(element.value) }
+        for elements in rules {
+            for element in elements { bySet[element.set, default: []].append(element.value) }
         }
         return bySet.keys.sorted().map { name in
             [
@@ -217,7 +243,8 @@ struct EntryPlanner: Sendable {
     }
 
     private func checkOverlaps(
-        adding: [(record: FirewallRuleRecord, rule: EntryRule, field: String)], active: [FirewallRuleRecord]
+        adding: [(record: FirewallRuleRecord, rule: EntryRule, field: String, elements: [Element])],
+        active: [FirewallRuleRecord]
     ) throws {
         var entries: [OverlapIndex.Entry] = []
         var describe: [String: String] = [:]
@@ -228,11 +255,11 @@ struct EntryPlanner: Sendable {
         }
         for item in adding {
             describe[item.record.id] = item.field
-            entries += item.rule.elements.map { OverlapIndex.Entry(element: $0, owner: item.record.id) }
+            entries += item.elements.map { OverlapIndex.Entry(element: $0, owner: item.record.id) }
         }
         let index = OverlapIndex(entries)
         for item in adding {
-            for element in item.rule.elements {
+            for element in item.elements {
                 if let other = index.conflict(for: element, owner: item.record.id) {
                     throw AiosError(
                         .invalidInput,

@@ -15,7 +15,21 @@ struct EntryRule: Codable, Sendable, Hashable {
     var interface: String?
 
     /// Canonical identity (comment and expiry are not part of it).
-    var key: String { (try? JSONValue(encoding: self).jsonText) ?? "" }
+    var key: String { json.jsonText }
+
+    /// The rule as its `Codable` form writes it, built directly (batches hold 100k rules).
+    var json: JSONValue {
+        var members: [String: JSONValue] = [
+            "chain": .string(chain), "verdict": .string(verdict), "protocolName": .string(protocolName),
+            "source": .string(source), "destination": .string(destination),
+        ]
+        if let ports {
+            members["ports"] = .array(
+                ports.map { ["low": .number(Double($0.low)), "high": .number(Double($0.high))] })
+        }
+        if let interface { members["interface"] = .string(interface) }
+        return .object(members)
+    }
 
     /// Normalises `input` for `verdict`, naming the offending field on error.
     static func from(_ input: RuleInput, verdict: String, field: String) throws -> EntryRule {
