@@ -32,6 +32,8 @@ public struct CallOutcome: Sendable, Codable {
     public var guardState: GuardSummary?
     /// Wall time of the whole pipeline, microseconds.
     public var durationMicros: Int64
+    /// The follow-up calls the tool asked for, and how each ended.
+    public var followUps: [FollowUp] = []
 
     /// Creates an outcome.
     public init(
@@ -53,6 +55,24 @@ public struct CallOutcome: Sendable, Codable {
         case callID = "call_id", tool, origin, status, decision, diff, output
         case guardState = "guard"
         case durationMicros = "duration_us"
+        case followUps = "follow_ups"
+    }
+}
+
+/// A follow-up call and how it ended.
+public struct FollowUp: Sendable, Codable, Hashable {
+    /// The tool.
+    public var tool: String
+    /// Its status (`applied`, `unchanged`, `awaiting_confirmation`, …) or `error`.
+    public var status: String
+    /// Why it failed.
+    public var error: String?
+
+    /// Creates a record.
+    public init(tool: String, status: String, error: String?) {
+        self.tool = tool
+        self.status = status
+        self.error = error
     }
 }
 

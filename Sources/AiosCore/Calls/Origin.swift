@@ -17,13 +17,15 @@ public struct Origin: RawRepresentable, Sendable, Hashable, Codable, CustomStrin
     public static let user = Origin(rawValue: "user")
     /// Timers the daemon runs on the operator's behalf (blocklist refresh).
     public static let schedule = Origin(rawValue: "schedule")
+    /// The link monitor keeping the machine connected (failover, DHCP fallback, new interfaces).
+    public static let monitor = Origin(rawValue: "monitor")
     /// The guard running a probe (read tools only).
     public static let `guard` = Origin(rawValue: "guard")
     /// The guard undoing an unconfirmed change; always allowed, never guarded itself.
     public static let rollback = Origin(rawValue: "rollback")
 
     /// The origins a policy file may name.
-    public static let known: [Origin] = [.boot, .goal, .llm, .user, .schedule, .guard, .rollback]
+    public static let known: [Origin] = [.boot, .goal, .llm, .user, .schedule, .monitor, .guard, .rollback]
 
     public var description: String { rawValue }
 

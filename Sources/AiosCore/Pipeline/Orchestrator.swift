@@ -139,11 +139,24 @@ public struct Orchestrator: Sendable {
                 callLogger.info("applied \(call.tool): \(diff.map(\.description).joined(separator: "; "))")
             }
 
-            let outcome = CallOutcome(
+            var outcome = CallOutcome(
                 callID: call.id, tool: call.tool, origin: call.origin, status: status, decision: decision ?? verdict,
                 diff: diff,
                 output: output.map { redactor.redact($0) }, guardState: guardSummary,
                 durationMicros: micros(since: started))
+            if plan.changes && !call.dryRun && (status == .applied || status == .awaitingConfirmation) {
+                for request in plan.followUps {
+                    do {
+                        let done = try await execute(
+                            ToolCall(
+                                tool: request.tool, input: request.input, origin: call.origin, confirmed: call.confirmed
+                            ))
+                        outcome.followUps.append(FollowUp(tool: request.tool, status: done.status.rawValue, error: nil))
+                    } catch {
+                        outcome.followUps.append(FollowUp(tool: request.tool, status: "error", error: "\(error)"))
+                    }
+                }
+            }
             await write(
                 auditEvent(
                     for: call, descriptor: tool.descriptor, decision: decision ?? verdict, diff: diff,

@@ -125,6 +125,10 @@ public struct ToolPlan<Output: Encodable & Sendable>: Sendable {
     /// `change` (e.g. a deny touching the management subnet): the pipeline gates it as disruptive
     /// and runs it under the guard.
     public var disruptive: Bool = false
+    /// Calls to run after a successful apply, through the pipeline as the same origin (with the
+    /// same confirmation): how one module hands state to another without importing it (DNS
+    /// servers learned by `net.configure` go to `dns.configure`).
+    public var followUps: [CallRequest] = []
 
     /// A read: no diff, `apply` does the reading.
     public static func read(_ body: @escaping @Sendable () async throws -> Output) -> ToolPlan {
@@ -139,11 +143,12 @@ public struct ToolPlan<Output: Encodable & Sendable>: Sendable {
     /// A change, with its diff, its undo and what it touches.
     public static func change(
         _ diff: [Change], inverse: CallRequest? = nil, probe: CallRequest? = nil, touches: [ProtectedItem] = [],
-        disruptive: Bool = false, verify: (@Sendable (Output) async throws -> Void)? = nil,
+        disruptive: Bool = false, followUps: [CallRequest] = [],
+        verify: (@Sendable (Output) async throws -> Void)? = nil,
         apply: @escaping @Sendable () async throws -> Output
     ) -> ToolPlan {
         ToolPlan(
             diff: diff, changes: true, apply: apply, inverse: inverse, probe: probe, touches: touches, verify: verify,
-            disruptive: disruptive)
+            disruptive: disruptive, followUps: followUps)
     }
 }

@@ -63,7 +63,7 @@ struct RegisteredTool: Sendable {
             let typed = try await tool.plan(input, in: context)
             return ErasedPlan(
                 diff: typed.diff, changes: typed.changes, inverse: typed.inverse, probe: typed.probe,
-                touches: typed.touches, disruptive: typed.disruptive,
+                touches: typed.touches, disruptive: typed.disruptive, followUps: typed.followUps,
                 apply: {
                     let output = try await typed.apply()
                     if let verify = typed.verify { try await verify(output) }
@@ -81,5 +81,6 @@ struct ErasedPlan: Sendable {
     var probe: CallRequest?
     var touches: [ProtectedItem]
     var disruptive: Bool
+    var followUps: [CallRequest]
     var apply: @Sendable () async throws -> JSONValue
 }

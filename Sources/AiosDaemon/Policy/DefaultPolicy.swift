@@ -33,6 +33,14 @@ public enum DefaultPolicy {
             decision: allow
             reason: scheduled refreshes keep configured state current
 
+          # The link monitor keeps the machine connected: failover, DHCP fallback, new interfaces
+          # (as the auto-configuration setting says). Its disruptive changes run under the guard.
+          - origins: [monitor]
+            tools: ["net.*"]
+            effects: [read, change, disruptive]
+            decision: allow
+            reason: the link monitor may keep the machine connected (disruptive changes stay guarded)
+
           # The LLM may investigate freely but changes nothing without a person.
           - origins: [llm]
             effects: [read]

@@ -82,7 +82,9 @@ public struct RouteNetlink: Sendable {
     }
 
     static func parseLink(_ nlh: UnsafePointer<nlmsghdr>) -> NetlinkLink? {
-        guard Int32(nlh.pointee.nlmsg_type) == RTM_NEWLINK else { return nil }
+        guard Int32(nlh.pointee.nlmsg_type) == RTM_NEWLINK || Int32(nlh.pointee.nlmsg_type) == RTM_DELLINK else {
+            return nil
+        }
         let info = mnl_nlmsg_get_payload(nlh)!.load(as: ifinfomsg.self)
         var link = NetlinkLink(
             index: info.ifi_index, name: "", kind: nil, hardwareType: info.ifi_type, hardwareAddress: [], mtu: 0,
@@ -109,7 +111,9 @@ public struct RouteNetlink: Sendable {
     }
 
     static func parseAddress(_ nlh: UnsafePointer<nlmsghdr>) -> NetlinkAddress? {
-        guard Int32(nlh.pointee.nlmsg_type) == RTM_NEWADDR else { return nil }
+        guard Int32(nlh.pointee.nlmsg_type) == RTM_NEWADDR || Int32(nlh.pointee.nlmsg_type) == RTM_DELADDR else {
+            return nil
+        }
         let info = mnl_nlmsg_get_payload(nlh)!.load(as: ifaddrmsg.self)
         var local: [UInt8]?
         var address: [UInt8]?
@@ -132,7 +136,9 @@ public struct RouteNetlink: Sendable {
     }
 
     static func parseRoute(_ nlh: UnsafePointer<nlmsghdr>) -> NetlinkRoute? {
-        guard Int32(nlh.pointee.nlmsg_type) == RTM_NEWROUTE else { return nil }
+        guard Int32(nlh.pointee.nlmsg_type) == RTM_NEWROUTE || Int32(nlh.pointee.nlmsg_type) == RTM_DELROUTE else {
+            return nil
+        }
         let info = mnl_nlmsg_get_payload(nlh)!.load(as: rtmsg.self)
         var route = NetlinkRoute(
             family: info.rtm_family, destination: nil, destinationLength: info.rtm_dst_len, gateway: nil,

@@ -158,15 +158,51 @@ enum Schema {
                     );
                     """)
         }
+        migrator.registerMigration("008-net") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE net_interfaces (
+                        interface TEXT PRIMARY KEY,
+                        method TEXT NOT NULL,
+                        config TEXT NOT NULL,
+                        origin TEXT NOT NULL,
+                        updated_ms INTEGER NOT NULL
+                    );
+                    CREATE TABLE dhcp_leases (
+                        interface TEXT PRIMARY KEY,
+                        reason TEXT NOT NULL,
+                        lease TEXT NOT NULL,
+                        updated_ms INTEGER NOT NULL
+                    );
+                    CREATE TABLE wireguard_interfaces (
+                        interface TEXT PRIMARY KEY,
+                        config TEXT NOT NULL,
+                        public_key TEXT NOT NULL,
+                        backend TEXT NOT NULL,
+                        origin TEXT NOT NULL,
+                        updated_ms INTEGER NOT NULL
+                    );
+                    CREATE TABLE allocations (
+                        pool TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        address TEXT NOT NULL,
+                        origin TEXT NOT NULL,
+                        created_ms INTEGER NOT NULL,
+                        PRIMARY KEY (pool, name)
+                    );
+                    CREATE UNIQUE INDEX allocations_address ON allocations(pool, address);
+                    """)
+        }
         return migrator
     }
 
     /// Bumped with every migration; also written to `PRAGMA user_version`.
-    static let version = 7
+    static let version = 8
 
     /// Tables a current database has.
     static let tables = [
         "events", "guards", "settings", "firewall_rules", "sandboxes", "sandbox_workloads", "helpers", "dns_blocklists",
-        "dns_list_zones", "dns_names", "dns_records",
+        "dns_list_zones", "dns_names", "dns_records", "net_interfaces", "dhcp_leases", "wireguard_interfaces",
+        "allocations",
     ]
 }
