@@ -19,6 +19,7 @@ let yams = Target.Dependency.product(name: "Yams", package: "Yams")
 let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
 
 let package = Package(
     name: "aios-net",
@@ -33,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C system libraries: a module map plus a header of static-inline shims for what Swift cannot
@@ -73,7 +75,9 @@ let package = Package(
             name: "AiosDNSTools", dependencies: ["AiosCore", "AiosStore", "AiosUnbound", "AiosCurl", "AiosLinux"],
             exclude: ["README.md"], swiftSettings: strict),
         .target(
-            name: "AiosNetTools", dependencies: ["AiosCore", "AiosStore", "AiosLinux"], exclude: ["README.md"],
+            name: "AiosNetTools",
+            dependencies: ["AiosCore", "AiosStore", "AiosLinux", "AiosUnbound", "AiosCurl", crypto],
+            exclude: ["README.md"],
             swiftSettings: strict),
 
         // Control socket wire types and the client, shared by CLI and daemon.

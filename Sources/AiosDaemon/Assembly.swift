@@ -9,11 +9,17 @@ public import Logging
 /// The only place that knows the full list of tool modules: one line per module.
 public enum Assembly {
     /// The daemon's registry for `options` (benchmarks and tests build the same one).
-    public static func registry(_ options: DaemonOptions, store: Store, nft: any NftablesRunning, logger: Logger) throws
-        -> ToolRegistry
-    {
+    public static func registry(
+        _ options: DaemonOptions, store: Store, nft: any NftablesRunning, redactor: Redactor? = nil, logger: Logger
+    ) throws -> ToolRegistry {
         var registry = ToolRegistry()
-        try registry.install(NetModule())
+        try registry.install(
+            NetModule(
+                store: store,
+                settings: NetSettings(
+                    dataDirectory: options.dataDirectory, hookBinary: options.executablePath,
+                    autoConfigure: options.autoConfigure),
+                caFile: options.caFile, redactor: redactor, logger: logger))
         try registry.install(
             FirewallModule(
                 nft: nft, store: store, settings: FirewallSettings(managementSubnets: options.managementSubnets)))

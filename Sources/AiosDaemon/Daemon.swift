@@ -37,7 +37,7 @@ public struct Daemon: Sendable {
         } catch {
             throw AiosError(.unavailable, "cannot create a libnftables context: \(error)", cause: error)
         }
-        let registry = try Assembly.registry(options, store: store, nft: nft, logger: logger)
+        let registry = try Assembly.registry(options, store: store, nft: nft, redactor: redactor, logger: logger)
         let orchestrator = Orchestrator(
             registry: registry, policies: PolicyHolder(policy), audit: store, guards: store, clock: clock,
             redactor: redactor,

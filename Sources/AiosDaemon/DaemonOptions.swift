@@ -1,3 +1,5 @@
+import Foundation
+
 /// How a daemon is set up: where its state, socket and policy are, and who may talk to it.
 public struct DaemonOptions: Sendable {
     /// The data directory (database).
@@ -25,6 +27,13 @@ public struct DaemonOptions: Sendable {
     public var caFile: String?
     /// The unbound binary.
     public var unboundPath = "/usr/sbin/unbound"
+    /// What the link monitor does with an interface that appears: `off`, `dhcp-only`,
+    /// `dhcp-then-fallback`.
+    public var autoConfigure = "off"
+    /// This program (dhcpcd runs it as its hook).
+    public var executablePath: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
 
     /// A test hook from `AIOS_NET_CRASH_POINT`: the daemon kills itself (SIGKILL) at that point
     /// (`hosts-before-rename`), so tests can show a crash there loses nothing.

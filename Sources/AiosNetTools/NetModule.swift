@@ -1,20 +1,85 @@
 public import AiosCore
+import AiosCurl
 public import AiosLinux
+public import AiosStore
+public import Logging
 
-/// The `net.*` tools: interfaces and routes now; addressing, DHCP, probes and WireGuard later.
+/// The `net.*` tools: interfaces, addressing, routes, DHCP with a fallback, probes, the link
+/// monitor, WireGuard tunnels and meshes, address allocation.
 public struct NetModule: ToolModule {
     public static let namespace = "net"
     let reader: any NetworkStateReading
+    let context: NetContext?
+    let http: HTTPClient
+    let handlers: [any LinkChangeHandling]
+    let logger: Logger
 
-    /// A module reading the daemon's own network namespace over rtnetlink.
-    public init(reader: any NetworkStateReading = RouteNetlink()) {
+    /// A module reading only (tests of the read tools with a fake kernel).
+    public init(reader: any NetworkStateReading) {
         self.reader = reader
+        context = nil
+        http = HTTPClient()
+        handlers = []
+        logger = Logger(label: "aios-net.net", factory: { _ in SwiftLogNoOpLogHandler() })
+    }
+
+    /// The daemon's module: changes the daemon's own namespace over rtnetlink.
+    /// - Parameters:
+    ///   - settings: data directory, hook binary, auto-configuration.
+    ///   - caFile: a CA bundle for `net.http_probe` instead of the system's.
+    ///   - redactor: WireGuard keys are registered with it as soon as they are loaded.
+    ///   - handlers: who else gets the link monitor's changes.
+    public init(
+        store: Store, settings: NetSettings, caFile: String? = nil, redactor: Redactor? = nil,
+        handlers: [any LinkChangeHandling] = [], logger: Logger
+    ) {
+        let netlink = RouteNetlink()
+        reader = netlink
+        let keys = WireGuardKeyStore(directory: settings.dataDirectory + "/wireguard", redactor: redactor)
+        context = NetContext(
+            store: store, netlink: netlink,
+            dhcp: DHCPClients(
+                directory: settings.dataDirectory + "/net", store: store, hookBinary: settings.hookBinary),
+            wireguard: WireGuardDevices(
+                store: store, netlink: netlink, keys: keys, logDirectory: settings.dataDirectory + "/net"),
+            settings: settings)
+        http = HTTPClient(caFile: caFile)
+        self.handlers = handlers
+        self.logger = logger
     }
 
     public func register(in registry: inout ToolRegistry) throws {
         try registry.add(InterfacesTool(reader: reader))
         try registry.add(RoutesTool(reader: reader))
         try registry.add(TCPProbeTool())
+        try registry.add(PingTool())
+        try registry.add(HTTPProbeTool(http: http))
+        try registry.add(DNSLookupTool(resolvConf: "/etc/resolv.conf"))
+        guard let context else { return }
+        try registry.add(ConfigureTool(context: context))
+        try registry.add(InterfaceRestoreTool(context: context))
+        try registry.add(LinkSetTool(context: context))
+        try registry.add(RouteAddTool(context: context))
+        try registry.add(RouteRemoveTool(context: context))
+        try registry.add(DHCPFallbackTool(context: context))
+        try registry.add(FailoverTool(context: context))
+        try registry.add(WireGuardSetupTool(context: context))
+        try registry.add(WireGuardStatusTool(context: context))
+        try registry.add(WireGuardPeerAddTool(context: context))
+        try registry.add(WireGuardPeerRemoveTool(context: context))
+        try registry.add(WireGuardRemoveTool(context: context))
+        try registry.add(WireGuardMeshTool(context: context))
+        try registry.add(AllocateTool(context: context))
+        try registry.add(ReleaseTool(context: context))
+    }
+
+    public var background: [any BackgroundWork] {
+        guard let context else { return [] }
+        return [
+            DHCPEventListener(clients: context.dhcp, store: context.store, logger: logger),
+            LinkMonitor(context: context, handlers: handlers, logger: logger),
+            WireGuardWatcher(context: context, logger: logger),
+        ]
     }
 }
 

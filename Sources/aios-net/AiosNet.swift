@@ -26,7 +26,7 @@ struct AiosNet: AsyncParsableCommand {
             """,
         subcommands: [
             DaemonCommand.self, CallCommand.self, ToolsCommand.self, EventsCommand.self, DoctorCommand.self,
-            GuardCommand.self, PolicyCommand.self,
+            GuardCommand.self, PolicyCommand.self, DHCPHookCommand.self,
         ])
 }
 

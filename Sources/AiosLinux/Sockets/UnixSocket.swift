@@ -105,7 +105,7 @@ public enum UnixSocket {
         }
     }
 
-    private static func makeAddress(_ path: String) throws(SystemCallError) -> sockaddr_un {
+    static func makeAddress(_ path: String) throws(SystemCallError) -> sockaddr_un {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)

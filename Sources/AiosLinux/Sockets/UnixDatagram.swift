@@ -1,0 +1,58 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Unix datagram sockets: one message per event, no connection, never blocking the sender for
+/// long (a DHCP hook must not stall dhcpcd when the daemon is busy or gone).
+public enum UnixDatagram {
+    /// Binds a datagram socket at `path` (a stale file is replaced), readable by root only.
+    public static func bind(path: String) throws(SystemCallError) -> Int32 {
+        unlink(path)
+        let fd = try SystemCall.check("socket(AF_UNIX, SOCK_DGRAM)") {
+            socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        }
+        do {
+            var address = try UnixSocket.makeAddress(path)
+            try SystemCall.check("bind \(path)") {
+                withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                    }
+                }
+            }
+            try SystemCall.check("chmod \(path)") { chmod(path, 0o600) }
+            return fd
+        } catch {
+            close(fd)
+            throw error
+        }
+    }
+
+    /// Waits up to `timeoutMs` (-1: forever) for one message.
+    /// - Returns: the message, or nil on timeout.
+    public static func receive(_ fd: Int32, timeoutMs: Int32) throws(SystemCallError) -> [UInt8]? {
+        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let ready = try SystemCall.check("poll") { poll(&descriptor, 1, timeoutMs) }
+        guard ready > 0 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let count = try SystemCall.check("recv") { recv(fd, &buffer, buffer.count, 0) }
+        return Array(buffer[0..<count])
+    }
+
+    /// Sends one message to the socket at `path` without blocking.
+    public static func send(_ bytes: [UInt8], to path: String) throws(SystemCallError) {
+        let fd = try SystemCall.check("socket(AF_UNIX, SOCK_DGRAM)") {
+            socket(
+                AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        }
+        defer { close(fd) }
+        var address = try UnixSocket.makeAddress(path)
+        try SystemCall.check("sendto \(path)") {
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,192 @@
+import AiosCore
+import AiosLinux
+import AiosStore
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One DHCP event from dhcpcd's hook: the reason and the variables.
+struct DHCPEvent: Sendable, Codable, Hashable {
+    var interface: String
+    var reason: String
+    var variables: [String: String]
+
+    /// The reasons that mean the interface has a lease.
+    static let bound: Set<String> = ["BOUND", "RENEW", "REBIND", "REBOOT", "STATIC"]
+    /// The reasons that mean it lost it.
+    static let lost: Set<String> = ["EXPIRE", "NAK", "FAIL", "NOCARRIER", "STOP", "STOPPED", "DEPARTED", "TIMEOUT"]
+
+    var address: String? { variables["new_ip_address"] }
+    var prefixLength: Int? { variables["new_subnet_cidr"].flatMap(Int.init) }
+    var routers: [String] { (variables["new_routers"] ?? "").split(separator: " ").map(String.init) }
+    var dnsServers: [String] { (variables["new_domain_name_servers"] ?? "").split(separator: " ").map(String.init) }
+    var leaseSeconds: Int? { variables["new_dhcp_lease_time"].flatMap(Int.init) }
+
+    /// The lease as reported to callers.
+    var summary: JSONValue {
+        var out: [String: JSONValue] = ["reason": .string(reason)]
+        if let address { out["address"] = .string("\(address)/\(prefixLength ?? 32)") }
+        if !routers.isEmpty { out["routers"] = .array(routers.map(JSONValue.string)) }
+        if !dnsServers.isEmpty { out["dns"] = .array(dnsServers.map(JSONValue.string)) }
+        if let leaseSeconds { out["lease_seconds"] = .number(Double(leaseSeconds)) }
+        if let server = variables["new_dhcp_server_identifier"] { out["server"] = .string(server) }
+        if let domain = variables["new_domain_name"] { out["domain"] = .string(domain) }
+        if let mtu = variables["new_interface_mtu"] { out["mtu"] = .string(mtu) }
+        return .object(out)
+    }
+}
+
+/// The dhcpcd instances the daemon runs, one per interface, by PID. Each runs in a private mount
+/// namespace (its own /run/dhcpcd, its state directory bind-mounted on /var/lib/dhcpcd), so the
+/// same interface name in two network namespaces never collides, with aios-net's own hook (so
+/// dhcpcd's stock hooks never touch /etc/resolv.conf). Events arrive on a datagram socket.
+actor DHCPClients {
+    let directory: String
+    let store: Store
+    let hookBinary: String
+    private var processes: [String: (pid: Int32, ticks: UInt64)] = [:]
+    private var latest: [String: DHCPEvent] = [:]
+    private var waiters: [String: [(id: Int, continuation: CheckedContinuation<DHCPEvent?, Never>)]] = [:]
+    private var nextWaiter = 0
+    private var listeners: [AsyncStream<DHCPEvent>.Continuation] = []
+
+    init(directory: String, store: Store, hookBinary: String) {
+        self.directory = directory
+        self.store = store
+        self.hookBinary = hookBinary
+    }
+
+    var eventSocket: String { directory + "/dhcp-events.sock" }
+    static let executable = "/usr/sbin/dhcpcd"
+
+    /// True while a dhcpcd runs for `interface`.
+    func isRunning(_ interface: String) -> Bool {
+        guard let process = processes[interface] else { return false }
+        return ChildProcess.isRunning(process.pid, startTicks: process.ticks)
+    }
+
+    /// The last event for `interface`.
+    func lastEvent(_ interface: String) -> DHCPEvent? { latest[interface] }
+
+    /// A stream of every event (for the link monitor).
+    func events() -> AsyncStream<DHCPEvent> {
+        let (stream, continuation) = AsyncStream.makeStream(of: DHCPEvent.self)
+        listeners.append(continuation)
+        return stream
+    }
+
+    /// Finds the dhcpcd instances a previous daemon left running.
+    func adopt() async {
+        for record in (try? await store.helpers()) ?? [] where record.name.hasPrefix("dhcpcd:") {
+            let interface = String(record.name.dropFirst(7))
+            if ChildProcess.isRunning(record.pid, startTicks: record.startTicks) {
+                processes[interface] = (record.pid, record.startTicks)
+            } else {
+                try? await store.deleteHelper(record.name)
+            }
+        }
+    }
+
+    /// Starts dhcpcd for `interface` (stopping one already running).
+    /// - Parameter arpProbe: keep dhcpcd's RFC 5227 probe of the offered address (seconds of delay)
+    ///   instead of relying on the server's own conflict check.
+    func start(_ interface: String, arpProbe: Bool) async throws {
+        stop(interface)
+        let state = directory + "/dhcpcd-\(interface)"
+        let fm = FileManager.default
+        try? fm.createDirectory(
+            atPath: state, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        let config = directory + "/dhcpcd.conf"
+        let hook = directory + "/dhcp-hook"
+        do {
+            try AtomicFile.write(
+                """
+                # Written by aios-net.
+                option domain_name_servers, domain_name, domain_search, classless_static_routes, interface_mtu, host_name
+                option rapid_commit
+                require dhcp_server_identifier
+                noipv4ll
+
+                """, to: config)
+            try AtomicFile.write(
+                "#!/bin/sh\nexec '\(hookBinary)' dhcp-hook --socket '\(eventSocket)'\n", to: hook, mode: 0o700)
+        } catch {
+            throw AiosError(
+                .unavailable, "cannot write the DHCP client's files in \(directory): \(error)", cause: error)
+        }
+        var arguments = ["-4", "-B", "-L", "--nodelay", "-f", config, "-c", hook]
+        if !arpProbe { arguments.append("-A") }
+        arguments.append(interface)
+        guard fm.isExecutableFile(atPath: Self.executable) else {
+            throw AiosError(.unavailable, "dhcpcd is not installed at \(Self.executable); install dhcpcd-base")
+        }
+        let spec = ChildSpec(
+            executable: Self.executable, arguments: arguments, logPath: directory + "/dhcpcd-\(interface).log",
+            privateRun: ["/run/dhcpcd"], bind: [state, "/var/lib/dhcpcd"])
+        let pid: Int32
+        do {
+            pid = try ChildProcess.spawn(spec)
+        } catch {
+            throw AiosError(.unavailable, "cannot start dhcpcd for \(interface): \(error)", cause: error)
+        }
+        let ticks = ChildProcess.startTicks(pid) ?? 0
+        processes[interface] = (pid, ticks)
+        latest[interface] = nil
+        try await store.saveHelper(
+            HelperRecord(
+                name: "dhcpcd:\(interface)", pid: pid, startTicks: ticks, command: spec.commandLine, fingerprint: nil,
+                startedMs: Int64(Date().timeIntervalSince1970 * 1000)))
+    }
+
+    /// Stops dhcpcd for `interface` (it deconfigures the address and routes it added).
+    func stop(_ interface: String) {
+        guard let process = processes.removeValue(forKey: interface) else { return }
+        ChildProcess.stop(process.pid, grace: 5)
+        let name = "dhcpcd:\(interface)"
+        let store = store
+        Task { try? await store.deleteHelper(name) }
+    }
+
+    /// Asks the running dhcpcd to renew (SIGUSR1) or rebind (SIGHUP).
+    func renew(_ interface: String) {
+        guard let process = processes[interface] else { return }
+        kill(process.pid, SIGUSR1)
+    }
+
+    /// Waits up to `timeoutMs` for a lease on `interface`.
+    /// - Returns: the event that brought it, or nil.
+    func waitForLease(_ interface: String, timeoutMs: Int) async -> DHCPEvent? {
+        if let event = latest[interface], DHCPEvent.bound.contains(event.reason) { return event }
+        let id = nextWaiter
+        nextWaiter += 1
+        let timeout = Task { [weak self] in
+            try? await Task.sleep(for: .milliseconds(timeoutMs))
+            await self?.expire(interface, id: id)
+        }
+        defer { timeout.cancel() }
+        return await withCheckedContinuation { continuation in
+            waiters[interface, default: []].append((id, continuation))
+        }
+    }
+
+    private func expire(_ interface: String, id: Int) {
+        guard var list = waiters[interface], let index = list.firstIndex(where: { $0.id == id }) else { return }
+        let waiter = list.remove(at: index)
+        waiters[interface] = list
+        waiter.continuation.resume(returning: nil)
+    }
+
+    /// Takes an event from the hook: remembers it, persists it, wakes waiters.
+    func handle(_ event: DHCPEvent, at ms: Int64) async {
+        latest[event.interface] = event
+        try? await store.saveDHCPLease(
+            event.interface, reason: event.reason, lease: (try? JSONValue(encoding: event.variables)) ?? [:], at: ms)
+        if DHCPEvent.bound.contains(event.reason), let list = waiters.removeValue(forKey: event.interface) {
+            for waiter in list { waiter.continuation.resume(returning: event) }
+        }
+        for listener in listeners { listener.yield(event) }
+    }
+}

@@ -1,0 +1,76 @@
+import AiosCore
+import AiosLinux
+import AiosStore
+
+/// Makes a WireGuard setup true: key, device, UAPI configuration, address, routes, store.
+enum WireGuardApply {
+    /// Applies `setup` (replacing the device's peers) and returns the interface's public key.
+    static func apply(
+        _ setup: WireGuardSetup, importing keyReference: String?, context: NetContext, origin: String, now: Int64
+    ) async throws -> (publicKey: String, backend: String) {
+        let devices = context.wireguard
+        let key = try devices.keys.privateKey(for: setup.interface, importing: keyReference)
+        let publicKey = WireGuardKey.base64(try WireGuardKey.publicKey(of: key))
+        let backend = try await devices.ensure(setup.interface)
+        var lines = ["private_key=\(WireGuardKey.hex(key))"]
+        if let port = setup.listenPort { lines.append("listen_port=\(port)") }
+        lines.append("replace_peers=true")
+        for peer in setup.peers { lines += try await peerLines(peer) }
+        try await devices.set(setup.interface, lines)
+        let link = try context.link(setup.interface)
+        let netlink = context.netlink
+        do {
+            let present = try netlink.addresses().filter { $0.index == link.index && $0.scope < 253 }
+                .map { "\($0.address)/\($0.prefixLength)" }
+            if let address = setup.address {
+                for other in present where other != address {
+                    try netlink.removeAddress(CIDR(other)!, index: link.index)
+                }
+                if !present.contains(address) { try netlink.addAddress(CIDR(address)!, index: link.index) }
+            }
+            try netlink.setLink(index: link.index, up: true)
+            let own = setup.address.flatMap(CIDR.init)?.network
+            for peer in setup.peers {
+                for allowed in peer.allowedIPs {
+                    guard let cidr = CIDR(allowed),
+                        own.map({ !($0.overlaps(cidr) && $0.length <= cidr.length) }) ?? true
+                    else {
+                        continue
+                    }
+                    try netlink.replaceRoute(RouteSpec(destination: cidr, outputIndex: link.index))
+                }
+            }
+        } catch {
+            throw context.failed("cannot configure \(setup.interface)", error)
+        }
+        try await context.store.saveWireGuard(
+            WireGuardRecord(
+                interface: setup.interface, config: try JSONValue(encoding: setup), publicKey: publicKey,
+                backend: backend,
+                origin: origin, updatedMs: now))
+        return (publicKey, backend)
+    }
+
+    /// UAPI lines for one peer (its name endpoint resolved).
+    static func peerLines(_ peer: WireGuardPeer, updateOnly: Bool = false) async throws -> [String] {
+        guard let bytes = WireGuardKey.decode(peer.publicKey) else {
+            throw AiosError(.invalidInput, "not a base64 public key: \(peer.publicKey)")
+        }
+        var lines = ["public_key=\(WireGuardKey.hex(bytes))"]
+        if updateOnly { lines.append("update_only=true") }
+        if let endpoint = peer.endpoint { lines.append("endpoint=\(try await WireGuardDevices.resolve(endpoint))") }
+        lines.append("persistent_keepalive_interval=\(peer.keepalive ?? 0)")
+        lines.append("replace_allowed_ips=true")
+        lines += peer.allowedIPs.map { "allowed_ip=\($0)" }
+        return lines
+    }
+
+    /// The stored setup of `interface`.
+    static func stored(_ interface: String, context: NetContext) async throws -> (WireGuardSetup, WireGuardRecord)? {
+        guard let record = try await context.store.wireGuardInterfaces().first(where: { $0.interface == interface })
+        else {
+            return nil
+        }
+        return (try record.config.decode(as: WireGuardSetup.self), record)
+    }
+}

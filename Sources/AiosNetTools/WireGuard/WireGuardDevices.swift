@@ -1,0 +1,154 @@
+import AiosCore
+import AiosLinux
+import AiosStore
+import AiosUnbound
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The WireGuard devices the daemon runs: through the kernel module where the kernel has it,
+/// else `wireguard-go` (one supervised process per interface, by PID, in a private mount
+/// namespace with its own /run/wireguard — the UAPI socket directory is otherwise shared by every
+/// network namespace, so two `wg0` would collide). Configuration goes over the UAPI socket
+/// (`/proc/PID/root/run/wireguard/NAME.sock`), never through `wg`.
+actor WireGuardDevices {
+    let store: Store
+    let netlink: RouteNetlink
+    let keys: WireGuardKeyStore
+    let logDirectory: String
+    private var processes: [String: (pid: Int32, ticks: UInt64)] = [:]
+
+    static let executable = "/usr/bin/wireguard-go"
+
+    init(store: Store, netlink: RouteNetlink, keys: WireGuardKeyStore, logDirectory: String) {
+        self.store = store
+        self.netlink = netlink
+        self.keys = keys
+        self.logDirectory = logDirectory
+    }
+
+    /// Finds the wireguard-go instances a previous daemon left running.
+    func adopt() async {
+        for record in (try? await store.helpers()) ?? [] where record.name.hasPrefix("wireguard-go:") {
+            let interface = String(record.name.dropFirst("wireguard-go:".count))
+            if ChildProcess.isRunning(record.pid, startTicks: record.startTicks) {
+                processes[interface] = (record.pid, record.startTicks)
+            }
+        }
+    }
+
+    /// The UAPI socket of `interface`, when a wireguard-go serves it.
+    func socket(_ interface: String) -> String? {
+        guard let process = processes[interface], ChildProcess.isRunning(process.pid, startTicks: process.ticks) else {
+            return nil
+        }
+        return "/proc/\(process.pid)/root/run/wireguard/\(interface).sock"
+    }
+
+    /// Makes sure the device exists.
+    /// - Returns: the backend (`kernel` or `wireguard-go`).
+    func ensure(_ interface: String) async throws -> String {
+        if socket(interface) != nil { return "wireguard-go" }
+        if let link = try? netlink.links().first(where: { $0.name == interface }) {
+            if link.kind == "wireguard" { return "kernel" }
+            throw AiosError(
+                .invalidInput, "a link named \(interface) exists and is not WireGuard",
+                location: InputLocation(field: "input.interface"))
+        }
+        do {
+            try netlink.createLink(interface, kind: "wireguard")
+            throw AiosError(
+                .unavailable,
+                "this kernel has the WireGuard module, but aios-net configures WireGuard through the UAPI only so far; remove the module's device or use wireguard-go"
+            )
+        } catch let error as NetlinkError where error.errno == EOPNOTSUPP {
+            // No kernel module (this sandbox): the userspace implementation it is.
+        }
+        guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
+            throw AiosError(
+                .unavailable,
+                "the kernel has no WireGuard and wireguard-go is not installed (apt-get install wireguard-go)")
+        }
+        let spec = ChildSpec(
+            executable: Self.executable, arguments: ["-f", interface],
+            environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LOG_LEVEL": "error"],
+            logPath: "\(logDirectory)/wireguard-go-\(interface).log", privateRun: ["/run/wireguard"])
+        let pid: Int32
+        do {
+            pid = try ChildProcess.spawn(spec)
+        } catch {
+            throw AiosError(.unavailable, "cannot start wireguard-go: \(error)", cause: error)
+        }
+        let ticks = ChildProcess.startTicks(pid) ?? 0
+        processes[interface] = (pid, ticks)
+        try await store.saveHelper(
+            HelperRecord(
+                name: "wireguard-go:\(interface)", pid: pid, startTicks: ticks, command: spec.commandLine,
+                fingerprint: nil,
+                startedMs: Int64(Date().timeIntervalSince1970 * 1000)))
+        let path = "/proc/\(pid)/root/run/wireguard/\(interface).sock"
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            guard ChildProcess.isRunning(pid, startTicks: ticks) else {
+                processes[interface] = nil
+                let log = (try? String(contentsOfFile: spec.logPath ?? "", encoding: .utf8)) ?? ""
+                throw AiosError(.unavailable, "wireguard-go exited at start: \(log.suffix(300))")
+            }
+            if (try? WireGuardUAPI(socketPath: path).get()) != nil { return "wireguard-go" }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw AiosError(.unavailable, "wireguard-go did not open its UAPI socket for \(interface) within 10 s")
+    }
+
+    /// Sends a UAPI `set`.
+    func set(_ interface: String, _ lines: [String]) async throws {
+        guard let path = socket(interface) else {
+            throw AiosError(.unavailable, "\(interface) has no UAPI socket (its wireguard-go is not running)")
+        }
+        do {
+            try await Offload.run { try WireGuardUAPI(socketPath: path).set(lines) }
+        } catch {
+            throw AiosError(.kernel, "WireGuard \(interface) refused the configuration: \(error)", cause: error)
+        }
+    }
+
+    /// Reads the device (for status).
+    func get(_ interface: String) async throws -> WireGuardDevice {
+        guard let path = socket(interface) else {
+            throw AiosError(.notFound, "no WireGuard device \(interface) is running")
+        }
+        do {
+            return try await Offload.run { try WireGuardUAPI(socketPath: path).get() }
+        } catch {
+            throw AiosError(.kernel, "cannot read WireGuard \(interface): \(error)", cause: error)
+        }
+    }
+
+    /// Removes the device (stopping wireguard-go removes its link and socket).
+    func remove(_ interface: String) async {
+        if let process = processes.removeValue(forKey: interface) {
+            ChildProcess.stop(process.pid)
+        } else if let link = try? netlink.links().first(where: { $0.name == interface && $0.kind == "wireguard" }) {
+            try? netlink.deleteLink(index: link.index)
+        }
+        try? await store.deleteHelper("wireguard-go:\(interface)")
+    }
+
+    /// Resolves an endpoint's host (names through the system resolvers) to the UAPI form.
+    static func resolve(_ endpoint: String) async throws -> String {
+        let parsed = try Endpoint.parse(endpoint, field: "endpoint")
+        if parsed.isLiteral { return Endpoint.uapi(parsed.host, port: parsed.port) }
+        let servers = DNSLookupTool.nameservers("/etc/resolv.conf")
+        for type in [1, 28] {
+            if let answer = try? await UnboundResolver(forwarders: servers).resolve(
+                parsed.host, type: type, timeout: 3),
+                let address = answer.records.first
+            {
+                return Endpoint.uapi(address, port: parsed.port)
+            }
+        }
+        throw AiosError(.failed, "cannot resolve the endpoint \(parsed.host)")
+    }
+}
