@@ -102,7 +102,18 @@ public struct ConfigureTool: Tool {
                 config.dns.isEmpty
                 ? []
                 : [CallRequest(tool: "dns.configure", input: ["upstreams": .array(config.dns.map(JSONValue.string))])]
-            guard !diff.isEmpty else { return .unchanged(output) }
+            let intent = InterfaceIntentRecord(
+                interface: link.name, method: "static", config: try JSONValue(encoding: config), origin: origin,
+                updatedMs: now)
+            guard !diff.isEmpty else {
+                // Already true: remember it as the interface's intent all the same (declarative).
+                var plan = ToolPlan<Output>.unchanged(output)
+                plan.apply = {
+                    try await context.store.saveInterfaceIntent(intent)
+                    return output
+                }
+                return plan
+            }
             let probe = config.gateway.map {
                 CallRequest(tool: PingTool.descriptor.name, input: ["host": .string($0), "count": 1])
             }

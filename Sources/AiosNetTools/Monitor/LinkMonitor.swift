@@ -38,10 +38,19 @@ struct LinkMonitor: BackgroundWork {
         let (ticks, tick) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         var state = Self.read(context)
         var failedOver: [String: String] = [:]  // dead uplink → interface the route moved to
+        var attempts: [String: ContinuousClock.Instant] = [:]
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await _ in events { tick.yield() }
                 tick.finish()
+            }
+            // A re-read every few seconds as well: a carrier change the kernel's link watcher
+            // reports late (or a lost event) is still seen.
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(2))
+                    tick.yield()
+                }
             }
             group.addTask {
                 for await event in await context.dhcp.events()
@@ -54,7 +63,6 @@ struct LinkMonitor: BackgroundWork {
                 let now = Self.read(context)
                 let changes = Self.changes(from: state, to: now)
                 state = now
-                guard !changes.isEmpty else { continue }
                 for change in changes {
                     logger.info("\(change.kind) \(change.interface): \(change.old ?? "-") → \(change.new ?? "-")")
                     try? await context.store.record(
@@ -62,8 +70,13 @@ struct LinkMonitor: BackgroundWork {
                             timestampMs: SystemClock().nowMs(), kind: change.kind, origin: "monitor", result: "ok",
                             detail: "\(change.interface): \(change.old ?? "-") → \(change.new ?? "-")"))
                 }
-                for handler in handlers { await handler.linksChanged(changes) }
-                await react(to: changes, state: now, failedOver: &failedOver, calls: calls)
+                if !changes.isEmpty {
+                    for handler in handlers { await handler.linksChanged(changes) }
+                    await configureNew(changes, state: now, calls: calls)
+                }
+                // Level-based, on every look: an uplink without carrier is failed over even when
+                // the moment it lost carrier went unseen (or it never had one since boot).
+                await keepConnected(now, failedOver: &failedOver, attempts: &attempts, calls: calls)
             }
             group.cancelAll()
         }
@@ -141,77 +154,78 @@ struct LinkMonitor: BackgroundWork {
         return out
     }
 
-    private func react(
-        to changes: [LinkChange], state: State, failedOver: inout [String: String], calls: any ToolCalling
+    /// The interface whose default route has the lowest metric.
+    static func uplink(_ state: State) -> String? {
+        state.defaultVia.min { $0.value != $1.value ? $0.value < $1.value : $0.key < $1.key }?.key
+    }
+
+    private func keepConnected(
+        _ state: State, failedOver: inout [String: String], attempts: inout [String: ContinuousClock.Instant],
+        calls: any ToolCalling
     ) async {
-        for change in changes {
-            switch change.kind {
-            case "carrier_lost", "link_down":
-                // Was it the uplink? Then route through another interface with carrier and a gateway.
-                guard
-                    state.defaultVia[change.interface] != nil || failedOver.values.contains(change.interface)
-                        || isPrimary(change.interface, state)
-                else { continue }
-                for (name, link) in state.links.sorted(by: { $0.key < $1.key })
-                where name != change.interface && Self.carrier(link) && link.flags & 1 != 0 && link.hardwareType == 1 {
-                    guard (try? await FailoverTool.gateway(for: name, context: context)) ?? nil != nil else { continue }
-                    do {
-                        let outcome = try await calls.execute(
-                            ToolCall(
-                                tool: FailoverTool.descriptor.name,
-                                input: [
-                                    "interface": .string(name),
-                                    "reason": .string("carrier lost on \(change.interface)"),
-                                ],
-                                origin: .monitor, guardOptions: GuardOptions(windowMs: 10_000)))
-                        failedOver[change.interface] = name
-                        try? await context.store.record(
-                            AuditEvent(
-                                timestampMs: SystemClock().nowMs(), kind: "link_failover", origin: "monitor",
-                                result: outcome.status.rawValue,
-                                detail: "carrier lost on \(change.interface): default route moved to \(name)"))
-                    } catch {
-                        logger.error("failover from \(change.interface) to \(name) failed: \(error)")
-                        continue
-                    }
-                    break
-                }
-            case "carrier_restored", "link_up":
-                guard failedOver[change.interface] != nil else { continue }
-                if let _ = try? await calls.execute(
+        // Failback: an uplink we moved away from has carrier again.
+        for (dead, _) in failedOver {
+            guard let link = state.links[dead], Self.carrier(link), link.flags & 1 != 0 else { continue }
+            let back = try? await calls.execute(
+                ToolCall(
+                    tool: FailoverTool.descriptor.name,
+                    input: ["interface": .string(dead), "reason": .string("carrier back on \(dead)")], origin: .monitor,
+                    guardOptions: GuardOptions(windowMs: 10_000)))
+            if back != nil {
+                failedOver[dead] = nil
+                try? await context.store.record(
+                    AuditEvent(
+                        timestampMs: SystemClock().nowMs(), kind: "link_failback", origin: "monitor", result: "ok",
+                        detail: "carrier back on \(dead): default route moved back"))
+            }
+        }
+        // Failover: the uplink has no carrier.
+        guard let uplink = Self.uplink(state), let link = state.links[uplink],
+            !Self.carrier(link) || link.flags & 1 == 0
+        else {
+            return
+        }
+        if let last = attempts[uplink], ContinuousClock.now - last < .seconds(10) { return }
+        attempts[uplink] = .now
+        for (name, candidate) in state.links.sorted(by: { $0.key < $1.key })
+        where name != uplink && Self.carrier(candidate) && candidate.flags & 1 != 0 && candidate.hardwareType == 1 {
+            guard (try? await FailoverTool.gateway(for: name, context: context)) ?? nil != nil else { continue }
+            do {
+                let outcome = try await calls.execute(
                     ToolCall(
                         tool: FailoverTool.descriptor.name,
-                        input: [
-                            "interface": .string(change.interface),
-                            "reason": .string("carrier back on \(change.interface)"),
-                        ],
-                        origin: .monitor, guardOptions: GuardOptions(windowMs: 10_000)))
-                {
-                    failedOver[change.interface] = nil
-                    try? await context.store.record(
-                        AuditEvent(
-                            timestampMs: SystemClock().nowMs(), kind: "link_failback", origin: "monitor", result: "ok",
-                            detail: "carrier back on \(change.interface): default route moved back"))
-                }
-            case "link_added":
-                guard context.settings.autoConfigure != "off", let link = state.links[change.interface],
-                    link.hardwareType == 1,
-                    link.kind == nil || link.kind == "veth"
-                else { continue }
-                _ = try? await calls.execute(
-                    ToolCall(
-                        tool: ConfigureTool.descriptor.name,
-                        input: [
-                            "interface": .string(change.interface), "method": "dhcp",
-                            "fallback": .bool(context.settings.autoConfigure == "dhcp-then-fallback"),
-                        ], origin: .monitor))
-            default: continue
+                        input: ["interface": .string(name), "reason": .string("no carrier on \(uplink)")],
+                        origin: .monitor,
+                        guardOptions: GuardOptions(windowMs: 10_000)))
+                failedOver[uplink] = name
+                try? await context.store.record(
+                    AuditEvent(
+                        timestampMs: SystemClock().nowMs(), kind: "link_failover", origin: "monitor",
+                        result: outcome.status.rawValue,
+                        detail: "no carrier on \(uplink): default route moved to \(name)"))
+                logger.info("failover: no carrier on \(uplink), default route now via \(name)")
+                return
+            } catch {
+                logger.error("failover from \(uplink) to \(name) failed: \(error)")
             }
         }
     }
 
-    /// True when `name` is configured with a gateway and has the lowest metric of the configured ones.
-    private func isPrimary(_ name: String, _ state: State) -> Bool { false }
+    private func configureNew(_ changes: [LinkChange], state: State, calls: any ToolCalling) async {
+        guard context.settings.autoConfigure != "off" else { return }
+        for change in changes where change.kind == "link_added" {
+            guard let link = state.links[change.interface], link.hardwareType == 1,
+                link.kind == nil || link.kind == "veth"
+            else { continue }
+            _ = try? await calls.execute(
+                ToolCall(
+                    tool: ConfigureTool.descriptor.name,
+                    input: [
+                        "interface": .string(change.interface), "method": "dhcp",
+                        "fallback": .bool(context.settings.autoConfigure == "dhcp-then-fallback"),
+                    ], origin: .monitor))
+        }
+    }
 
     private func handleLeaseLoss(_ event: DHCPEvent, calls: any ToolCalling) async {
         logger.info("dhcp lease lost on \(event.interface) (\(event.reason)); asking for a renewal")

@@ -20,7 +20,7 @@ public struct RouteInput: Codable, Sendable, Equatable {
     ]
 
     /// Validates and resolves to a netlink route.
-    func spec(context: NetContext) throws -> (RouteSpec, String) {
+    func spec(context: NetContext, needsNextHop: Bool = true) throws -> (RouteSpec, String) {
         var destination: CIDR?
         if self.destination != "default" {
             guard let cidr = CIDR(self.destination),
@@ -44,7 +44,7 @@ public struct RouteInput: Codable, Sendable, Equatable {
                     location: InputLocation(field: "input.gateway"))
             }
         }
-        guard gateway != nil || interface != nil else {
+        guard gateway != nil || interface != nil || !needsNextHop else {
             throw AiosError(
                 .invalidInput, "give a gateway, an interface or both", location: InputLocation(field: "input.gateway"))
         }
@@ -153,7 +153,7 @@ public struct RouteRemoveTool: Tool {
     let context: NetContext
 
     public func plan(_ input: Input, in toolContext: ToolContext) async throws -> ToolPlan<Output> {
-        let (spec, text) = try input.spec(context: context)
+        let (spec, text) = try input.spec(context: context, needsNextHop: false)
         let routes: [NetlinkRoute]
         do {
             routes = try context.netlink.routes()
