@@ -1,0 +1,177 @@
+import AiosTesting
+import Foundation
+import Testing
+
+/// Topology:
+///
+/// ```
+///   netns wga: a0 10.90.0.1/24 ─veth─ b0 10.90.0.2/24 :netns wgb
+///              wg0 10.44.0.1/24 ═════ tunnel ═════ wg0 10.44.0.2/24
+///   an aios-net daemon in each (both name their interface wg0: wireguard-go's socket directory
+///   is shared by every namespace, so this is the collision case)
+///
+///   mesh: netns m1, m2, m3, each with a veth to a bridge in netns sw (192.168.77.1-3/24), and
+///   wg-mesh 10.99.0.1-3/24 built from one node list.
+/// ```
+@Suite("WireGuard through wireguard-go and its UAPI (real tunnels between namespaces)", .serialized)
+struct WireGuardTests {
+    static func call(_ daemon: DaemonHarness, _ tool: String, _ input: String) throws -> (
+        output: [String: Any], text: String
+    ) {
+        let (result, value) = try daemon.json(["call", tool, input])
+        #expect(result.status == 0, "\(tool) \(input): \(result.stdout) \(result.stderr)")
+        return ((value as? [String: Any])?["output"] as? [String: Any] ?? [:], result.stdout + result.stderr)
+    }
+
+    static func daemon(_ lab: Lab, _ namespace: String) throws -> DaemonHarness {
+        var daemon = try DaemonHarness(lab: lab, namespace: namespace)
+        daemon.extraArguments = ["--dns-listen", "off"]
+        try daemon.start()
+        return daemon
+    }
+
+    @Test(
+        "two nodes: a tunnel that pings, a recent handshake in status, and private keys in no log, event, output or database"
+    )
+    func tunnel() async throws {
+        try await Lab.with { lab in
+            let a = try lab.namespace("wga")
+            let b = try lab.namespace("wgb")
+            try lab.ip(a, "link", "add", "a0", "type", "veth", "peer", "name", "b0", "netns", b)
+            try lab.ip(a, "addr", "add", "10.90.0.1/24", "dev", "a0")
+            try lab.ip(b, "addr", "add", "10.90.0.2/24", "dev", "b0")
+            try lab.ip(a, "link", "set", "a0", "up")
+            try lab.ip(b, "link", "set", "b0", "up")
+            var daemonA = try Self.daemon(lab, a)
+            var daemonB = try Self.daemon(lab, b)
+            var transcript = ""
+            let setupA = try Self.call(
+                daemonA, "net.wireguard_setup",
+                #"{"interface": "wg0", "listen_port": 51820, "address": "10.44.0.1/24"}"#)
+            let setupB = try Self.call(
+                daemonB, "net.wireguard_setup",
+                #"{"interface": "wg0", "listen_port": 51820, "address": "10.44.0.2/24"}"#)
+            transcript += setupA.text + setupB.text
+            let keyA = try #require(setupA.output["public_key"] as? String)
+            let keyB = try #require(setupB.output["public_key"] as? String)
+            #expect(keyA != keyB && keyA.count == 44)
+            #expect(setupA.output["backend"] as? String == "wireguard-go")
+            transcript += try Self.call(
+                daemonA, "net.wireguard_peer_add",
+                #"{"interface": "wg0", "peer": {"public_key": "\#(keyB)", "endpoint": "10.90.0.2:51820", "allowed_ips": "10.44.0.2/32"}}"#
+            ).text
+            transcript += try Self.call(
+                daemonB, "net.wireguard_peer_add",
+                #"{"interface": "wg0", "peer": {"public_key": "\#(keyA)", "endpoint": "10.90.0.1:51820", "allowed_ips": ["10.44.0.1/32"]}}"#
+            ).text
+            #expect(
+                Poll.until(seconds: 15) {
+                    (try? daemonA.cli(["call", "net.ping", #"{"host": "10.44.0.2", "count": 1, "timeout_ms": 500}"#])
+                        .status) == 0
+                })
+            let status = try Self.call(daemonA, "net.wireguard_status", #"{"interface": "wg0"}"#)
+            transcript += status.text
+            let peer = ((status.output["interfaces"] as? [[String: Any]])?.first?["peers"] as? [[String: Any]])?.first
+            #expect(peer?["public_key"] as? String == keyB)
+            #expect((peer?["latest_handshake_age_s"] as? Int).map { $0 <= 30 } == true, "\(peer ?? [:])")
+            #expect((peer?["rx_bytes"] as? Int ?? 0) > 0)
+            // The same setup twice changes nothing.
+            #expect(
+                try daemonA.cli([
+                    "call", "net.wireguard_setup",
+                    #"{"interface": "wg0", "listen_port": 51820, "address": "10.44.0.1/24", "peers": [{"public_key": "\#(keyB)", "endpoint": "10.90.0.2:51820", "allowed_ips": ["10.44.0.2/32"]}]}"#,
+                ]).stdout.contains("unchanged"))
+
+            // Secret scan: the private keys (base64 and hex) appear nowhere but in their 0600 files.
+            for daemon in [daemonA, daemonB] {
+                let path = "\(daemon.dataDirectory)/wireguard/wg0.key"
+                let info = try FileManager.default.attributesOfItem(atPath: path)
+                #expect((info[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+                let key = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(
+                    in: .whitespacesAndNewlines)
+                let hex = Data(base64Encoded: key)!.map { String(format: "%02x", $0) }.joined()
+                let events = try daemon.cli(["events", "--limit", "500", "--json"]).stdout
+                let database = String(
+                    decoding: try Data(contentsOf: URL(fileURLWithPath: "\(daemon.dataDirectory)/aios-net.sqlite")),
+                    as: UTF8.self)
+                let wal =
+                    (try? Data(contentsOf: URL(fileURLWithPath: "\(daemon.dataDirectory)/aios-net.sqlite-wal"))).map {
+                        String(decoding: $0, as: UTF8.self)
+                    } ?? ""
+                let logs = daemon.process?.stderr ?? ""
+                for (place, text) in [
+                    ("events", events), ("database", database + wal), ("daemon log", logs), ("CLI output", transcript),
+                ] {
+                    #expect(!text.contains(key) && !text.contains(hex), "the private key leaked into the \(place)")
+                }
+            }
+            _ = daemonA.stop()
+            _ = daemonB.stop()
+        }
+    }
+
+    @Test("a three-node mesh from one node list reaches every node; adding a node adds one peer")
+    func mesh() async throws {
+        try await Lab.with { lab in
+            let switchNS = try lab.namespace("sw")
+            try lab.ip(switchNS, "link", "add", "br0", "type", "bridge")
+            try lab.ip(switchNS, "link", "set", "br0", "up")
+            var nodes: [(name: String, namespace: String, daemon: DaemonHarness, underlay: String, mesh: String)] = []
+            for index in 1...3 {
+                let namespace = try lab.namespace("m\(index)")
+                try lab.ip(
+                    namespace, "link", "add", "e0", "type", "veth", "peer", "name", "s\(index)", "netns", switchNS)
+                try lab.ip(switchNS, "link", "set", "s\(index)", "master", "br0")
+                try lab.ip(switchNS, "link", "set", "s\(index)", "up")
+                try lab.ip(namespace, "addr", "add", "192.168.77.\(index)/24", "dev", "e0")
+                try lab.ip(namespace, "link", "set", "e0", "up")
+                nodes.append(
+                    ("m\(index)", namespace, try Self.daemon(lab, namespace), "192.168.77.\(index)", "10.99.0.\(index)")
+                )
+            }
+            // Each node learns its own key from a mesh of itself.
+            var keys: [String: String] = [:]
+            for node in nodes {
+                let output = try Self.call(
+                    node.daemon, "net.wireguard_mesh",
+                    #"{"interface": "wg-mesh", "listen_port": 51900, "self": "\#(node.name)", "nodes": [{"name": "\#(node.name)", "address": "\#(node.mesh)/24"}]}"#
+                ).output
+                keys[node.name] = output["public_key"] as? String
+            }
+            func list(
+                _ members: ArraySlice<
+                    (name: String, namespace: String, daemon: DaemonHarness, underlay: String, mesh: String)
+                >
+            ) -> String {
+                members.map {
+                    #"{"name": "\#($0.name)", "public_key": "\#(keys[$0.name] ?? "")", "endpoint": "\#($0.underlay):51900", "address": "\#($0.mesh)/24"}"#
+                }.joined(separator: ", ")
+            }
+            for node in nodes.prefix(2) {
+                let output = try Self.call(
+                    node.daemon, "net.wireguard_mesh",
+                    #"{"interface": "wg-mesh", "listen_port": 51900, "self": "\#(node.name)", "nodes": [\#(list(nodes.prefix(2)))]}"#
+                ).output
+                #expect(output["peers"] as? Int == 1)
+            }
+            for node in nodes {
+                let output = try Self.call(
+                    node.daemon, "net.wireguard_mesh",
+                    #"{"interface": "wg-mesh", "listen_port": 51900, "self": "\#(node.name)", "nodes": [\#(list(nodes[...]))]}"#
+                ).output
+                #expect(output["peers"] as? Int == 2)
+            }
+            for from in nodes {
+                for to in nodes where to.name != from.name {
+                    #expect(
+                        Poll.until(seconds: 15) {
+                            (try? from.daemon.cli([
+                                "call", "net.ping", #"{"host": "\#(to.mesh)", "count": 1, "timeout_ms": 500}"#,
+                            ]).status) == 0
+                        }, "\(from.name) → \(to.name)")
+                }
+            }
+            for var node in nodes { _ = node.daemon.stop() }
+        }
+    }
+}
