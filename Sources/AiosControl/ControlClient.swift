@@ -19,7 +19,9 @@ public struct ControlClient: Sendable {
     /// Sends one request and returns its result.
     /// - Throws: `AiosError`: `.unavailable` when no daemon answers, `.permissionDenied` when the
     ///   socket refuses this user, or the daemon's own error.
-    public func send(_ method: String, _ params: JSONValue = [:]) throws -> JSONValue {
+    public func send(_ method: String, _ params: JSONValue = [:], progress: ((CallProgress) -> Void)? = nil) throws
+        -> JSONValue
+    {
         let fd: Int32
         do {
             fd = try UnixSocket.connect(path: socketPath)
@@ -40,10 +42,17 @@ public struct ControlClient: Sendable {
         do {
             try UnixSocket.writeAll(fd, Array(request.utf8))
             var reader = LineReader(fd: fd)
-            guard let line = try reader.next() else {
-                throw AiosError(.unavailable, "the daemon closed the connection without answering")
-            }
-            let response = try JSONValue(parsing: line).decode(as: ControlResponse.self)
+            var message: JSONValue
+            repeat {
+                guard let line = try reader.next() else {
+                    throw AiosError(.unavailable, "the daemon closed the connection without answering")
+                }
+                message = try JSONValue(parsing: line)
+                if let report = message["progress"] {
+                    if let progress, let value = try? report.decode(as: CallProgress.self) { progress(value) }
+                }
+            } while message["progress"] != nil
+            let response = try message.decode(as: ControlResponse.self)
             if let error = response.error { throw error.aiosError }
             return response.result ?? .null
         } catch let error as AiosError {

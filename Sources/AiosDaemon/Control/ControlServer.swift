@@ -60,7 +60,13 @@ struct ControlServer: Service {
             let response: ControlResponse
             do {
                 let request = try JSONValue(parsing: line).decode(as: ControlRequest.self)
-                response = Self.blocking { await handler.handle(request) }
+                // Long calls report progress as `{"progress": …}` lines before their response.
+                let progress: @Sendable (CallProgress) -> Void = { report in
+                    guard let value = try? JSONValue(encoding: report) else { return }
+                    _ = try? UnixSocket.writeAll(
+                        connection, Array((JSONValue.object(["progress": value]).jsonText + "\n").utf8))
+                }
+                response = Self.blocking { await handler.handle(request, progress: progress) }
             } catch {
                 response = .failure(AiosError(.invalidInput, "the request is not a control message: \(error)"))
             }

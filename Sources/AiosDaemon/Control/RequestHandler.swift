@@ -12,9 +12,11 @@ struct RequestHandler: Sendable {
     let startedMs: Int64
     let logger: Logger
 
-    func handle(_ request: ControlRequest) async -> ControlResponse {
+    func handle(_ request: ControlRequest, progress: @escaping @Sendable (CallProgress) -> Void = { _ in }) async
+        -> ControlResponse
+    {
         do {
-            return .success(try await answer(request))
+            return .success(try await answer(request, progress: progress))
         } catch {
             let failure = (error as? AiosError) ?? AiosError(.failed, "\(error)")
             return .failure(
@@ -22,7 +24,9 @@ struct RequestHandler: Sendable {
         }
     }
 
-    private func answer(_ request: ControlRequest) async throws -> JSONValue {
+    private func answer(_ request: ControlRequest, progress: @escaping @Sendable (CallProgress) -> Void) async throws
+        -> JSONValue
+    {
         switch request.method {
         case "status":
             return [
@@ -44,7 +48,7 @@ struct RequestHandler: Sendable {
             let outcome = try await orchestrator.execute(
                 ToolCall(
                     tool: call.tool, input: call.input ?? [:], origin: .user, confirmed: call.yes, dryRun: call.dryRun,
-                    guardOptions: call.guardOptions, rawInput: call.inputText))
+                    guardOptions: call.guardOptions, rawInput: call.inputText), progress: progress)
             return try JSONValue(encoding: outcome)
         case "events":
             let query = try params(request, as: AuditQuery.self)

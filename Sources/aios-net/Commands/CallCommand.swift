@@ -3,6 +3,10 @@ import AiosCore
 import ArgumentParser
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 struct CallCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "call",
@@ -56,7 +60,14 @@ struct CallCommand: AsyncParsableCommand {
                     windowMs: try window.map(DurationText.milliseconds))
             }
             let params = CallParams(tool: tool, inputText: text, dryRun: dryRun, yes: yes, guardOptions: guardOptions)
-            let result = try client.client.send("call", try JSONValue(encoding: params))
+            // Progress of long calls (a million-line list) goes to a terminal's standard error.
+            let interactive = isatty(2) == 1
+            let result = try client.client.send("call", try JSONValue(encoding: params)) { report in
+                guard interactive else { return }
+                let share = report.total.map { $0 > 0 ? " \(report.done * 100 / $0)%" : "" } ?? " \(report.done)"
+                FileHandle.standardError.write(Data("\r\(report.stage):\(share)\u{1B}[K".utf8))
+            }
+            if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             let outcome = try result.decode(as: CallOutcome.self)
             renderer.emit(result) { Renderer.outcome(outcome) }
         }
