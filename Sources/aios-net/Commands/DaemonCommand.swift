@@ -87,6 +87,10 @@ struct DaemonCommand: AsyncParsableCommand {
         options.dnsUpstreams = dnsUpstreams
         options.hostsFile = hostsFile
         options.caFile = caFile
+        guard ["off", "dhcp-only", "dhcp-then-fallback"].contains(autoConfigure) else {
+            throw ValidationError("--auto-configure takes off, dhcp-only or dhcp-then-fallback")
+        }
+        options.autoConfigure = autoConfigure
         try await Renderer(json: false).run {
             try await Daemon(options: options, redactor: redactor, logger: logger).run()
         }
