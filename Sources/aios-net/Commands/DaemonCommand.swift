@@ -64,6 +64,11 @@ struct DaemonCommand: AsyncParsableCommand {
     @Flag(name: .customLong("lab-tools"), help: "Register the lab.* tools (lab demo and tests only).")
     var labTools = false
 
+    @Option(
+        name: .customLong("auto-configure"),
+        help: "What the link monitor does with a new interface: off (default), dhcp-only or dhcp-then-fallback.")
+    var autoConfigure: String = "off"
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
