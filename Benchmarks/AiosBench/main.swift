@@ -51,6 +51,10 @@ func measure(_ label: String, calls: Int, _ body: () async throws -> Void) async
 let arguments = CommandLine.arguments
 if arguments.contains("firewall") {
     try await FirewallBench.run(arguments: arguments)
+} else if arguments.contains("dns") {
+    try await DNSBench.run(arguments: arguments)
+} else if arguments.contains("net") {
+    try await NetBench.run(arguments: arguments)
 } else {
     try await dispatchBench()
 }

@@ -40,7 +40,9 @@ public final class Redactor: Sendable {
 
     /// `value` with secret fields (by schema or by name) and registered values replaced.
     public func redact(_ value: JSONValue, schema: JSONSchema? = nil) -> JSONValue {
-        redact(value, path: "", secretPaths: schema?.secretPaths ?? [])
+        let values = known.withLock { $0 }.sorted { $0.count > $1.count }
+        var names: [String: Bool] = [:]
+        return redact(value, path: "", secretPaths: schema?.secretPaths ?? [], values: values, names: &names)
     }
 
     /// True when a field of this name holds a secret.
@@ -49,20 +51,37 @@ public final class Redactor: Sendable {
         return secretNameFragments.contains { lowered.contains($0) }
     }
 
-    private func redact(_ value: JSONValue, path: String, secretPaths: Set<String>) -> JSONValue {
+    /// One walk of a document: the registered values read once, each member name judged once
+    /// (a 1,000-interface listing repeats the same dozen names).
+    private func redact(
+        _ value: JSONValue, path: String, secretPaths: Set<String>, values: [String], names: inout [String: Bool]
+    ) -> JSONValue {
         switch value {
         case .string(let text):
-            return .string(redact(text))
+            guard !values.isEmpty else { return value }
+            var out = text
+            for secret in values where out.contains(secret) { out = out.replacing(secret, with: Self.placeholder) }
+            return .string(out)
         case .array(let elements):
-            return .array(elements.map { redact($0, path: path + "[]", secretPaths: secretPaths) })
+            return .array(
+                elements.map { redact($0, path: path + "[]", secretPaths: secretPaths, values: values, names: &names) })
         case .object(let members):
             var out: [String: JSONValue] = [:]
+            out.reserveCapacity(members.count)
             for (name, member) in members {
-                let memberPath = path.isEmpty ? name : "\(path).\(name)"
-                if secretPaths.contains(memberPath) || (Self.isSecretName(name) && member != .null) {
+                let memberPath = secretPaths.isEmpty ? "" : (path.isEmpty ? name : "\(path).\(name)")
+                let secretName: Bool
+                if let known = names[name] {
+                    secretName = known
+                } else {
+                    secretName = Self.isSecretName(name)
+                    names[name] = secretName
+                }
+                if (!secretPaths.isEmpty && secretPaths.contains(memberPath)) || (secretName && member != .null) {
                     out[name] = .string(Self.placeholder)
                 } else {
-                    out[name] = redact(member, path: memberPath, secretPaths: secretPaths)
+                    out[name] = redact(
+                        member, path: memberPath, secretPaths: secretPaths, values: values, names: &names)
                 }
             }
             return .object(out)

@@ -363,3 +363,22 @@ enum BlocklistParser {
         return false
     }
 }
+
+/// What a list holds, in counts: the public face of the parser (benchmarks, `dns.blocklist_add`'s
+/// figures).
+public struct BlocklistSummary: Sendable, Hashable {
+    /// Valid unique names.
+    public var unique: Int
+    /// Names left after dropping those covered by a listed parent.
+    public var zones: Int
+    /// Skipped lines.
+    public var skipped: Int
+
+    /// Parses `bytes` (any supported format); `prune` also computes the minimal zones.
+    public static func of(_ bytes: [UInt8], prune: Bool = true) -> BlocklistSummary {
+        let parsed = BlocklistParser.parse(bytes)
+        return BlocklistSummary(
+            unique: parsed.names.count, zones: prune ? ZoneSet.minimal(parsed.names).count : parsed.names.count,
+            skipped: parsed.skipped)
+    }
+}
