@@ -119,6 +119,8 @@ let package = Package(
             name: "AiosIntegrationTests",
             dependencies: ["AiosTesting", "AiosCore", "AiosLinux", "AiosNetTools", "AiosStore"], swiftSettings: strict),
         .testTarget(
+            name: "AiosNetToolsTests", dependencies: ["AiosNetTools", "AiosLinux", "AiosCore"], swiftSettings: strict),
+        .testTarget(
             name: "AiosDNSToolsTests", dependencies: ["AiosDNSTools", "AiosCore", "AiosTesting"],
             swiftSettings: strict),
         .testTarget(name: "AiosCLITests", dependencies: ["AiosTesting", "AiosCore"], swiftSettings: strict),

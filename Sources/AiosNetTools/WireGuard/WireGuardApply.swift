@@ -12,11 +12,9 @@ enum WireGuardApply {
         let key = try devices.keys.privateKey(for: setup.interface, importing: keyReference)
         let publicKey = WireGuardKey.base64(try WireGuardKey.publicKey(of: key))
         let backend = try await devices.ensure(setup.interface)
-        var lines = ["private_key=\(WireGuardKey.hex(key))"]
-        if let port = setup.listenPort { lines.append("listen_port=\(port)") }
-        lines.append("replace_peers=true")
-        for peer in setup.peers { lines += try await peerLines(peer) }
-        try await devices.set(setup.interface, lines)
+        var configuration = WireGuardConfiguration(privateKey: key, listenPort: setup.listenPort, replacePeers: true)
+        for peer in setup.peers { configuration.peers.append(try await change(peer)) }
+        try await devices.set(setup.interface, configuration)
         let link = try context.link(setup.interface)
         let netlink = context.netlink
         do {
@@ -51,18 +49,17 @@ enum WireGuardApply {
         return (publicKey, backend)
     }
 
-    /// UAPI lines for one peer (its name endpoint resolved).
-    static func peerLines(_ peer: WireGuardPeer, updateOnly: Bool = false) async throws -> [String] {
+    /// One peer's change (its endpoint name resolved).
+    static func change(_ peer: WireGuardPeer, updateOnly: Bool = false) async throws -> WireGuardConfiguration.Peer {
         guard let bytes = WireGuardKey.decode(peer.publicKey) else {
             throw AiosError(.invalidInput, "not a base64 public key: \(peer.publicKey)")
         }
-        var lines = ["public_key=\(WireGuardKey.hex(bytes))"]
-        if updateOnly { lines.append("update_only=true") }
-        if let endpoint = peer.endpoint { lines.append("endpoint=\(try await WireGuardDevices.resolve(endpoint))") }
-        lines.append("persistent_keepalive_interval=\(peer.keepalive ?? 0)")
-        lines.append("replace_allowed_ips=true")
-        lines += peer.allowedIPs.map { "allowed_ip=\($0)" }
-        return lines
+        var endpoint: (address: String, port: Int)?
+        if let text = peer.endpoint { endpoint = try await WireGuardDevices.resolve(text) }
+        return WireGuardConfiguration.Peer(
+            publicKey: bytes, endpointAddress: endpoint?.address, endpointPort: endpoint?.port,
+            keepalive: peer.keepalive ?? 0,
+            allowedIPs: peer.allowedIPs.compactMap(CIDR.init), replaceAllowedIPs: true, updateOnly: updateOnly)
     }
 
     /// The stored setup of `interface`.

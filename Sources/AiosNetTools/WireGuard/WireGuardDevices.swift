@@ -19,6 +19,8 @@ actor WireGuardDevices {
     let keys: WireGuardKeyStore
     let logDirectory: String
     private var processes: [String: (pid: Int32, ticks: UInt64)] = [:]
+    /// Devices of the kernel module (configured over generic netlink).
+    private var kernel: Set<String> = []
 
     static let executable = "/usr/bin/wireguard-go"
 
@@ -29,14 +31,24 @@ actor WireGuardDevices {
         self.logDirectory = logDirectory
     }
 
-    /// Finds the wireguard-go instances a previous daemon left running.
+    /// Finds the wireguard-go instances a previous daemon left running, and the kernel devices.
     func adopt() async {
+        for record in (try? await store.wireGuardInterfaces()) ?? [] where record.backend == "kernel" {
+            kernel.insert(record.interface)
+        }
         for record in (try? await store.helpers()) ?? [] where record.name.hasPrefix("wireguard-go:") {
             let interface = String(record.name.dropFirst("wireguard-go:".count))
             if ChildProcess.isRunning(record.pid, startTicks: record.startTicks) {
                 processes[interface] = (record.pid, record.startTicks)
             }
         }
+    }
+
+    /// True when `interface` is a running device (either backend).
+    func isRunning(_ interface: String) -> Bool {
+        if socket(interface) != nil { return true }
+        return kernel.contains(interface)
+            && (try? netlink.links().contains { $0.name == interface && $0.kind == "wireguard" }) == true
     }
 
     /// The UAPI socket of `interface`, when a wireguard-go serves it.
@@ -52,19 +64,22 @@ actor WireGuardDevices {
     func ensure(_ interface: String) async throws -> String {
         if socket(interface) != nil { return "wireguard-go" }
         if let link = try? netlink.links().first(where: { $0.name == interface }) {
-            if link.kind == "wireguard" { return "kernel" }
+            if link.kind == "wireguard" {
+                kernel.insert(interface)
+                return "kernel"
+            }
             throw AiosError(
                 .invalidInput, "a link named \(interface) exists and is not WireGuard",
                 location: InputLocation(field: "input.interface"))
         }
         do {
             try netlink.createLink(interface, kind: "wireguard")
-            throw AiosError(
-                .unavailable,
-                "this kernel has the WireGuard module, but aios-net configures WireGuard through the UAPI only so far; remove the module's device or use wireguard-go"
-            )
-        } catch let error as NetlinkError where error.errno == EOPNOTSUPP {
+            kernel.insert(interface)
+            return "kernel"
+        } catch  where error.errno == EOPNOTSUPP {
             // No kernel module (this sandbox): the userspace implementation it is.
+        } catch {
+            throw AiosError(.kernel, "cannot create WireGuard interface \(interface): \(error)", cause: error)
         }
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
             throw AiosError(
@@ -102,13 +117,19 @@ actor WireGuardDevices {
         throw AiosError(.unavailable, "wireguard-go did not open its UAPI socket for \(interface) within 10 s")
     }
 
-    /// Sends a UAPI `set`.
-    func set(_ interface: String, _ lines: [String]) async throws {
-        guard let path = socket(interface) else {
-            throw AiosError(.unavailable, "\(interface) has no UAPI socket (its wireguard-go is not running)")
-        }
+    /// Applies `configuration`: over the UAPI socket (wireguard-go) or generic netlink (kernel).
+    func set(_ interface: String, _ configuration: WireGuardConfiguration) async throws {
         do {
-            try await Offload.run { try WireGuardUAPI(socketPath: path).set(lines) }
+            if let path = socket(interface) {
+                let lines = configuration.uapiLines
+                try await Offload.run { try WireGuardUAPI(socketPath: path).set(lines) }
+            } else if kernel.contains(interface) {
+                try WireGuardNetlink().set(interface, configuration)
+            } else {
+                throw AiosError(.unavailable, "no WireGuard device \(interface) is running")
+            }
+        } catch let error as AiosError {
+            throw error
         } catch {
             throw AiosError(.kernel, "WireGuard \(interface) refused the configuration: \(error)", cause: error)
         }
@@ -116,18 +137,20 @@ actor WireGuardDevices {
 
     /// Reads the device (for status).
     func get(_ interface: String) async throws -> WireGuardDevice {
-        guard let path = socket(interface) else {
-            throw AiosError(.notFound, "no WireGuard device \(interface) is running")
-        }
         do {
-            return try await Offload.run { try WireGuardUAPI(socketPath: path).get() }
+            if let path = socket(interface) {
+                return try await Offload.run { try WireGuardUAPI(socketPath: path).get() }
+            }
+            if kernel.contains(interface) { return try WireGuardNetlink().get(interface) }
         } catch {
             throw AiosError(.kernel, "cannot read WireGuard \(interface): \(error)", cause: error)
         }
+        throw AiosError(.notFound, "no WireGuard device \(interface) is running")
     }
 
     /// Removes the device (stopping wireguard-go removes its link and socket).
     func remove(_ interface: String) async {
+        kernel.remove(interface)
         if let process = processes.removeValue(forKey: interface) {
             ChildProcess.stop(process.pid)
         } else if let link = try? netlink.links().first(where: { $0.name == interface && $0.kind == "wireguard" }) {
@@ -136,17 +159,18 @@ actor WireGuardDevices {
         try? await store.deleteHelper("wireguard-go:\(interface)")
     }
 
-    /// Resolves an endpoint's host (names through the system resolvers) to the UAPI form.
-    static func resolve(_ endpoint: String) async throws -> String {
+    /// Resolves an endpoint's host (names through the system resolvers).
+    /// - Returns: the address and the port.
+    static func resolve(_ endpoint: String) async throws -> (address: String, port: Int) {
         let parsed = try Endpoint.parse(endpoint, field: "endpoint")
-        if parsed.isLiteral { return Endpoint.uapi(parsed.host, port: parsed.port) }
+        if parsed.isLiteral { return (parsed.host, parsed.port) }
         let servers = DNSLookupTool.nameservers("/etc/resolv.conf")
         for type in [1, 28] {
             if let answer = try? await UnboundResolver(forwarders: servers).resolve(
                 parsed.host, type: type, timeout: 3),
                 let address = answer.records.first
             {
-                return Endpoint.uapi(address, port: parsed.port)
+                return (address, parsed.port)
             }
         }
         throw AiosError(.failed, "cannot resolve the endpoint \(parsed.host)")

@@ -95,7 +95,7 @@ public struct WireGuardSetupTool: Tool {
                 location: InputLocation(field: "input.private_key_ref"))
         }
         let stored = try await WireGuardApply.stored(input.interface, context: context)
-        let running = await context.wireguard.socket(input.interface) != nil
+        let running = await context.wireguard.isRunning(input.interface)
         if let (old, record) = stored, old == setup, running, input.privateKeyRef == nil {
             return .unchanged(
                 Output(

@@ -198,7 +198,7 @@ public struct WireGuardRemoveTool: Tool {
 
     public func plan(_ input: Input, in toolContext: ToolContext) async throws -> ToolPlan<Output> {
         let stored = try await WireGuardApply.stored(input.interface, context: context)
-        let running = await context.wireguard.socket(input.interface) != nil
+        let running = await context.wireguard.isRunning(input.interface)
         guard stored != nil || running else { return .unchanged(Output(interface: input.interface, removed: false)) }
         let context = context
         let inverse = try stored.map {

@@ -37,17 +37,23 @@ struct WireGuardWatcher: BackgroundWork {
                 else { continue }
                 let age = state.lastHandshake == 0 ? Int.max : now - state.lastHandshake
                 guard age > Self.staleAfter, let resolved = try? await WireGuardDevices.resolve(endpoint),
-                    resolved != state.endpoint
+                    Endpoint.uapi(resolved.address, port: resolved.port) != state.endpoint,
+                    let key = WireGuardKey.decode(peer.publicKey)
                 else { continue }
                 do {
                     try await context.wireguard.set(
-                        record.interface, ["public_key=\(hex)", "update_only=true", "endpoint=\(resolved)"])
+                        record.interface,
+                        WireGuardConfiguration(peers: [
+                            WireGuardConfiguration.Peer(
+                                publicKey: key, endpointAddress: resolved.address, endpointPort: resolved.port,
+                                replaceAllowedIPs: false, updateOnly: true)
+                        ]))
                     try? await context.store.record(
                         AuditEvent(
                             timestampMs: SystemClock().nowMs(), kind: "wireguard.endpoint_updated", origin: "monitor",
                             result: "ok",
                             detail:
-                                "\(record.interface) peer \(peer.publicKey.prefix(8))…: \(endpoint) now \(resolved) (handshake stale)"
+                                "\(record.interface) peer \(peer.publicKey.prefix(8))…: \(endpoint) now \(resolved.address):\(resolved.port) (handshake stale)"
                         ))
                 } catch {
                     logger.error("cannot update the endpoint of a peer of \(record.interface): \(error)")

@@ -15,6 +15,8 @@
 #include <linux/veth.h>
 #include <linux/if_packet.h>
 #include <linux/if_ether.h>
+#include <linux/genetlink.h>
+#include <linux/wireguard.h>
 
 /* MNL_SOCKET_BUFFER_SIZE is a sysconf() expression and function-like macros do not import. */
 static inline size_t aios_mnl_buffer_size(void) { return MNL_SOCKET_BUFFER_SIZE; }
