@@ -8,7 +8,7 @@ import Testing
 ///   netns client: veth c0  10.60.0.2/24 (management) + 10.60.0.3/24 (not management)
 ///        │
 ///   netns server: veth s0  10.60.0.1/24   ← aios-net daemon, TCP listeners on 22 and 8080,
-///                                           and a table `ip other` made with nft by the test
+///                                           and tables `ip other` and `inet theirs` made with nft by the test
 /// ```
 @Suite("firewall.apply_default with real traffic", .serialized)
 struct FirewallDefaultTests {
@@ -60,6 +60,13 @@ struct FirewallDefaultTests {
         return ((value as? [String: Any])?["output"] as? [String: Any]) ?? [:]
     }
 
+    /// The two tables the test made with nft, as nft prints them; aios-net must leave them byte-identical.
+    static func foreignTables(_ topology: Topology) throws -> [String] {
+        try [("ip", "other"), ("inet", "theirs")].map { family, name in
+            try Shell.check(["ip", "netns", "exec", topology.server, "nft", "list", "table", family, name])
+        }
+    }
+
     static func applyAndConfirm(_ daemon: DaemonHarness, _ input: String) throws {
         let (result, value) = try daemon.json(["call", "firewall.apply_default", input, "--yes", "--window", "5m"])
         #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
@@ -76,9 +83,11 @@ struct FirewallDefaultTests {
                 "ip", "netns", "exec", topology.server, "nft",
                 "add table ip other; add chain ip other c { type filter hook input priority 10; policy accept; }; add rule ip other c tcp dport 9999 accept",
             ])
-            let otherBefore = try Shell.check([
-                "ip", "netns", "exec", topology.server, "nft", "list", "table", "ip", "other",
+            try Shell.check([
+                "ip", "netns", "exec", topology.server, "nft",
+                "add table inet theirs; add set inet theirs blocked { type ipv4_addr; elements = { 192.0.2.7 } }; add chain inet theirs out { type filter hook output priority 5; policy accept; }; add rule inet theirs out ip daddr @blocked counter drop",
             ])
+            let othersBefore = try Self.foreignTables(topology)
             #expect(try Self.connects(topology, port: 8080, from: "10.60.0.3"))
 
             try Self.applyAndConfirm(daemon, #"{"management_subnets": ["10.60.0.2/32"]}"#)
@@ -109,10 +118,7 @@ struct FirewallDefaultTests {
             #expect(try Self.connects(topology, port: 22, from: "10.60.0.2"))
             #expect(try Self.status(daemon)["drift"] as? Bool == false)
 
-            let otherAfter = try Shell.check([
-                "ip", "netns", "exec", topology.server, "nft", "list", "table", "ip", "other",
-            ])
-            #expect(otherAfter == otherBefore)
+            #expect(try Self.foreignTables(topology) == othersBefore)
             var stopping = daemon
             _ = stopping.stop()
         }
