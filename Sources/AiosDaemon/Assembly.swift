@@ -18,7 +18,7 @@ public enum Assembly {
                 store: store,
                 settings: NetSettings(
                     dataDirectory: options.dataDirectory, hookBinary: options.executablePath,
-                    autoConfigure: options.autoConfigure),
+                    autoConfigure: options.autoConfigure, dhcpTimeoutMs: options.dhcpTimeoutMs),
                 caFile: options.caFile, redactor: redactor, logger: logger))
         try registry.install(
             FirewallModule(

@@ -30,6 +30,8 @@ public struct DaemonOptions: Sendable {
     /// What the link monitor does with an interface that appears: `off`, `dhcp-only`,
     /// `dhcp-then-fallback`.
     public var autoConfigure = "off"
+    /// How long a DHCP attempt (and a renewal after a lost lease) waits before the fallback.
+    public var dhcpTimeoutMs = 10_000
     /// This program (dhcpcd runs it as its hook).
     public var executablePath: String {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]

@@ -152,13 +152,8 @@ struct DNSTests {
     @Test("bad sources are refused clearly and the previous content stays active; a download falls back to its cache")
     func badSources() async throws {
         try await Lab.with { lab in
-            let key = "\(lab.directory)/key.pem"
-            let cert = "\(lab.directory)/cert.pem"
-            try Shell.check([
-                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=10.53.0.1",
-                "-addext", "subjectAltName=IP:10.53.0.1", "-keyout", key, "-out", cert,
-            ])
-            var dns = try DNSLab.build(lab, extra: ["--ca-file", cert])
+            let https = try LabHTTPS(lab, address: "10.53.0.1")
+            var dns = try DNSLab.build(lab, extra: ["--ca-file", https.certificate])
             let good = try dns.file("good.txt", "0.0.0.0 ads.lab.example\n")
             try dns.call("dns.blocklist_add", #"{"name": "l", "source": "\#(good)"}"#)
             let cases: [(String, String, String)] = [
@@ -187,9 +182,7 @@ struct DNSTests {
             let web = "\(lab.directory)/web"
             try FileManager.default.createDirectory(atPath: web, withIntermediateDirectories: true)
             try "0.0.0.0 tracker.lab.example\n".write(toFile: "\(web)/list.txt", atomically: true, encoding: .utf8)
-            let server = try lab.spawn(
-                ["ip", "netns", "exec", dns.upstream, "python3", "-c", Self.httpsServer, web, cert, key], name: "https")
-            #expect(Poll.until(seconds: 10) { server.stdout.contains("serving") })
+            let server = try https.serve(lab, namespace: dns.upstream, directory: web)
             let url = "https://10.53.0.1:8443/list.txt"
             let fetched = try dns.call("dns.blocklist_add", #"{"name": "web", "source": "\#(url)", "refresh": "1h"}"#)
             #expect(fetched["from_cache"] as? Bool == false)
@@ -206,15 +199,6 @@ struct DNSTests {
             _ = dns.daemon.stop()
         }
     }
-
-    static let httpsServer = """
-        import http.server, ssl, sys, os, functools
-        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain(sys.argv[2], sys.argv[3])
-        srv = http.server.ThreadingHTTPServer(("10.53.0.1", 8443), handler)
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-        print("serving", flush=True); srv.serve_forever()
-        """
 
     @Test(
         "local records are served; the hosts-file section keeps every other byte; a crash before the rename loses nothing"

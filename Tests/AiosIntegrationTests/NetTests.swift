@@ -222,6 +222,101 @@ struct NetTests {
         }
     }
 
+    @Test("a lost lease is renewed first; with no server left the fallback configures the link and says why")
+    func leaseLostThenFallback() async throws {
+        try await Lab.with { lab in
+            var topology = try Self.build(lab, extra: ["--dhcp-timeout", "2s"])
+            let server = try lab.spawn(
+                [
+                    "ip", "netns", "exec", topology.up1, "dnsmasq", "--no-daemon", "--keep-in-foreground",
+                    "--no-resolv", "--no-hosts",
+                    "--port=0", "--interface=p0", "--bind-interfaces", "--dhcp-range=10.81.0.50,10.81.0.60,2m",
+                    "--dhcp-option=3,10.81.0.1", "--no-ping", "--pid-file=",
+                    "--dhcp-leasefile=\(lab.directory)/leases",
+                ], name: "dnsmasq-dhcp")
+            let output = try Self.call(
+                topology.daemon, "net.configure", #"{"interface": "eth0", "method": "dhcp", "timeout_ms": 10000}"#)
+            let leased = try #require((output["lease"] as? [String: Any])?["address"] as? String)
+            #expect(try Self.addresses(topology.client, "eth0") == [leased])
+
+            // The server goes away and the link flaps: dhcpcd reports the loss, the daemon asks for a
+            // renewal, nobody answers within --dhcp-timeout, the fallback reads the link's ARP traffic.
+            #expect(lab.stop(server))
+            try lab.spawn(
+                ["ip", "netns", "exec", topology.up1, "python3", "-c", Self.chatter, "10.81.0.77"], name: "chatter")
+            let carrierEvents = {
+                ((try? topology.daemon.events()) ?? []).filter { $0["kind"] as? String == "dhcp.nocarrier" }.count
+            }
+            let before = carrierEvents()
+            try lab.ip(topology.up1, "link", "set", "p0", "down")
+            #expect(Poll.until(seconds: 15) { carrierEvents() > before })
+            try lab.ip(topology.up1, "link", "set", "p0", "up")
+            var fallback: [String: Any]?
+            #expect(
+                Poll.until(seconds: 30) {
+                    fallback = ((try? topology.daemon.events(["--tool", "net.dhcp_fallback"])) ?? []).first {
+                        $0["origin"] as? String == "monitor" && $0["result"] as? String == "applied"
+                    }
+                    return fallback != nil
+                })
+            let configured = try Self.addresses(topology.client, "eth0")
+            #expect(
+                configured.count == 1 && configured[0].hasPrefix("10.81.0.") && configured[0] != "10.81.0.1/24",
+                "\(configured)")
+            #expect(try Self.defaultRoute(topology.client)?["gateway"] as? String == "10.81.0.1")
+            let explained = try topology.daemon.events().first { $0["kind"] as? String == "dhcp_fallback" }
+            let why = explained?["detail"] as? String ?? ""
+            #expect(why.contains("10.81.0.0/24") && why.contains("ARP"), "\(why)")
+            _ = topology.daemon.stop()
+        }
+    }
+
+    @Test("net.http_probe: status and timing from a real HTTPS server; credentials refused before any request")
+    func httpProbe() async throws {
+        try await Lab.with { lab in
+            let https = try LabHTTPS(lab, address: "10.81.0.1")
+            var topology = try Self.build(lab, extra: ["--ca-file", https.certificate])
+            try lab.ip(topology.client, "addr", "add", "10.81.0.2/24", "dev", "eth0")
+            try lab.ip(topology.client, "link", "set", "eth0", "up")
+            let web = "\(lab.directory)/web"
+            try FileManager.default.createDirectory(atPath: web, withIntermediateDirectories: true)
+            try "ok\n".write(toFile: "\(web)/health", atomically: true, encoding: .utf8)
+            let server = try https.serve(lab, namespace: topology.up1, directory: web)
+            let daemon = topology.daemon
+
+            let probe = try Self.call(daemon, "net.http_probe", #"{"url": "https://10.81.0.1:8443/health"}"#)
+            #expect(probe["status"] as? Int == 200)
+            #expect(probe["reachable"] as? Bool == true)
+            let tls = probe["tls_ms"] as? Double ?? 0
+            let connect = probe["connect_ms"] as? Double ?? 0
+            let total = probe["total_ms"] as? Double ?? 0
+            #expect(tls > connect && total >= tls, "connect \(connect) tls \(tls) total \(total)")
+
+            let missing = try daemon.cli(["call", "net.http_probe", #"{"url": "https://10.81.0.1:8443/nope"}"#])
+            #expect(missing.status == 1 && missing.stderr.contains("HTTP 404"), "\(missing.stderr)")
+            let expected = try Self.call(
+                daemon, "net.http_probe", #"{"url": "https://10.81.0.1:8443/nope", "expect_status": [404]}"#)
+            #expect(expected["reachable"] as? Bool == true)
+
+            // Credentials are refused before anything is sent; plain http is not a probe target.
+            let credentials = try daemon.cli([
+                "call", "net.http_probe", #"{"url": "https://user:hunter2@10.81.0.1:8443/secret-path"}"#,
+            ])
+            #expect(credentials.status == 65 && credentials.stderr.contains("credentials"), "\(credentials.stderr)")
+            #expect(!server.stderr.contains("secret-path"), "\(server.stderr)")
+            #expect(!credentials.stderr.contains("hunter2"))
+            let plain = try daemon.cli(["call", "net.http_probe", #"{"url": "http://10.81.0.1:8443/health"}"#])
+            #expect(plain.status == 65 && plain.stderr.contains("input.url"), "\(plain.stderr)")
+
+            #expect(lab.stop(server))
+            let down = try daemon.cli([
+                "call", "net.http_probe", #"{"url": "https://10.81.0.1:8443/health", "timeout_ms": 2000}"#,
+            ])
+            #expect(down.status == 1 && down.stderr.contains("not reachable"), "\(down.stderr)")
+            _ = topology.daemon.stop()
+        }
+    }
+
     /// Sends a datagram to an unused address every 100 ms, so the link carries ARP requests.
     static let chatter = """
         import socket, sys, time
@@ -279,7 +374,9 @@ struct NetTests {
         }
     }
 
-    @Test("allocations are persistent across a daemon restart: same name, same address; first after the gateway")
+    @Test(
+        "allocations persist across a daemon restart (same name, same address, first after the gateway); published as DNS"
+    )
     func allocation() async throws {
         try await Lab.with { lab in
             var topology = try Self.build(lab)
@@ -295,6 +392,18 @@ struct NetTests {
             _ = try Self.call(topology.daemon, "net.release", #"{"subnet": "10.77.0.0/24", "name": "a"}"#)
             let third = try Self.call(topology.daemon, "net.allocate", #"{"subnet": "10.77.0.0/24", "name": "c"}"#)
             #expect(third["address"] as? String == "10.77.0.2")
+
+            // Published: the name becomes a DNS local record through a follow-up call.
+            let (published, value) = try topology.daemon.json([
+                "call", "net.allocate", #"{"subnet": "10.77.0.0/24", "name": "cache.lab.example", "publish": true}"#,
+            ])
+            #expect(published.status == 0, "\(published.stderr)")
+            let followUps = (value as? [String: Any])?["follow_ups"] as? [[String: Any]] ?? []
+            #expect(followUps.first?["tool"] as? String == "dns.records_set", "\(published.stdout)")
+            #expect(followUps.first?["status"] as? String == "applied", "\(published.stdout)")
+            let records = try Self.call(topology.daemon, "dns.records_list", "{}")["records"] as? [[String: Any]]
+            let record = records?.first { $0["name"] as? String == "cache.lab.example" }
+            #expect(record?["addresses"] as? [String] == ["10.77.0.4"], "\(records ?? [])")
             _ = topology.daemon.stop()
         }
     }

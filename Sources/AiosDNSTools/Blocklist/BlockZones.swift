@@ -134,6 +134,7 @@ actor BlockZones {
             bytes.append(10)
         }
         do {
+            try paths.ensureDirectories()
             try AtomicFile.write(bytes, to: paths.blocklistInclude)
         } catch {
             throw AiosError(.unavailable, "cannot write \(paths.blocklistInclude): \(error)", cause: error)

@@ -69,6 +69,7 @@ struct BlocklistIngest: Sendable {
     {
         let previous = currentZones(prepared.name)
         try context.source.keep(prepared.content, list: prepared.name)
+        try context.paths.ensureDirectories()
         try BlockZones.writeZones(prepared.zones, to: context.paths.zones(prepared.name))
         let existing = try await context.store.blocklist(named: prepared.name)
         let record = BlocklistRecord(

@@ -94,6 +94,7 @@ struct BlocklistSource: Sendable {
     /// Keeps a downloaded copy (and its validators) for offline use.
     func keep(_ content: Content, list name: String) throws {
         guard !content.fromCache, !content.validators.isEmpty else { return }
+        try paths.ensureDirectories()
         try AtomicFile.write(content.bytes, to: paths.cached(name), mode: 0o600)
         let meta = JSONValue.object(content.validators.mapValues(JSONValue.string))
         try AtomicFile.write(meta.jsonText, to: paths.cacheMeta(name), mode: 0o600)

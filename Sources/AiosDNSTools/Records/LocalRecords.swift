@@ -30,6 +30,7 @@ actor LocalRecords {
         var include = ["# Written by aios-net: local records (change them with dns.records_set/remove)"]
         for record in records { include += Self.lines(record).map { "local-data: \"\($0)\"" } }
         do {
+            try paths.ensureDirectories()
             try AtomicFile.write(include.joined(separator: "\n") + "\n", to: paths.recordsInclude)
         } catch {
             throw AiosError(.unavailable, "cannot write \(paths.recordsInclude): \(error)", cause: error)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where the managed resolver's files live: `<data dir>/dns/`.
 struct DNSPaths: Sendable {
     let directory: String
@@ -10,6 +12,13 @@ struct DNSPaths: Sendable {
     var recordsInclude: String { directory + "/records.conf" }
     var log: String { directory + "/unbound.log" }
     var lists: String { directory + "/lists" }
+
+    /// Creates the directory and `lists/` (0755) when missing: the tools write here whether or
+    /// not a resolver runs (`--dns-listen off` keeps records and lists for a later start).
+    func ensureDirectories() throws {
+        try FileManager.default.createDirectory(
+            atPath: lists, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+    }
 
     /// A list's zones, one per line.
     func zones(_ list: String) -> String { lists + "/\(list).zones" }

@@ -83,7 +83,13 @@ public struct AllocateTool: Tool {
             let (record, isNew) = try await context.store.allocate(
                 pool: pool, name: input.name, origin: origin, now: now
             ) { taken in
-                try Self.firstFree(subnet, excluding: taken.union(inUse))
+                let address = try Self.firstFree(subnet, excluding: taken.union(inUse))
+                // The DNS follow-up names the planned address: publish nothing else.
+                guard input.publish != true || address == candidate else {
+                    throw AiosError(
+                        .failed, "\(candidate) was allocated by another call meanwhile; nothing changed, try again")
+                }
+                return address
             }
             return Output(subnet: pool, name: input.name, address: record.address, gateway: gateway, new: isNew)
         }

@@ -53,9 +53,9 @@ struct LinkMonitor: BackgroundWork {
                 }
             }
             group.addTask {
-                for await event in await context.dhcp.events()
-                where DHCPEvent.lost.contains(event.reason) && event.reason != "STOP" && event.reason != "STOPPED" {
-                    await handleLeaseLoss(event, calls: calls)
+                var losses = LeaseLosses()
+                for await event in await context.dhcp.events() where losses.shouldHandle(event) {
+                    if await handleLeaseLoss(event, calls: calls) { losses.fellBack(event.interface) }
                 }
             }
             for await _ in ticks {
@@ -227,15 +227,60 @@ struct LinkMonitor: BackgroundWork {
         }
     }
 
-    private func handleLeaseLoss(_ event: DHCPEvent, calls: any ToolCalling) async {
+    /// Renews, then falls back. - Returns: whether the fallback ran.
+    private func handleLeaseLoss(_ event: DHCPEvent, calls: any ToolCalling) async -> Bool {
         logger.info("dhcp lease lost on \(event.interface) (\(event.reason)); asking for a renewal")
         await context.dhcp.renew(event.interface)
-        if await context.dhcp.waitForLease(event.interface, timeoutMs: context.settings.dhcpTimeoutMs) != nil { return }
+        if await context.dhcp.waitForLease(event.interface, timeoutMs: context.settings.dhcpTimeoutMs) != nil {
+            return false
+        }
         let intent = try? await context.store.interfaceIntents().first { $0.interface == event.interface }
-        guard intent?.method == "dhcp", intent?.config["fallback"] != .bool(false) else { return }
-        _ = try? await calls.execute(
-            ToolCall(
-                tool: DHCPFallbackTool.descriptor.name, input: ["interface": .string(event.interface)], origin: .monitor
-            ))
+        guard intent?.method == "dhcp", intent?.config["fallback"] != .bool(false) else { return false }
+        logger.info("no lease on \(event.interface) within \(context.settings.dhcpTimeoutMs) ms; running the fallback")
+        let detail: String
+        let result: String
+        do {
+            let outcome = try await calls.execute(
+                ToolCall(
+                    tool: DHCPFallbackTool.descriptor.name, input: ["interface": .string(event.interface)],
+                    origin: .monitor))
+            let reasoning = outcome.output?["reasoning"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            detail = "\(event.interface): " + reasoning.joined(separator: "; ")
+            result = outcome.status.rawValue
+        } catch {
+            detail = "\(event.interface): \(error)"
+            result = "error"
+        }
+        // The reasoning outlives the call: an unattended fallback explains itself in the trail.
+        try? await context.store.record(
+            AuditEvent(
+                timestampMs: SystemClock().nowMs(), kind: "dhcp_fallback", origin: "monitor", result: result,
+                detail: detail))
+        return true
+    }
+}
+
+/// Which DHCP events start a renew-then-fallback. dhcpcd reports one loss several ways
+/// (NOCARRIER, then EXPIRE, then EXPIRE again after each failed attempt, since it keeps asking):
+/// the fallback runs once per loss, and again only after a lease came back in between. Stopping
+/// dhcpcd on purpose is no loss.
+struct LeaseLosses {
+    private var fallenBack: Set<String> = []
+
+    /// Whether `event` is a loss to handle now (and notes the leases that came back).
+    mutating func shouldHandle(_ event: DHCPEvent) -> Bool {
+        if DHCPEvent.bound.contains(event.reason) {
+            fallenBack.remove(event.interface)
+            return false
+        }
+        guard DHCPEvent.lost.contains(event.reason), event.reason != "STOP", event.reason != "STOPPED" else {
+            return false
+        }
+        return !fallenBack.contains(event.interface)
+    }
+
+    /// The fallback ran for `interface`.
+    mutating func fellBack(_ interface: String) {
+        fallenBack.insert(interface)
     }
 }

@@ -21,6 +21,7 @@ struct DaemonCommand: AsyncParsableCommand {
               aios-net daemon --management-subnet 192.168.10.0/24 --management-subnet fd00:10::/64
               aios-net daemon --dns-upstream 192.0.2.53 --dns-listen 127.0.0.1:53 --hosts-file /etc/hosts
               aios-net daemon --dns-listen off        # no managed resolver
+              aios-net daemon --auto-configure dhcp-then-fallback --dhcp-timeout 5s
             """)
 
     @OptionGroup var dataDirectory: DataDirectoryOption
@@ -69,6 +70,11 @@ struct DaemonCommand: AsyncParsableCommand {
         help: "What the link monitor does with a new interface: off (default), dhcp-only or dhcp-then-fallback.")
     var autoConfigure: String = "off"
 
+    @Option(
+        name: .customLong("dhcp-timeout"),
+        help: "How long to wait for a DHCP lease before the fallback, e.g. 10s (default) or 3s.")
+    var dhcpTimeout: String = "10s"
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -96,6 +102,10 @@ struct DaemonCommand: AsyncParsableCommand {
             throw ValidationError("--auto-configure takes off, dhcp-only or dhcp-then-fallback")
         }
         options.autoConfigure = autoConfigure
+        guard let timeout = try? DurationText.milliseconds(dhcpTimeout), (100...600_000).contains(timeout) else {
+            throw ValidationError("--dhcp-timeout takes a duration between 100ms and 10m, e.g. 10s")
+        }
+        options.dhcpTimeoutMs = Int(timeout)
         try await Renderer(json: false).run {
             try await Daemon(options: options, redactor: redactor, logger: logger).run()
         }
