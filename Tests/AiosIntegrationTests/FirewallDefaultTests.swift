@@ -16,6 +16,11 @@ struct FirewallDefaultTests {
         var client: String
         var server: String
         var daemon: DaemonHarness
+        /// The two foreign tables as nft printed them before the daemon started.
+        var foreign: [String]
+
+        /// Whether the foreign tables are still byte-identical.
+        var foreignUntouched: Bool { (try? FirewallDefaultTests.foreignTables(self)) == foreign }
     }
 
     static let listener = """
@@ -41,9 +46,20 @@ struct FirewallDefaultTests {
         try lab.ip(server, "link", "set", "s0", "up")
         let listening = try lab.spawn(["ip", "netns", "exec", server, "python3", "-c", listener], name: "listener")
         #expect(Poll.until(seconds: 10) { listening.stdout.contains("listening") })
-        var daemon = try DaemonHarness(lab: lab, namespace: server)
-        try daemon.start()
-        return Topology(client: client, server: server, daemon: daemon)
+        // Tables of others (a distro's, Docker's): aios-net must leave them byte-identical.
+        try Shell.check([
+            "ip", "netns", "exec", server, "nft",
+            "add table ip other; add chain ip other c { type filter hook input priority 10; policy accept; }; add rule ip other c tcp dport 9999 accept",
+        ])
+        try Shell.check([
+            "ip", "netns", "exec", server, "nft",
+            "add table inet theirs; add set inet theirs blocked { type ipv4_addr; elements = { 192.0.2.7 } }; add chain inet theirs out { type filter hook output priority 5; policy accept; }; add rule inet theirs out ip daddr @blocked counter drop",
+        ])
+        var topology = Topology(
+            client: client, server: server, daemon: try DaemonHarness(lab: lab, namespace: server), foreign: [])
+        topology.foreign = try foreignTables(topology)
+        try topology.daemon.start()
+        return topology
     }
 
     /// A TCP connect from the client namespace with a chosen source address (1 s timeout).
@@ -79,15 +95,6 @@ struct FirewallDefaultTests {
         try await Lab.with { lab in
             let topology = try Self.build(lab)
             let daemon = topology.daemon
-            try Shell.check([
-                "ip", "netns", "exec", topology.server, "nft",
-                "add table ip other; add chain ip other c { type filter hook input priority 10; policy accept; }; add rule ip other c tcp dport 9999 accept",
-            ])
-            try Shell.check([
-                "ip", "netns", "exec", topology.server, "nft",
-                "add table inet theirs; add set inet theirs blocked { type ipv4_addr; elements = { 192.0.2.7 } }; add chain inet theirs out { type filter hook output priority 5; policy accept; }; add rule inet theirs out ip daddr @blocked counter drop",
-            ])
-            let othersBefore = try Self.foreignTables(topology)
             #expect(try Self.connects(topology, port: 8080, from: "10.60.0.3"))
 
             try Self.applyAndConfirm(daemon, #"{"management_subnets": ["10.60.0.2/32"]}"#)
@@ -118,8 +125,9 @@ struct FirewallDefaultTests {
             #expect(try Self.connects(topology, port: 22, from: "10.60.0.2"))
             #expect(try Self.status(daemon)["drift"] as? Bool == false)
 
-            #expect(try Self.foreignTables(topology) == othersBefore)
+            #expect(topology.foreignUntouched)
             var stopping = daemon
+            #expect(topology.foreignUntouched, "another table changed")
             _ = stopping.stop()
         }
     }
@@ -146,6 +154,7 @@ struct FirewallDefaultTests {
                     $0["kind"] as? String == "guard.rolled_back" && $0["tool"] as? String == "firewall.apply_default"
                 })
             var stopping = daemon
+            #expect(topology.foreignUntouched, "another table changed")
             _ = stopping.stop()
         }
     }
@@ -170,6 +179,7 @@ struct FirewallDefaultTests {
             #expect(status["missing_rules"] as? [String] == [])
             #expect(status["drift"] as? Bool == false)
             var stopping = daemon
+            #expect(topology.foreignUntouched, "another table changed")
             _ = stopping.stop()
         }
     }
@@ -193,6 +203,7 @@ struct FirewallDefaultTests {
             #expect(
                 try Shell.check(["ip", "netns", "exec", topology.server, "nft", "-s", "list", "ruleset"]) == before)
             var stopping = topology.daemon
+            #expect(topology.foreignUntouched, "another table changed")
             _ = stopping.stop()
         }
     }

@@ -64,6 +64,7 @@ struct FirewallEntryTests {
                 })
             let list = try topology.daemon.json(["call", "firewall.list"]).1 as? [String: Any]
             #expect(((list?["output"] as? [String: Any])?["rules"] as? [Any])?.isEmpty == true)
+            #expect(topology.foreignUntouched, "another table changed")
             _ = topology.daemon.stop()
         }
     }
@@ -97,6 +98,7 @@ struct FirewallEntryTests {
             #expect(try F.connects(topology, port: 8080, from: "10.60.0.3"))
             #expect(try !F.connects(topology, port: 8080, from: "10.60.0.2"))
             #expect(try F.status(topology.daemon)["drift"] as? Bool == false)
+            #expect(topology.foreignUntouched, "another table changed")
             _ = topology.daemon.stop()
         }
     }
@@ -113,6 +115,7 @@ struct FirewallEntryTests {
             try topology.daemon.start()
             let after = try #require(try Self.remaining(topology, set: "input_allow_v4", id: id))
             #expect(after <= before, "before \(before) after \(after)")
+            #expect(topology.foreignUntouched, "another table changed")
             _ = topology.daemon.stop()
         }
     }
@@ -141,6 +144,7 @@ struct FirewallEntryTests {
             #expect(shadow.status == 77)
             #expect(shadow.stderr.contains("protected"))
             #expect(try F.connects(topology, port: 22, from: "10.60.0.2"))
+            #expect(topology.foreignUntouched, "another table changed")
             _ = topology.daemon.stop()
         }
     }
@@ -165,6 +169,7 @@ struct FirewallEntryTests {
             #expect(result.stderr.contains(field), "\(result.stderr)")
             #expect(
                 try Shell.check(["ip", "netns", "exec", topology.server, "nft", "-s", "list", "ruleset"]) == before)
+            #expect(topology.foreignUntouched, "another table changed")
             _ = topology.daemon.stop()
         }
     }

@@ -58,6 +58,7 @@ struct FirewallGuardTests {
                     $0["kind"] as? String == "guard.rolled_back" && $0["tool"] as? String == "firewall.deny"
                 })
             var stopping = daemon
+            #expect(topology.foreignUntouched, "another table changed")
             _ = stopping.stop()
         }
     }
@@ -79,6 +80,7 @@ struct FirewallGuardTests {
             let rollback = try #require(
                 try topology.daemon.events().first { $0["kind"] as? String == "guard.rolled_back" })
             #expect((rollback["reason"] as? String)?.contains("daemon stopped") == true)
+            #expect(topology.foreignUntouched, "another table changed")
             _ = topology.daemon.stop()
         }
     }
