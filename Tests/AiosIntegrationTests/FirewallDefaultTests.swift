@@ -16,11 +16,11 @@ struct FirewallDefaultTests {
         var client: String
         var server: String
         var daemon: DaemonHarness
-        /// The two foreign tables as nft printed them before the daemon started.
-        var foreign: [String]
+        /// Tables of others, made before the daemon started.
+        var foreign: ForeignTables
 
         /// Whether the foreign tables are still byte-identical.
-        var foreignUntouched: Bool { (try? FirewallDefaultTests.foreignTables(self)) == foreign }
+        var foreignUntouched: Bool { foreign.untouched }
     }
 
     static let listener = """
@@ -46,18 +46,9 @@ struct FirewallDefaultTests {
         try lab.ip(server, "link", "set", "s0", "up")
         let listening = try lab.spawn(["ip", "netns", "exec", server, "python3", "-c", listener], name: "listener")
         #expect(Poll.until(seconds: 10) { listening.stdout.contains("listening") })
-        // Tables of others (a distro's, Docker's): aios-net must leave them byte-identical.
-        try Shell.check([
-            "ip", "netns", "exec", server, "nft",
-            "add table ip other; add chain ip other c { type filter hook input priority 10; policy accept; }; add rule ip other c tcp dport 9999 accept",
-        ])
-        try Shell.check([
-            "ip", "netns", "exec", server, "nft",
-            "add table inet theirs; add set inet theirs blocked { type ipv4_addr; elements = { 192.0.2.7 } }; add chain inet theirs out { type filter hook output priority 5; policy accept; }; add rule inet theirs out ip daddr @blocked counter drop",
-        ])
         var topology = Topology(
-            client: client, server: server, daemon: try DaemonHarness(lab: lab, namespace: server), foreign: [])
-        topology.foreign = try foreignTables(topology)
+            client: client, server: server, daemon: try DaemonHarness(lab: lab, namespace: server),
+            foreign: try ForeignTables.make(in: server))
         try topology.daemon.start()
         return topology
     }
@@ -74,13 +65,6 @@ struct FirewallDefaultTests {
         let (result, value) = try daemon.json(["call", "firewall.status"])
         #expect(result.status == 0, "\(result.stderr)")
         return ((value as? [String: Any])?["output"] as? [String: Any]) ?? [:]
-    }
-
-    /// The two tables the test made with nft, as nft prints them; aios-net must leave them byte-identical.
-    static func foreignTables(_ topology: Topology) throws -> [String] {
-        try [("ip", "other"), ("inet", "theirs")].map { family, name in
-            try Shell.check(["ip", "netns", "exec", topology.server, "nft", "list", "table", family, name])
-        }
     }
 
     static func applyAndConfirm(_ daemon: DaemonHarness, _ input: String) throws {
@@ -125,7 +109,6 @@ struct FirewallDefaultTests {
             #expect(try Self.connects(topology, port: 22, from: "10.60.0.2"))
             #expect(try Self.status(daemon)["drift"] as? Bool == false)
 
-            #expect(topology.foreignUntouched)
             var stopping = daemon
             #expect(topology.foreignUntouched, "another table changed")
             _ = stopping.stop()

@@ -21,6 +21,8 @@ struct SandboxTests {
         var w1: String
         var w2: String
         var daemon: DaemonHarness
+        /// Tables of others in the host namespace.
+        var foreign: ForeignTables
     }
 
     static func build(_ lab: Lab) throws -> Topology {
@@ -35,9 +37,10 @@ struct SandboxTests {
         try lab.ip(internet, "link", "set", "in0", "up")
         try lab.ip(internet, "route", "add", "10.88.0.0/24", "via", "198.51.100.1")
         try Traffic.listen(lab, in: internet, ports: [22, 80, 443, 8080])
+        let foreign = try ForeignTables.make(in: host)
         var daemon = try DaemonHarness(lab: lab, namespace: host)
         try daemon.start()
-        return Topology(host: host, internet: internet, w1: w1, w2: w2, daemon: daemon)
+        return Topology(host: host, internet: internet, w1: w1, w2: w2, daemon: daemon, foreign: foreign)
     }
 
     static func call(_ daemon: DaemonHarness, _ tool: String, _ input: String) throws -> [String: Any] {
@@ -96,6 +99,7 @@ struct SandboxTests {
             #expect(!links.contains("br-aios") && !links.contains("vsb"))
             #expect(try !Shell.check(["ip", "-n", topology.w1, "-o", "link"]).contains("eth0"))
             #expect(try Shell.check(["ip", "netns", "exec", topology.host, "nft", "list", "ruleset"]) == otherBefore)
+            #expect(topology.foreign.untouched, "another table changed")
             _ = topology.daemon.stop()
         }
     }
@@ -133,6 +137,7 @@ struct SandboxTests {
             let detached = try Self.call(daemon, "firewall.sandbox_detach", #"{"workload": "w1"}"#)
             #expect((detached["output"] as? [String: Any])?["detached"] as? Bool == true)
             #expect(try !Shell.check(["ip", "-n", topology.w1, "-o", "link"]).contains("eth0"))
+            #expect(topology.foreign.untouched, "another table changed")
             _ = topology.daemon.stop()
         }
     }
@@ -171,6 +176,7 @@ struct SandboxTests {
                 Poll.until(seconds: 5) {
                     (try? Traffic.connect(from: topology.w1, to: "198.51.100.2", port: 443)) == "198.51.100.1"
                 })
+            #expect(topology.foreign.untouched, "another table changed")
             _ = topology.daemon.stop()
         }
     }
@@ -201,6 +207,7 @@ struct SandboxTests {
             #expect(result.stderr.contains(field), "\(result.stderr)")
             #expect(try Shell.check(["ip", "netns", "exec", topology.host, "nft", "-s", "list", "ruleset"]) == before)
             #expect(try Shell.check(["ip", "-n", topology.host, "-o", "link"]) == links)
+            #expect(topology.foreign.untouched, "another table changed")
             _ = topology.daemon.stop()
         }
     }
