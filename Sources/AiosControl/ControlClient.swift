@@ -39,12 +39,20 @@ public struct ControlClient: Sendable {
         }
         defer { close(fd) }
         let request = try JSONValue(encoding: ControlRequest(method: method, params: params)).jsonText + "\n"
+        // A daemon that refuses this peer answers and closes before reading the request, so the
+        // write can fail (EPIPE) with the refusal already waiting to be read: read it first.
+        var writeError: (any Error)?
         do {
             try UnixSocket.writeAll(fd, Array(request.utf8))
+        } catch {
+            writeError = error
+        }
+        do {
             var reader = LineReader(fd: fd)
             var message: JSONValue
             repeat {
                 guard let line = try reader.next() else {
+                    if let writeError { throw writeError }
                     throw AiosError(.unavailable, "the daemon closed the connection without answering")
                 }
                 message = try JSONValue(parsing: line)
@@ -58,7 +66,8 @@ public struct ControlClient: Sendable {
         } catch let error as AiosError {
             throw error
         } catch {
-            throw AiosError(.unavailable, "lost the connection to the daemon at \(socketPath): \(error)", cause: error)
+            let cause = writeError ?? error
+            throw AiosError(.unavailable, "lost the connection to the daemon at \(socketPath): \(cause)", cause: cause)
         }
     }
 }

@@ -52,6 +52,11 @@ struct ControlServer: Service {
         defer { close(connection) }
         if let refusal = refusal(for: connection) {
             respond(connection, .failure(refusal))
+            // Take the request off the socket (briefly) before closing: closing with it unread
+            // resets the connection, and the client may lose the refusal to EPIPE.
+            UnixSocket.setTimeout(connection, seconds: 1)
+            var reader = LineReader(fd: connection)
+            _ = try? reader.next()
             return
         }
         var reader = LineReader(fd: connection)
