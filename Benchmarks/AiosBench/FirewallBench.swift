@@ -42,6 +42,7 @@ enum FirewallBench {
         if let id = applied["guard"]?["id"]?.stringValue { _ = try client.send("guard.confirm", ["id": .string(id)]) }
         let nft = try Nftables()
         print("aios-net firewall benchmark (inside a network namespace); wall times, median of 3 for the batches")
+        var port = 20000
         for size in sizes {
             let entries: [JSONValue] = (0..<size).map { index in
                 ["source": .string("10.\((index >> 16) & 255).\((index >> 8) & 255).\(index & 255)"), "port": 8080]
@@ -75,12 +76,21 @@ enum FirewallBench {
             let statusMs = try median(20) {
                 _ = try client.send("call", try JSONValue(encoding: CallParams(tool: "firewall.status", input: [:])))
             }
+            // The hot path with N in force: one more rule (distinct each time), median of 5.
+            let oneMs = try median(5) {
+                port += 1
+                _ = try client.send(
+                    "call",
+                    try JSONValue(
+                        encoding: CallParams(
+                            tool: "firewall.allow", input: ["port": .number(Double(port)), "source": "192.0.2.99"])))
+            }
             let (o, r) = (ours.sorted()[1], raw.sorted()[1])
             print(
                 String(
                     format:
-                        "N=%6d  firewall.allow batch %7.3f s   raw libnftables %7.3f s   ratio %5.2fx   list %6.2f ms   status %6.2f ms",
-                    size, o, r, o / r, listMs, statusMs))
+                        "N=%6d  firewall.allow batch %7.3f s   raw libnftables %7.3f s   ratio %5.2fx   one more %6.2f ms   list %6.2f ms   status %6.2f ms",
+                    size, o, r, o / r, oneMs, listMs, statusMs))
             if size == sizes.last {
                 // "Reboot": the kernel loses the table; the daemon restarts and restores it.
                 _ = try nft.run(#"{"nftables":[{"delete":{"table":{"family":"inet","name":"aios_firewall"}}}]}"#)

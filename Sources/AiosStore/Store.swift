@@ -1,6 +1,7 @@
 import AiosCore
 import Foundation
 import GRDB
+import Synchronization
 
 /// aios-net's state: one SQLite database (WAL) under the data directory, one migration timeline.
 ///
@@ -13,6 +14,8 @@ public final class Store: Sendable {
     /// The database file.
     public let path: String
     let pool: DatabasePool
+    /// Bumped after every committed change to `firewall_rules` (see `firewallRulesGeneration`).
+    let firewallGeneration = Atomic<UInt64>(0)
 
     /// The database file's name inside the data directory.
     public static let fileName = "aios-net.sqlite"

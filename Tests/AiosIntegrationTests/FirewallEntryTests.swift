@@ -149,6 +149,36 @@ struct FirewallEntryTests {
         }
     }
 
+    @Test("a range overlapping a rule in force, or another in the batch, is refused by name; once removed it fits")
+    func overlaps() async throws {
+        try await Lab.with { lab in
+            var topology = try Self.prepared(lab)
+            let daemon = topology.daemon
+            let first = try daemon.json(["call", "firewall.allow", #"{"port": "8000-9000", "comment": "range"}"#]).0
+            let firstID = try #require(Self.addedID(first))
+            let before = try Shell.check(["ip", "netns", "exec", topology.server, "nft", "-s", "list", "ruleset"])
+            let crossing = try daemon.cli(["call", "firewall.allow", #"{"port": "8500-9500"}"#])
+            #expect(crossing.status == 65, "\(crossing.stderr)")
+            #expect(crossing.stderr.contains("overlaps rule \(firstID)"), "\(crossing.stderr)")
+            let inBatch = try daemon.cli([
+                "call", "firewall.allow", #"{"entries": [{"port": "100-200"}, {"port": "150-250"}]}"#,
+            ])
+            #expect(inBatch.status == 65, "\(inBatch.stderr)")
+            #expect(
+                inBatch.stderr.contains("input.entries[0]: overlaps input.entries[1]")
+                    || inBatch.stderr.contains("input.entries[1]: overlaps input.entries[0]"), "\(inBatch.stderr)")
+            #expect(
+                try Shell.check(["ip", "netns", "exec", topology.server, "nft", "-s", "list", "ruleset"]) == before)
+            // The rules in force are cached per store generation: a removal is seen at once.
+            #expect(try daemon.cli(["call", "firewall.remove", "{\"id\": \"\(firstID)\"}"]).status == 0)
+            let fits = try daemon.cli(["call", "firewall.allow", #"{"port": "8500-9500"}"#])
+            #expect(fits.status == 0, "\(fits.stderr)")
+            #expect(try F.connects(topology, port: 8080, from: "10.60.0.3") == false)
+            #expect(topology.foreignUntouched, "another table changed")
+            _ = topology.daemon.stop()
+        }
+    }
+
     @Test(
         "bad entries are refused with the field named and the ruleset left byte-identical",
         arguments: [

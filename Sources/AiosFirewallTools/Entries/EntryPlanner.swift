@@ -73,6 +73,13 @@ public struct RuleSummary: Codable, Sendable {
 struct EntryPlanner: Sendable {
     let table: FirewallTable
     let store: Store
+    let active: ActiveRules
+
+    init(table: FirewallTable, store: Store) {
+        self.table = table
+        self.store = store
+        active = ActiveRules(store: store)
+    }
 
     func plan(_ input: EntriesInput, verdict: String, context: ToolContext) async throws -> ToolPlan<EntriesOutput> {
         let now = context.clock.nowMs()
@@ -107,18 +114,19 @@ struct EntryPlanner: Sendable {
                 (rule, spec, spec.jsonText, item.comment ?? input.rule.comment, expiresMs, expiresText, field))
         }
 
-        let active = try await store.activeFirewallRules(unexpiredAt: now)
-        let byKey = Dictionary(active.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+        let current = try await active.snapshot()
+        let live = { (record: FirewallRuleRecord) in record.expiresMs.map { $0 > now } ?? true }
 
         var unchanged: [String] = []
         var adding: [(record: FirewallRuleRecord, rule: EntryRule, field: String, elements: [Element])] = []
         var seen: Set<String> = []
         for item in wanted where seen.insert(item.key).inserted {
-            if let existing = byKey[item.key], existing.expiresText == item.expiresText {
+            let existing = current.byKey[item.key].flatMap { live($0) ? $0 : nil }
+            if let existing, existing.expiresText == item.expiresText {
                 unchanged.append(existing.id)
                 continue
             }
-            if let existing = byKey[item.key] {
+            if let existing {
                 throw AiosError(
                     .invalidInput,
                     "rule \(existing.id) (\(existing.summary)) already exists with expiry \(existing.expiresText ?? "never"); remove it first to change its expiry",
@@ -143,7 +151,7 @@ struct EntryPlanner: Sendable {
             return .unchanged(EntriesOutput(added: [], addedCount: 0, unchanged: unchangedIDs, elements: 0))
         }
 
-        try checkOverlaps(adding: adding, active: active)
+        try await checkOverlaps(adding: adding, current: current, now: now)
         let touches = verdict == "deny" ? try await managementTouched(adding.map(\.rule)) : []
         let cutsManagement = verdict == "deny" ? try await touchesManagementSubnet(adding.map(\.rule)) : false
         var diff = adding.prefix(50).map { item in
@@ -153,10 +161,10 @@ struct EntryPlanner: Sendable {
         }
         if adding.count > 50 { diff.append(Change("add", "\(adding.count - 50) more rules")) }
         let inverse = CallRequest(tool: "firewall.remove", input: ["ids": .array(adding.map { .string($0.record.id) })])
-        let commands = Self.addCommands(elements: adding.map { ($0.record, $0.elements) }, table: table.name, now: now)
-        let elementCount = adding.reduce(0) { $0 + $1.elements.count }
-        let compensation = Self.deleteCommands(elements: adding.map(\.elements), table: table.name)
-        return .change(diff, inverse: inverse, touches: touches, disruptive: cutsManagement) { [table, store] in
+        let elementLists = adding.map(\.elements)
+        let commands = Self.addCommands(records: records, elements: elementLists, table: table.name, now: now)
+        let elementCount = elementLists.reduce(0) { $0 + $1.count }
+        return .change(diff, inverse: inverse, touches: touches, disruptive: cutsManagement) { [table, store, active] in
             // Listing the table first costs more than the batch; a missing table or set shows as
             // the transaction's error instead.
             do {
@@ -168,10 +176,13 @@ struct EntryPlanner: Sendable {
                     cause: error)
             }
             do {
+                let before = store.firewallRulesGeneration
                 try await store.insertFirewallRules(records)
+                await active.inserted(
+                    records, elements: elementLists, before: before, after: store.firewallRulesGeneration)
             } catch {
                 // Keep kernel and store in step: take the elements out again.
-                try? table.apply(compensation, what: "compensate")
+                try? table.apply(Self.deleteCommands(elements: elementLists, table: table.name), what: "compensate")
                 throw error
             }
             return EntriesOutput(
@@ -190,20 +201,24 @@ struct EntryPlanner: Sendable {
     static func addCommands(
         _ rules: [(FirewallRuleRecord, EntryRule)], table: String, now: Int64, roundDown: Bool = false
     ) -> [JSONValue] {
-        addCommands(elements: rules.map { ($0.0, $0.1.elements) }, table: table, now: now, roundDown: roundDown)
+        addCommands(
+            records: rules.map(\.0), elements: rules.map(\.1.elements), table: table, now: now, roundDown: roundDown)
     }
 
-    /// `add element` commands for rules whose elements are already computed.
+    /// `add element` commands for rules whose elements are already computed (`elements[i]` are
+    /// `records[i]`'s). A new rule's timeout rounds up to whole seconds; a restore rounds down, so
+    /// it never extends a lifetime.
     static func addCommands(
-        elements rules: [(FirewallRuleRecord, [Element])], table: String, now: Int64, roundDown: Bool = false
+        records: [FirewallRuleRecord], elements: [[Element]], table: String, now: Int64, roundDown: Bool = false
     ) -> [JSONValue] {
         var bySet: [String: [JSONValue]] = [:]
         var order: [String] = []
-        for (record, elements) in rules {
+        for (record, elements) in zip(records, elements) {
             for element in elements {
                 var body: [String: JSONValue] = ["val": element.value, "comment": .string("aios:\(record.id)")]
                 if let expires = record.expiresMs {
-                    body["timeout"] = .number(Double(max(1, (expires - now + 999) / 1000)))
+                    let seconds = roundDown ? (expires - now) / 1000 : (expires - now + 999) / 1000
+                    body["timeout"] = .number(Double(max(1, seconds)))
                 }
                 if bySet[element.set] == nil { order.append(element.set) }
                 bySet[element.set, default: []].append(["elem": .object(body)])
@@ -242,32 +257,53 @@ struct EntryPlanner: Sendable {
         }
     }
 
+    /// Refuses elements the kernel would refuse: against the rules in force (their index is
+    /// cached per store generation) and within the batch.
     private func checkOverlaps(
         adding: [(record: FirewallRuleRecord, rule: EntryRule, field: String, elements: [Element])],
-        active: [FirewallRuleRecord]
-    ) throws {
+        current: ActiveRules.Snapshot, now: Int64
+    ) async throws {
+        var current = current
+        var fields: [String: String] = [:]
         var entries: [OverlapIndex.Entry] = []
-        var describe: [String: String] = [:]
-        for record in active {
-            guard let rule: EntryRule = try? record.spec.decode() else { continue }
-            describe[record.id] = "rule \(record.id) (\(record.summary))"
-            entries += rule.elements.map { OverlapIndex.Entry(element: $0, owner: record.id) }
-        }
         for item in adding {
-            describe[item.record.id] = item.field
+            fields[item.record.id] = item.field
             entries += item.elements.map { OverlapIndex.Entry(element: $0, owner: item.record.id) }
         }
-        let index = OverlapIndex(entries)
+        let batch = OverlapIndex(entries)
+        var exact = false
         for item in adding {
             for element in item.elements {
-                if let other = index.conflict(for: element, owner: item.record.id) {
-                    throw AiosError(
-                        .invalidInput,
-                        "overlaps \(describe[other] ?? other): an nftables interval set cannot hold a range that starts or ends inside another; remove that rule or make this one disjoint",
-                        location: InputLocation(field: item.field))
+                if let other = batch.conflict(for: element, owner: item.record.id) {
+                    throw Self.overlap(fields[other] ?? other, field: item.field)
+                }
+                guard let other = current.conflict(for: element, owner: item.record.id),
+                    let record = current.byID[other]
+                else { continue }
+                if record.expiresMs.map({ $0 > now }) ?? true {
+                    throw Self.overlap("rule \(record.id) (\(record.summary))", field: item.field)
+                }
+                // The rule in the way has expired but is not ended yet: judge against the live
+                // rules only (rare, so rebuilt here rather than cached).
+                if !exact {
+                    let live = try await store.activeFirewallRules(unexpiredAt: now)
+                    current = ActiveRules.build(live).0
+                    exact = true
+                    if let again = current.conflict(for: element, owner: item.record.id),
+                        let record = current.byID[again]
+                    {
+                        throw Self.overlap("rule \(record.id) (\(record.summary))", field: item.field)
+                    }
                 }
             }
         }
+    }
+
+    private static func overlap(_ other: String, field: String) -> AiosError {
+        AiosError(
+            .invalidInput,
+            "overlaps \(other): an nftables interval set cannot hold a range that starts or ends inside another; remove that rule or make this one disjoint",
+            location: InputLocation(field: field))
     }
 
     /// True when a deny matches traffic from or to a management subnet (any port): it can cut the

@@ -66,11 +66,19 @@ struct EntryRule: Codable, Sendable, Hashable {
         return cidr.description
     }
 
-    /// The address families this rule covers.
+    /// The address families this rule covers (none when source and destination disagree).
     var families: [String] {
-        let kinds = [source, destination].filter { $0 != "any" }.map { $0.contains(":") ? "v6" : "v4" }
-        if Set(kinds).count > 1 { return [] }
-        return kinds.first.map { [$0] } ?? ["v4", "v6"]
+        let source = Self.family(source)
+        let destination = Self.family(destination)
+        switch (source, destination) {
+        case (nil, nil): return ["v4", "v6"]
+        case (let one?, nil), (nil, let one?): return [one]
+        case (let one?, let other?): return one == other ? [one] : []
+        }
+    }
+
+    private static func family(_ address: String) -> String? {
+        address == "any" ? nil : address.utf8.contains(UInt8(ascii: ":")) ? "v6" : "v4"
     }
 
     /// One line for people: `allow input tcp 22 from 10.0.0.0/8 to any on eth0`.
@@ -134,7 +142,18 @@ struct AddressRange: Sendable, Hashable {
     var address: String
     var length: Int
 
+    private static let anyV4 = AddressRange(parsing: "any", family: "v4")
+    private static let anyV6 = AddressRange(parsing: "any", family: "v6")
+
     init(_ text: String, family: String) {
+        if text == "any" {
+            self = family == "v4" ? Self.anyV4 : Self.anyV6
+        } else {
+            self.init(parsing: text, family: family)
+        }
+    }
+
+    private init(parsing text: String, family: String) {
         let cidr = text == "any" ? CIDR(family == "v4" ? "0.0.0.0/0" : "::/0")! : CIDR(text)!
         let bytes = IPAddressText.parse(cidr.address) ?? []
         let value = bytes.reduce(UInt128(0)) { ($0 << 8) | UInt128($1) }

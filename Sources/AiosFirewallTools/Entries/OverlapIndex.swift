@@ -5,13 +5,13 @@
 /// Elements are bucketed by everything but the source range; within a bucket the sources are
 /// sorted, and prefix maxima of the range ends answer "does any other element contain this
 /// point" in O(log n), so a 100k batch is checked in well under a second.
-struct OverlapIndex {
-    struct Entry {
+struct OverlapIndex: Sendable {
+    struct Entry: Sendable {
         var element: Element
         var owner: String
     }
 
-    private struct Bucket {
+    private struct Bucket: Sendable {
         var set: String
         var interface: String?
         var destination: AddressRange
@@ -23,14 +23,26 @@ struct OverlapIndex {
         var second: [UInt128] = []
     }
 
-    private var buckets: [String: Bucket] = [:]
-    private var bySet: [String: [String]] = [:]
+    /// Everything but the source range.
+    private struct BucketKey: Hashable, Sendable {
+        var set: String
+        var interface: String?
+        var destination: ClosedRange<UInt128>
+        var protocols: ClosedRange<Int>
+        var ports: ClosedRange<Int>
+    }
+
+    private var buckets: [BucketKey: Bucket] = [:]
+    private var bySet: [String: [BucketKey]] = [:]
 
     init(_ entries: [Entry]) {
         for entry in entries {
             let element = entry.element
-            let key =
-                "\(element.set)|\(element.interface ?? "")|\(element.destination.low)-\(element.destination.high)|\(element.protocols.text)|\(element.ports.text)"
+            let key = BucketKey(
+                set: element.set, interface: element.interface,
+                destination: element.destination.low...element.destination.high,
+                protocols: element.protocols.low...element.protocols.high, ports: element.ports.low...element.ports.high
+            )
             if buckets[key] == nil {
                 buckets[key] = Bucket(
                     set: element.set, interface: element.interface, destination: element.destination,

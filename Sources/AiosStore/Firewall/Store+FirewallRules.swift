@@ -1,6 +1,7 @@
 public import AiosCore
 import Foundation
 import GRDB
+import Synchronization
 
 /// One persisted firewall entry rule: what was asked, by whom, until when.
 public struct FirewallRuleRecord: Sendable, Codable, Hashable {
@@ -47,6 +48,10 @@ public struct FirewallRuleRecord: Sendable, Codable, Hashable {
 }
 
 extension Store {
+    /// A number that changes whenever the active firewall rules may have (an insert or an end
+    /// committed by this process). A cache read after taking it is valid while it is unchanged.
+    public var firewallRulesGeneration: UInt64 { firewallGeneration.load(ordering: .acquiring) }
+
     /// Inserts rules in one transaction; committed when it returns.
     public func insertFirewallRules(_ rules: [FirewallRuleRecord]) async throws {
         try await pool.write { db in
@@ -62,6 +67,7 @@ extension Store {
                 ])
             }
         }
+        firewallGeneration.add(1, ordering: .releasing)
     }
 
     /// Active rules (state `active`), optionally only those still unexpired at `nowMs`.
@@ -114,7 +120,7 @@ extension Store {
     /// Ends rules (`removed` or `expired`) at `endedMs`; returns how many changed.
     @discardableResult
     public func endFirewallRules(ids: [String], state: String, endedMs: Int64) async throws -> Int {
-        try await pool.write { db in
+        let changed = try await pool.write { db in
             var changed = 0
             let statement = try db.makeStatement(
                 sql: "UPDATE firewall_rules SET state = ?, ended_ms = ? WHERE id = ? AND state = 'active'")
@@ -124,6 +130,8 @@ extension Store {
             }
             return changed
         }
+        firewallGeneration.add(1, ordering: .releasing)
+        return changed
     }
 
     /// Active rules whose expiry is at or before `nowMs` (not yet reported).

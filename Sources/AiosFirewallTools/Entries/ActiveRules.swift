@@ -1,0 +1,89 @@
+import AiosCore
+import AiosStore
+
+/// The active entry rules, read and decoded once per store generation: planning a call while 100k
+/// rules are in force neither reloads nor re-decodes them, and their overlap index is built once.
+/// The planner's own inserts extend the cache instead of invalidating it.
+actor ActiveRules {
+    /// The active rules (expired ones included until the reporter ends them; callers filter by time).
+    struct Snapshot: Sendable {
+        var byKey: [String: FirewallRuleRecord] = [:]
+        var byID: [String: FirewallRuleRecord] = [:]
+        var index = OverlapIndex([])
+        /// The elements added since `index` was built (small; checked beside it).
+        var recent = OverlapIndex([])
+
+        /// The owner of an element in force that `element` would overlap.
+        func conflict(for element: Element, owner: String) -> String? {
+            index.conflict(for: element, owner: owner) ?? recent.conflict(for: element, owner: owner)
+        }
+    }
+
+    private struct Cached {
+        var generation: UInt64
+        var snapshot: Snapshot
+        var entries: [OverlapIndex.Entry]
+        /// Entries added since the base index was built.
+        var recent: [OverlapIndex.Entry] = []
+        /// The indexes lag the entries (rebuilt on the next read).
+        var stale = false
+    }
+
+    private let store: Store
+    private var cached: Cached?
+
+    init(store: Store) { self.store = store }
+
+    /// The current rules; reloaded when the store's firewall generation moved.
+    func snapshot() async throws -> Snapshot {
+        let generation = store.firewallRulesGeneration
+        if let current = cached, current.generation == generation, !current.stale { return current.snapshot }
+        if var current = cached.take(), current.generation == generation {
+            // Stale: a small tail is indexed on its own; a large one folds into the base.
+            if current.recent.count > max(1000, current.entries.count / 10) {
+                current.snapshot.index = OverlapIndex(current.entries)
+                current.recent = []
+            }
+            current.snapshot.recent = OverlapIndex(current.recent)
+            current.stale = false
+            cached = current
+            return current.snapshot
+        }
+        let records = try await store.activeFirewallRules()
+        let (snapshot, entries) = Self.build(records)
+        cached = Cached(generation: generation, snapshot: snapshot, entries: entries)
+        return snapshot
+    }
+
+    /// Records this planner inserted, moving the generation from `before` to `after`: when
+    /// nothing else wrote in between, they join the cache.
+    func inserted(_ records: [FirewallRuleRecord], elements: [[Element]], before: UInt64, after: UInt64) {
+        // Moved out of `cached` before changing it: a copy would duplicate 100k rules per insert.
+        guard var current = cached.take(), current.generation == before, after == before + 1 else { return }
+        for (record, elements) in zip(records, elements) {
+            if current.snapshot.byKey[record.key] == nil { current.snapshot.byKey[record.key] = record }
+            current.snapshot.byID[record.id] = record
+            let added = elements.map { OverlapIndex.Entry(element: $0, owner: record.id) }
+            current.entries += added
+            current.recent += added
+        }
+        current.generation = after
+        current.stale = true
+        cached = current
+    }
+
+    /// A snapshot of exactly `records`, and the elements behind its index.
+    static func build(_ records: [FirewallRuleRecord]) -> (Snapshot, [OverlapIndex.Entry]) {
+        var snapshot = Snapshot()
+        var entries: [OverlapIndex.Entry] = []
+        entries.reserveCapacity(records.count)
+        for record in records {
+            if snapshot.byKey[record.key] == nil { snapshot.byKey[record.key] = record }
+            snapshot.byID[record.id] = record
+            guard let rule: EntryRule = try? record.spec.decode() else { continue }
+            entries += rule.elements.map { OverlapIndex.Entry(element: $0, owner: record.id) }
+        }
+        snapshot.index = OverlapIndex(entries)
+        return (snapshot, entries)
+    }
+}
