@@ -94,3 +94,26 @@ struct StaticConfigTests {
         #expect(config.metric == 100)
     }
 }
+
+@Suite("generic netlink: the path the kernel WireGuard module is driven through")
+struct GenericNetlinkTests {
+    @Test("the controller resolves its own family over NETLINK_GENERIC (id 0x10), in one request")
+    func controllerFamily() throws {
+        let socket = try WireGuardNetlink.socket(nil, operation: "test")
+        #expect(try WireGuardNetlink.familyID("nlctrl", socket) == 0x10)
+        // The socket is reusable after the acknowledgement: a second request answers too.
+        #expect(try WireGuardNetlink.familyID("nlctrl", socket) == 0x10)
+    }
+
+    @Test("an unknown family is ENOENT, and kernel support matches /sys/module/wireguard")
+    func wireguardFamily() throws {
+        let socket = try WireGuardNetlink.socket(nil, operation: "test")
+        do {
+            let id = try WireGuardNetlink.familyID("aiosnofamily", socket)
+            Issue.record("resolved to \(id)")
+        } catch {
+            #expect(error.errno == ENOENT, "\(error)")
+        }
+        #expect(WireGuardNetlink().kernelSupport() == FileManager.default.fileExists(atPath: "/sys/module/wireguard"))
+    }
+}

@@ -4,8 +4,9 @@ internal import CNetlink
     import Glibc
 #endif
 
-/// One rtnetlink socket (libmnl), opened in the calling thread's namespace or in a given one.
-/// Not shared between threads: each operation of `RouteNetlink` opens and closes its own.
+/// One netlink socket (libmnl; rtnetlink unless another protocol is named), opened in the calling
+/// thread's namespace or in a given one. Not shared between threads: each operation opens and
+/// closes its own.
 final class NetlinkSocket {
     let socket: OpaquePointer
     let portID: UInt32
@@ -14,18 +15,20 @@ final class NetlinkSocket {
     let buffer: UnsafeMutableRawPointer
 
     /// Opens and binds a socket, joining `groups` (RTMGRP_* bits) when given.
-    init(namespace: NetworkNamespace?, groups: UInt32 = 0, operation: String) throws(NetlinkError) {
+    init(
+        namespace: NetworkNamespace?, protocol: Int32 = NETLINK_ROUTE, groups: UInt32 = 0, operation: String
+    ) throws(NetlinkError) {
         let opened: OpaquePointer?
         if let namespace {
             do {
-                opened = try namespace.perform { SocketBox(mnl_socket_open(NETLINK_ROUTE)) }.socket
+                opened = try namespace.perform { SocketBox(mnl_socket_open(`protocol`)) }.socket
             } catch let error as SystemCallError {
                 throw NetlinkError(operation: "\(operation): \(error.operation)", errno: error.errno)
             } catch {
                 throw NetlinkError(operation: "\(operation): enter \(namespace)", errno: EINVAL)
             }
         } else {
-            opened = mnl_socket_open(NETLINK_ROUTE)
+            opened = mnl_socket_open(`protocol`)
         }
         guard let opened else { throw NetlinkError(operation: "\(operation): mnl_socket_open", errno: errno) }
         guard mnl_socket_bind(opened, groups, pid_t(MNL_SOCKET_AUTOPID)) >= 0 else {
@@ -86,7 +89,8 @@ final class NetlinkSocket {
         }
     }
 
-    /// Sends a dump request built in `buffer` and collects what `parse` makes of each message.
+    /// Sends a request built in `buffer` and collects what `parse` makes of each reply message,
+    /// until the dump's DONE — or, for a plain request with `NLM_F_ACK`, the acknowledgement.
     func dump<T>(
         _ request: UnsafeMutablePointer<nlmsghdr>, operation: String, parse: (UnsafePointer<nlmsghdr>) -> T?
     ) throws(NetlinkError) -> [T] {
@@ -114,6 +118,7 @@ final class NetlinkSocket {
                     case NLMSG_ERROR:
                         let code = mnl_nlmsg_get_payload(message).load(as: Int32.self)
                         if code < 0 { throw NetlinkError(operation: operation, errno: -code) }
+                        return results  // the acknowledgement of a request that was not a dump
                     default:
                         if let item = parse(message) { results.append(item) }
                     }

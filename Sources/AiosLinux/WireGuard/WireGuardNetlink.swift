@@ -17,17 +17,36 @@ public struct WireGuardNetlink: Sendable {
     /// A client for devices in `namespace`.
     public init(namespace: NetworkNamespace? = nil) { self.namespace = namespace }
 
-    /// The family's id, resolved through the generic netlink controller.
+    /// The wireguard family's id, resolved through the generic netlink controller.
     /// - Throws: `NetlinkError` (`ENOENT` when the module is not loaded).
     func familyID(_ socket: NetlinkSocket) throws(NetlinkError) -> UInt16 {
+        try Self.familyID(WG_GENL_NAME, socket)
+    }
+
+    /// Whether the kernel has the wireguard family (the module is loaded or built in).
+    public func kernelSupport() -> Bool {
+        guard let socket = try? Self.socket(namespace, operation: "look for the wireguard netlink family") else {
+            return false
+        }
+        return (try? familyID(socket)) != nil
+    }
+
+    /// A generic netlink socket in `namespace`.
+    static func socket(_ namespace: NetworkNamespace?, operation: String) throws(NetlinkError) -> NetlinkSocket {
+        try NetlinkSocket(namespace: namespace, protocol: NETLINK_GENERIC, operation: operation)
+    }
+
+    /// A generic netlink family's id by name.
+    /// - Throws: `NetlinkError` (`ENOENT` when the kernel has no such family).
+    static func familyID(_ name: String, _ socket: NetlinkSocket) throws(NetlinkError) -> UInt16 {
         let request = socket.header(type: UInt16(GENL_ID_CTRL), flags: UInt16(NLM_F_ACK))
         let header = mnl_nlmsg_put_extra_header(request, MemoryLayout<genlmsghdr>.size)!.assumingMemoryBound(
             to: genlmsghdr.self)
         header.pointee.cmd = UInt8(CTRL_CMD_GETFAMILY)
         header.pointee.version = 1
-        mnl_attr_put_strz(request, UInt16(CTRL_ATTR_FAMILY_NAME), WG_GENL_NAME)
+        mnl_attr_put_strz(request, UInt16(CTRL_ATTR_FAMILY_NAME), name)
         var id: UInt16 = 0
-        let replies: [UInt16] = try socket.dump(request, operation: "resolve the wireguard netlink family") { message in
+        let replies: [UInt16] = try socket.dump(request, operation: "resolve the \(name) netlink family") { message in
             var found: UInt16?
             Self.attributes(message, offset: MemoryLayout<genlmsghdr>.size) { type, attribute in
                 if type == UInt16(CTRL_ATTR_FAMILY_ID) { found = mnl_attr_get_u16(attribute) }
@@ -35,14 +54,14 @@ public struct WireGuardNetlink: Sendable {
             return found
         }
         id = replies.first ?? 0
-        guard id != 0 else { throw NetlinkError(operation: "resolve the wireguard netlink family", errno: ENOENT) }
+        guard id != 0 else { throw NetlinkError(operation: "resolve the \(name) netlink family", errno: ENOENT) }
         return id
     }
 
     /// Applies `configuration` to `interface`.
     /// - Throws: `NetlinkError` with the kernel's errno.
     public func set(_ interface: String, _ configuration: WireGuardConfiguration) throws(NetlinkError) {
-        let socket = try NetlinkSocket(namespace: namespace, operation: "configure WireGuard \(interface)")
+        let socket = try Self.socket(namespace, operation: "configure WireGuard \(interface)")
         let family = try familyID(socket)
         let request = socket.header(type: family, flags: 0)
         let header = mnl_nlmsg_put_extra_header(request, MemoryLayout<genlmsghdr>.size)!.assumingMemoryBound(
@@ -97,7 +116,7 @@ public struct WireGuardNetlink: Sendable {
 
     /// Reads `interface` (private key, port, peers with handshakes and bytes).
     public func get(_ interface: String) throws(NetlinkError) -> WireGuardDevice {
-        let socket = try NetlinkSocket(namespace: namespace, operation: "read WireGuard \(interface)")
+        let socket = try Self.socket(namespace, operation: "read WireGuard \(interface)")
         let family = try familyID(socket)
         let request = socket.header(type: family, flags: UInt16(aios_nlm_f_dump()))
         let header = mnl_nlmsg_put_extra_header(request, MemoryLayout<genlmsghdr>.size)!.assumingMemoryBound(
