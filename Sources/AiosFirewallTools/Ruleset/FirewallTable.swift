@@ -1,4 +1,5 @@
 import AiosCore
+import AiosLinux
 import AiosNftables
 import Foundation
 
@@ -23,6 +24,35 @@ struct FirewallTable: Sendable {
         }
         let document = try JSONValue(parsing: output)
         return (document["nftables"]?.arrayValue ?? []).filter { $0["metainfo"] == nil }
+    }
+
+    /// The table's chains and rules (no sets) in the listing's shape, or nil when it does not
+    /// exist — read from the kernel's own dumps over nfnetlink, so the cost follows the rules,
+    /// not the 100k elements the sets may hold (libnftables' listing fetches those first).
+    func chainsAndRules() throws -> [JSONValue]? {
+        let kernel = NftablesRules()
+        do {
+            guard try kernel.tableExists(family: .inet, table: name) else { return nil }
+            let chains: [JSONValue] = try kernel.chains(family: .inet, table: name).map { chain in
+                var body: [String: JSONValue] = [
+                    "family": .string(family), "table": .string(name), "name": .string(chain.name),
+                ]
+                if let policy = chain.policy { body["policy"] = .string(policy) }
+                return ["chain": .object(body)]
+            }
+            let rules: [JSONValue] = try kernel.rules(family: .inet, table: name).map { rule in
+                var body: [String: JSONValue] = [
+                    "family": .string(family), "table": .string(name), "chain": .string(rule.chain),
+                    "handle": .number(Double(rule.handle)),
+                    "expr": .array(rule.counterPackets.map { ["counter": ["packets": .number(Double($0))]] }),
+                ]
+                if let comment = rule.comment { body["comment"] = .string(comment) }
+                return ["rule": .object(body)]
+            }
+            return chains + rules
+        } catch {
+            throw AiosError(.kernel, "cannot read table \(family) \(name) from the kernel: \(error)", cause: error)
+        }
     }
 
     /// The objects of one set (with its elements), or nil when it does not exist.

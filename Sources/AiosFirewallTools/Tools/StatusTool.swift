@@ -51,7 +51,7 @@ public struct StatusTool: Tool {
     public func plan(_ input: Input, in context: ToolContext) async throws -> ToolPlan<Output> {
         .read {
             let intent: ManagementIntent? = try await store.setting(ManagementIntent.settingKey).map { try $0.decode() }
-            guard let objects = try table.list(terse: true) else {
+            guard let objects = try table.chainsAndRules() else {
                 return Output(
                     table: "inet \(table.name)", present: false, drift: intent != nil, missingRules: [], otherRules: 0,
                     chains: [],

@@ -129,6 +129,48 @@ final class NetlinkSocket {
     }
 }
 
+/// Walking the attributes of a received message.
+enum NetlinkAttributes {
+    /// Calls `body` with each top-level attribute after `offset` bytes of family header.
+    static func each(
+        _ message: UnsafePointer<nlmsghdr>, offset: Int, _ body: (UInt16, UnsafePointer<nlattr>) -> Void
+    ) {
+        let tail = UnsafeRawPointer(mnl_nlmsg_get_payload_tail(message)!)
+        var attribute = UnsafePointer(
+            mnl_nlmsg_get_payload_offset(message, offset)!.assumingMemoryBound(to: nlattr.self))
+        while mnl_attr_ok(attribute, Int32(tail - UnsafeRawPointer(attribute))) {
+            body(mnl_attr_get_type(attribute), attribute)
+            attribute = UnsafePointer(mnl_attr_next(attribute))
+        }
+    }
+
+    /// Calls `body` with each attribute nested in `attribute`.
+    static func nested(_ attribute: UnsafePointer<nlattr>, _ body: (UInt16, UnsafePointer<nlattr>) -> Void) {
+        let end = UnsafeRawPointer(attribute) + Int(attribute.pointee.nla_len)
+        var item = UnsafePointer(mnl_attr_get_payload(attribute)!.assumingMemoryBound(to: nlattr.self))
+        while mnl_attr_ok(item, Int32(end - UnsafeRawPointer(item))) {
+            body(mnl_attr_get_type(item), item)
+            item = UnsafePointer(mnl_attr_next(item))
+        }
+    }
+
+    /// The attribute's payload.
+    static func bytes(_ attribute: UnsafePointer<nlattr>) -> [UInt8] {
+        let length = Int(mnl_attr_get_payload_len(attribute))
+        return Array(UnsafeRawBufferPointer(start: mnl_attr_get_payload(attribute), count: length))
+    }
+
+    /// A NUL-terminated string payload.
+    static func string(_ attribute: UnsafePointer<nlattr>) -> String {
+        String(cString: mnl_attr_get_str(attribute))
+    }
+
+    /// A big-endian 64-bit payload (nfnetlink's byte order).
+    static func bigEndian64(_ attribute: UnsafePointer<nlattr>) -> UInt64 {
+        UInt64(bigEndian: mnl_attr_get_u64(attribute))
+    }
+}
+
 /// Moves a just-opened socket pointer out of the namespace thread.
 private struct SocketBox: @unchecked Sendable {
     let socket: OpaquePointer?

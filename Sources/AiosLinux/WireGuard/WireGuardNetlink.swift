@@ -48,7 +48,7 @@ public struct WireGuardNetlink: Sendable {
         var id: UInt16 = 0
         let replies: [UInt16] = try socket.dump(request, operation: "resolve the \(name) netlink family") { message in
             var found: UInt16?
-            Self.attributes(message, offset: MemoryLayout<genlmsghdr>.size) { type, attribute in
+            NetlinkAttributes.each(message, offset: MemoryLayout<genlmsghdr>.size) { type, attribute in
                 if type == UInt16(CTRL_ATTR_FAMILY_ID) { found = mnl_attr_get_u16(attribute) }
             }
             return found
@@ -126,13 +126,15 @@ public struct WireGuardNetlink: Sendable {
         mnl_attr_put_strz(request, UInt16(WGDEVICE_A_IFNAME.rawValue), interface)
         let parts: [WireGuardDevice] = try socket.dump(request, operation: "read WireGuard \(interface)") { message in
             var device = WireGuardDevice(privateKeyHex: nil, listenPort: nil, peers: [])
-            Self.attributes(message, offset: MemoryLayout<genlmsghdr>.size) { type, attribute in
+            NetlinkAttributes.each(message, offset: MemoryLayout<genlmsghdr>.size) { type, attribute in
                 switch Int(type) {
                 case Int(WGDEVICE_A_PRIVATE_KEY.rawValue):
-                    device.privateKeyHex = WireGuardConfiguration.hex(Self.bytes(attribute))
+                    device.privateKeyHex = WireGuardConfiguration.hex(NetlinkAttributes.bytes(attribute))
                 case Int(WGDEVICE_A_LISTEN_PORT.rawValue): device.listenPort = Int(mnl_attr_get_u16(attribute))
                 case Int(WGDEVICE_A_PEERS.rawValue):
-                    Self.nested(attribute) { _, peerAttribute in device.peers.append(Self.peer(peerAttribute)) }
+                    NetlinkAttributes.nested(attribute) { _, peerAttribute in
+                        device.peers.append(Self.peer(peerAttribute))
+                    }
                 default: break
                 }
             }
@@ -149,12 +151,13 @@ public struct WireGuardNetlink: Sendable {
     private static func peer(_ attribute: UnsafePointer<nlattr>) -> WireGuardPeerState {
         var peer = WireGuardPeerState(
             publicKeyHex: "", endpoint: nil, allowedIPs: [], lastHandshake: 0, rxBytes: 0, txBytes: 0, keepalive: 0)
-        nested(attribute) { type, item in
+        NetlinkAttributes.nested(attribute) { type, item in
             switch Int(type) {
-            case Int(WGPEER_A_PUBLIC_KEY.rawValue): peer.publicKeyHex = WireGuardConfiguration.hex(bytes(item))
-            case Int(WGPEER_A_ENDPOINT.rawValue): peer.endpoint = endpoint(bytes(item))
+            case Int(WGPEER_A_PUBLIC_KEY.rawValue):
+                peer.publicKeyHex = WireGuardConfiguration.hex(NetlinkAttributes.bytes(item))
+            case Int(WGPEER_A_ENDPOINT.rawValue): peer.endpoint = endpoint(NetlinkAttributes.bytes(item))
             case Int(WGPEER_A_LAST_HANDSHAKE_TIME.rawValue):
-                let raw = bytes(item)
+                let raw = NetlinkAttributes.bytes(item)
                 if raw.count >= 8 {
                     peer.lastHandshake = Int(
                         raw[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
@@ -164,11 +167,11 @@ public struct WireGuardNetlink: Sendable {
             case Int(WGPEER_A_TX_BYTES.rawValue): peer.txBytes = Int(mnl_attr_get_u64(item))
             case Int(WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL.rawValue): peer.keepalive = Int(mnl_attr_get_u16(item))
             case Int(WGPEER_A_ALLOWEDIPS.rawValue):
-                nested(item) { _, entry in
+                NetlinkAttributes.nested(item) { _, entry in
                     var address: [UInt8] = []
                     var mask = 0
-                    nested(entry) { kind, value in
-                        if Int(kind) == Int(WGALLOWEDIP_A_IPADDR.rawValue) { address = bytes(value) }
+                    NetlinkAttributes.nested(entry) { kind, value in
+                        if Int(kind) == Int(WGALLOWEDIP_A_IPADDR.rawValue) { address = NetlinkAttributes.bytes(value) }
                         if Int(kind) == Int(WGALLOWEDIP_A_CIDR_MASK.rawValue) { mask = Int(mnl_attr_get_u8(value)) }
                     }
                     if let text = IPAddressText.format(address) { peer.allowedIPs.append("\(text)/\(mask)") }
@@ -181,11 +184,6 @@ public struct WireGuardNetlink: Sendable {
 
     private func put(_ request: UnsafeMutablePointer<nlmsghdr>, _ type: UInt16, _ bytes: [UInt8]) {
         bytes.withUnsafeBytes { raw in mnl_attr_put(request, type, raw.count, raw.baseAddress) }
-    }
-
-    private static func bytes(_ attribute: UnsafePointer<nlattr>) -> [UInt8] {
-        let length = Int(mnl_attr_get_payload_len(attribute))
-        return Array(UnsafeRawBufferPointer(start: mnl_attr_get_payload(attribute), count: length))
     }
 
     /// A sockaddr_in / sockaddr_in6 for the endpoint.
@@ -219,26 +217,5 @@ public struct WireGuardNetlink: Sendable {
             return "[\(text)]:\(port)"
         }
         return nil
-    }
-
-    private static func attributes(
-        _ message: UnsafePointer<nlmsghdr>, offset: Int, _ body: (UInt16, UnsafePointer<nlattr>) -> Void
-    ) {
-        let tail = UnsafeRawPointer(mnl_nlmsg_get_payload_tail(message)!)
-        var attribute = UnsafePointer(
-            mnl_nlmsg_get_payload_offset(message, offset)!.assumingMemoryBound(to: nlattr.self))
-        while mnl_attr_ok(attribute, Int32(tail - UnsafeRawPointer(attribute))) {
-            body(mnl_attr_get_type(attribute), attribute)
-            attribute = UnsafePointer(mnl_attr_next(attribute))
-        }
-    }
-
-    private static func nested(_ attribute: UnsafePointer<nlattr>, _ body: (UInt16, UnsafePointer<nlattr>) -> Void) {
-        let end = UnsafeRawPointer(attribute) + Int(attribute.pointee.nla_len)
-        var item = UnsafePointer(mnl_attr_get_payload(attribute)!.assumingMemoryBound(to: nlattr.self))
-        while mnl_attr_ok(item, Int32(end - UnsafeRawPointer(item))) {
-            body(mnl_attr_get_type(item), item)
-            item = UnsafePointer(mnl_attr_next(item))
-        }
     }
 }

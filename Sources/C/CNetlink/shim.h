@@ -1,6 +1,6 @@
 #ifndef AIOS_CNETLINK_SHIM_H
 #define AIOS_CNETLINK_SHIM_H
-/* Owns libmnl and the rtnetlink headers (one owner per system header, see swift-notes §1 snag 11). */
+/* Owns libmnl and the rtnetlink, genetlink and nfnetlink headers (one owner per system header, see swift-notes §1 snag 11). */
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +17,8 @@
 #include <linux/if_ether.h>
 #include <linux/genetlink.h>
 #include <linux/wireguard.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
 
 /* MNL_SOCKET_BUFFER_SIZE is a sysconf() expression and function-like macros do not import. */
 static inline size_t aios_mnl_buffer_size(void) { return MNL_SOCKET_BUFFER_SIZE; }
