@@ -60,6 +60,18 @@ struct NetTests {
             .map { "\($0["local"] as? String ?? "")/\($0["prefixlen"] as? Int ?? 0)" }.sorted()
     }
 
+    /// "dev metric" of every default route, sorted.
+    static func defaultMetrics(_ namespace: String) throws -> [String] {
+        try ipJSON(namespace, "route", "show", "default").map {
+            "\($0["dev"] as? String ?? "?") \($0["metric"] as? Int ?? 0)"
+        }.sorted()
+    }
+
+    /// How many events of `kind` the daemon has written.
+    static func count(_ kind: String, _ daemon: DaemonHarness) -> Int {
+        ((try? daemon.events()) ?? []).filter { $0["kind"] as? String == kind }.count
+    }
+
     static func defaultRoute(_ namespace: String) throws -> [String: Any]? {
         try ipJSON(namespace, "route", "show", "default").min {
             ($0["metric"] as? Int ?? 0) < ($1["metric"] as? Int ?? 0)
@@ -349,19 +361,24 @@ struct NetTests {
                             && ($0["detail"] as? String)?.hasSuffix("→ up, carrier, mtu 1500") == true
                     }
                 })
-            try lab.ip(topology.up1, "link", "set", "p0", "down")
-            #expect(Poll.until(seconds: 15) { (try? Self.defaultRoute(topology.client)?["dev"] as? String) == "eth1" })
-            #expect(
-                Poll.until(seconds: 10) {
-                    let kinds = ((try? daemon.events()) ?? []).compactMap { $0["kind"] as? String }
-                    return kinds.contains("carrier_lost") && kinds.contains("link_failover")
-                })
-            try lab.ip(topology.up1, "link", "set", "p0", "up")
-            #expect(Poll.until(seconds: 15) { (try? Self.defaultRoute(topology.client)?["dev"] as? String) == "eth0" })
-            #expect(
-                Poll.until(seconds: 10) {
-                    ((try? daemon.events()) ?? []).contains { $0["kind"] as? String == "link_failback" }
-                })
+            let metricsBefore = try Self.defaultMetrics(topology.client)
+            for flap in 1...2 {
+                let failbacks = Self.count("link_failback", daemon)
+                try lab.ip(topology.up1, "link", "set", "p0", "down")
+                #expect(
+                    Poll.until(seconds: 15) { (try? Self.defaultRoute(topology.client)?["dev"] as? String) == "eth1" })
+                #expect(
+                    Poll.until(seconds: 10) {
+                        let kinds = ((try? daemon.events()) ?? []).compactMap { $0["kind"] as? String }
+                        return kinds.contains("carrier_lost") && kinds.contains("link_failover")
+                    })
+                try lab.ip(topology.up1, "link", "set", "p0", "up")
+                #expect(
+                    Poll.until(seconds: 15) { (try? Self.defaultRoute(topology.client)?["dev"] as? String) == "eth0" })
+                #expect(Poll.until(seconds: 10) { Self.count("link_failback", daemon) > failbacks })
+                // The winner and the loser swap metrics: after each flap they are what they were.
+                #expect(try Self.defaultMetrics(topology.client) == metricsBefore, "flap \(flap)")
+            }
             // A new interface is reported.
             try lab.ip(topology.client, "link", "add", "eth5", "type", "veth", "peer", "name", "eth5p")
             #expect(

@@ -71,7 +71,10 @@ public struct FailoverTool: Tool {
             })
         if let best, best.outputIndex == link.index, best.gateway == gateway { return .unchanged(output) }
         let others = routes.filter { $0.outputIndex != link.index }
-        let metric = max(1, (others.compactMap(\.priority).min() ?? 100)) - 1
+        let plan = Self.metrics(
+            ours: routes.filter { $0.outputIndex == link.index }.compactMap(\.priority).min(),
+            best: others.min { ($0.priority ?? 0) < ($1.priority ?? 0) }?.priority)
+        let loser = others.min { ($0.priority ?? 0) < ($1.priority ?? 0) }
         let previous = routes
         let netlink = context.netlink
         let context = context
@@ -93,20 +96,41 @@ public struct FailoverTool: Tool {
             inverse: inverse, probe: probe
         ) {
             do {
-                // Routes through the other interfaces stay (a failback uses them again), but ours
-                // gets the lowest metric so it wins.
-                for route in previous where route.outputIndex == link.index {
+                // Routes through the other interfaces stay (a failback uses them again). The
+                // interface that wins takes the best metric and the one it beat takes the
+                // winner's old one (a swap), so flapping links never walk the metrics down.
+                if let demoted = plan.demoted, let loser {
+                    // Replacing at the winner's old metric overwrites the winner's old route there.
+                    try netlink.replaceRoute(
+                        RouteSpec(
+                            destination: nil, family: Int32(family), gateway: loser.gateway,
+                            outputIndex: loser.outputIndex, metric: demoted))
+                }
+                for route in previous where route.outputIndex == link.index && route.priority != plan.demoted {
                     try? netlink.removeRoute(
                         RouteSpec(
                             destination: nil, family: Int32(family), gateway: route.gateway, outputIndex: link.index,
                             metric: route.priority))
                 }
+                // At the loser's old metric this replaces its route there.
                 try netlink.replaceRoute(
-                    RouteSpec(destination: nil, gateway: gateway, outputIndex: link.index, metric: UInt32(metric)))
+                    RouteSpec(destination: nil, gateway: gateway, outputIndex: link.index, metric: plan.winner))
             } catch {
                 throw context.failed("cannot move the default route to \(link.name)", error)
             }
             return output
         }
+    }
+
+    /// The metrics of a move: the winner's, and the one the beaten route moves to (nil: it stays).
+    /// - Parameters:
+    ///   - ours: the lowest metric of the interface's current default routes, if it has one.
+    ///   - best: the lowest metric among the other interfaces' default routes, if any.
+    static func metrics(ours: UInt32?, best: UInt32?) -> (winner: UInt32, demoted: UInt32?) {
+        guard let best else { return (ours ?? 100, nil) }
+        if let ours, ours > best { return (best, ours) }  // swap
+        if let ours, ours < best { return (ours, nil) }  // already ahead (another gateway): keep the metric
+        if best > 0 { return (best - 1, nil) }  // no route of ours to swap: just below the best
+        return (0, 1)  // the best is already 0: it moves up one
     }
 }
