@@ -2,37 +2,37 @@ import Testing
 
 @testable import AiosNetTools
 
-@Suite("lease losses: the fallback once per loss")
+@Suite("lease losses: the fallback once per loss, and only after a lease")
 struct LeaseLossTests {
-    /// Feeds `events` (interface, reason) in order, noting a fallback after each one handled when
-    /// `fallback` says so; returns which were handled.
-    static func handled(_ events: [(String, String)], fallback: Bool = true) -> [Bool] {
+    /// Feeds `events` (interface, reason) in order; returns which start a renew-then-fallback.
+    static func handled(_ events: [(String, String)]) -> [Bool] {
         var losses = LeaseLosses()
         return events.map { interface, reason in
-            let handle = losses.shouldHandle(DHCPEvent(interface: interface, reason: reason, variables: [:]))
-            if handle && fallback { losses.fellBack(interface) }
-            return handle
+            losses.shouldHandle(DHCPEvent(interface: interface, reason: reason, variables: [:]))
         }
     }
 
-    @Test("NOCARRIER, EXPIRE, EXPIRE for one loss run the fallback once; a lease in between re-arms it")
+    @Test("NOCARRIER, EXPIRE, EXPIRE for one loss count once; a lease in between makes the next a new loss")
     func oncePerLoss() {
         let events = [
-            ("eth0", "NOCARRIER"), ("eth0", "EXPIRE"), ("eth0", "EXPIRE"), ("eth1", "EXPIRE"), ("eth0", "BOUND"),
+            ("eth0", "BOUND"), ("eth0", "NOCARRIER"), ("eth0", "EXPIRE"), ("eth0", "EXPIRE"), ("eth0", "REBOOT"),
             ("eth0", "EXPIRE"),
         ]
-        #expect(Self.handled(events) == [true, false, false, true, false, true])
+        #expect(Self.handled(events) == [false, true, false, false, false, true])
     }
 
-    @Test("a renewal that brought the lease back does not suppress the next loss")
-    func renewedLoss() {
-        #expect(Self.handled([("eth0", "EXPIRE"), ("eth0", "NAK")], fallback: false) == [true, true])
+    @Test("a report before any lease is no loss: dhcpcd starting on a link without carrier, a failed first try")
+    func beforeAnyLease() {
+        #expect(
+            Self.handled([("eth0", "NOCARRIER"), ("eth0", "FAIL"), ("eth1", "BOUND"), ("eth0", "EXPIRE")]) == [
+                false, false, false, false,
+            ])
     }
 
     @Test(
         "stopping dhcpcd on purpose, or a lease arriving, is no loss",
         arguments: ["STOP", "STOPPED", "BOUND", "RENEW", "PREINIT", "CARRIER"])
     func notLosses(reason: String) {
-        #expect(Self.handled([("eth0", reason)]) == [false])
+        #expect(Self.handled([("eth0", "BOUND"), ("eth0", reason)]) == [false, false])
     }
 }

@@ -55,7 +55,7 @@ struct LinkMonitor: BackgroundWork {
             group.addTask {
                 var losses = LeaseLosses()
                 for await event in await context.dhcp.events() where losses.shouldHandle(event) {
-                    if await handleLeaseLoss(event, calls: calls) { losses.fellBack(event.interface) }
+                    await handleLeaseLoss(event, calls: calls)
                 }
             }
             for await _ in ticks {
@@ -227,15 +227,13 @@ struct LinkMonitor: BackgroundWork {
         }
     }
 
-    /// Renews, then falls back. - Returns: whether the fallback ran.
-    private func handleLeaseLoss(_ event: DHCPEvent, calls: any ToolCalling) async -> Bool {
+    /// Renews, then falls back.
+    private func handleLeaseLoss(_ event: DHCPEvent, calls: any ToolCalling) async {
         logger.info("dhcp lease lost on \(event.interface) (\(event.reason)); asking for a renewal")
         await context.dhcp.renew(event.interface)
-        if await context.dhcp.waitForLease(event.interface, timeoutMs: context.settings.dhcpTimeoutMs) != nil {
-            return false
-        }
+        if await context.dhcp.waitForLease(event.interface, timeoutMs: context.settings.dhcpTimeoutMs) != nil { return }
         let intent = try? await context.store.interfaceIntents().first { $0.interface == event.interface }
-        guard intent?.method == "dhcp", intent?.config["fallback"] != .bool(false) else { return false }
+        guard intent?.method == "dhcp", intent?.config["fallback"] != .bool(false) else { return }
         logger.info("no lease on \(event.interface) within \(context.settings.dhcpTimeoutMs) ms; running the fallback")
         let detail: String
         let result: String
@@ -256,31 +254,26 @@ struct LinkMonitor: BackgroundWork {
             AuditEvent(
                 timestampMs: SystemClock().nowMs(), kind: "dhcp_fallback", origin: "monitor", result: result,
                 detail: detail))
-        return true
     }
 }
 
-/// Which DHCP events start a renew-then-fallback. dhcpcd reports one loss several ways
-/// (NOCARRIER, then EXPIRE, then EXPIRE again after each failed attempt, since it keeps asking):
-/// the fallback runs once per loss, and again only after a lease came back in between. Stopping
-/// dhcpcd on purpose is no loss.
+/// Which DHCP events start a renew-then-fallback: the first loss after a lease. dhcpcd reports one
+/// loss several ways (NOCARRIER, then EXPIRE, then EXPIRE again after each failed attempt, since it
+/// keeps asking) — only the first counts, and the next loss needs a lease in between. A report
+/// before any lease (dhcpcd starting on a link without carrier, a first attempt that failed) is no
+/// loss: `net.configure` runs its own fallback then. Stopping dhcpcd on purpose is no loss either.
 struct LeaseLosses {
-    private var fallenBack: Set<String> = []
+    private var leased: Set<String> = []
 
-    /// Whether `event` is a loss to handle now (and notes the leases that came back).
+    /// Whether `event` is a loss to handle now (and notes the leases).
     mutating func shouldHandle(_ event: DHCPEvent) -> Bool {
         if DHCPEvent.bound.contains(event.reason) {
-            fallenBack.remove(event.interface)
+            leased.insert(event.interface)
             return false
         }
         guard DHCPEvent.lost.contains(event.reason), event.reason != "STOP", event.reason != "STOPPED" else {
             return false
         }
-        return !fallenBack.contains(event.interface)
-    }
-
-    /// The fallback ran for `interface`.
-    mutating func fellBack(_ interface: String) {
-        fallenBack.insert(interface)
+        return leased.remove(event.interface) != nil
     }
 }
