@@ -121,6 +121,9 @@ let package = Package(
         .testTarget(
             name: "AiosNetToolsTests", dependencies: ["AiosNetTools", "AiosLinux", "AiosCore"], swiftSettings: strict),
         .testTarget(
+            name: "AiosFirewallToolsTests", dependencies: ["AiosFirewallTools", "AiosCore", "AiosStore"],
+            swiftSettings: strict),
+        .testTarget(
             name: "AiosDNSToolsTests", dependencies: ["AiosDNSTools", "AiosCore", "AiosTesting"],
             swiftSettings: strict),
         .testTarget(name: "AiosCLITests", dependencies: ["AiosTesting", "AiosCore"], swiftSettings: strict),

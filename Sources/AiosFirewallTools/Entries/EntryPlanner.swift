@@ -168,7 +168,7 @@ struct EntryPlanner: Sendable {
             // Listing the table first costs more than the batch; a missing table or set shows as
             // the transaction's error instead.
             do {
-                try table.apply(commands, what: "cannot add the \(verdict) rules")
+                try table.apply([], serialised: commands, what: "cannot add the \(verdict) rules")
             } catch let error as AiosError where error.message.contains("No such file or directory") {
                 throw AiosError(
                     .notFound,
@@ -200,38 +200,43 @@ struct EntryPlanner: Sendable {
     /// - Parameter roundDown: restore whole seconds rounded down, so a restore never extends a lifetime.
     static func addCommands(
         _ rules: [(FirewallRuleRecord, EntryRule)], table: String, now: Int64, roundDown: Bool = false
-    ) -> [JSONValue] {
+    ) -> [String] {
         addCommands(
             records: rules.map(\.0), elements: rules.map(\.1.elements), table: table, now: now, roundDown: roundDown)
     }
 
-    /// `add element` commands for rules whose elements are already computed (`elements[i]` are
-    /// `records[i]`'s). A new rule's timeout rounds up to whole seconds; a restore rounds down, so
-    /// it never extends a lifetime.
+    /// `add element` commands (serialised: a 100k batch would otherwise build a million JSON
+    /// nodes only to print them) for rules whose elements are already computed (`elements[i]`
+    /// are `records[i]`'s). A new rule's timeout rounds up to whole seconds; a restore rounds
+    /// down, so it never extends a lifetime.
     static func addCommands(
         records: [FirewallRuleRecord], elements: [[Element]], table: String, now: Int64, roundDown: Bool = false
-    ) -> [JSONValue] {
-        var bySet: [String: [JSONValue]] = [:]
+    ) -> [String] {
+        var bySet: [String: String] = [:]
         var order: [String] = []
         for (record, elements) in zip(records, elements) {
+            var tail = ",\"comment\":\"aios:\(record.id)\""
+            if let expires = record.expiresMs {
+                let seconds = roundDown ? (expires - now) / 1000 : (expires - now + 999) / 1000
+                tail += ",\"timeout\":\(max(1, seconds))"
+            }
+            tail += "}}"
             for element in elements {
-                var body: [String: JSONValue] = ["val": element.value, "comment": .string("aios:\(record.id)")]
-                if let expires = record.expiresMs {
-                    let seconds = roundDown ? (expires - now) / 1000 : (expires - now + 999) / 1000
-                    body["timeout"] = .number(Double(max(1, seconds)))
+                if bySet[element.set] == nil {
+                    order.append(element.set)
+                    bySet[element.set] = ""
+                } else {
+                    bySet[element.set]!.append(",")
                 }
-                if bySet[element.set] == nil { order.append(element.set) }
-                bySet[element.set, default: []].append(["elem": .object(body)])
+                bySet[element.set]!.append("{\"elem\":{\"val\":")
+                element.writeValue(into: &bySet[element.set]!)
+                bySet[element.set]!.append(tail)
             }
         }
+        let tableText = JSONValue.string(table).jsonText
         return order.map { name in
-            [
-                "add": [
-                    "element": [
-                        "family": "inet", "table": .string(table), "name": .string(name), "elem": .array(bySet[name]!),
-                    ]
-                ]
-            ]
+            "{\"add\":{\"element\":{\"family\":\"inet\",\"table\":\(tableText),\"name\":\(JSONValue.string(name).jsonText),\"elem\":["
+                + bySet[name]! + "]}}}"
         }
     }
 

@@ -129,6 +129,31 @@ struct Element: Sendable, Hashable {
         return ["concat": .array(parts)]
     }
 
+    /// `value`, serialised straight into `text`.
+    func writeValue(into text: inout String) {
+        text.append("{\"concat\":[")
+        if let interface {
+            text.append(JSONValue.string(interface).jsonText)
+            text.append(",")
+        }
+        source.writePrefix(into: &text)
+        text.append(",")
+        destination.writePrefix(into: &text)
+        text.append(",")
+        Self.writeRange(protocols, into: &text)
+        text.append(",")
+        Self.writeRange(ports, into: &text)
+        text.append("]}")
+    }
+
+    private static func writeRange(_ range: PortRange, into text: inout String) {
+        if range.low == range.high {
+            text.append(String(range.low))
+        } else {
+            text.append("{\"range\":[\(range.low),\(range.high)]}")
+        }
+    }
+
     private static func range(_ range: PortRange) -> JSONValue {
         range.low == range.high
             ? .number(Double(range.low)) : ["range": [.number(Double(range.low)), .number(Double(range.high))]]
@@ -167,6 +192,15 @@ struct AddressRange: Sendable, Hashable {
     }
 
     var json: JSONValue { ["prefix": ["addr": .string(address), "len": .number(Double(length))]] }
+
+    /// `json`, serialised into `text` (addresses need no escaping).
+    func writePrefix(into text: inout String) {
+        text.append("{\"prefix\":{\"addr\":\"")
+        text.append(address)
+        text.append("\",\"len\":")
+        text.append(String(length))
+        text.append("}}")
+    }
 
     func contains(_ value: UInt128) -> Bool { low <= value && value <= high }
     func overlaps(_ other: AddressRange) -> Bool { low <= other.high && other.low <= high }

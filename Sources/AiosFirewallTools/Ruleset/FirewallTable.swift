@@ -70,10 +70,10 @@ struct FirewallTable: Sendable {
     }
 
     /// Runs `commands` as one transaction.
-    func apply(_ commands: [JSONValue], what: String) throws {
-        let document: JSONValue = ["nftables": .array(commands)]
+    func apply(_ commands: [JSONValue], serialised: [String] = [], what: String) throws {
+        let parts = commands.map(\.jsonText) + serialised
         do {
-            _ = try nft.run(document.jsonText)
+            _ = try nft.run("{\"nftables\":[" + parts.joined(separator: ",") + "]}")
         } catch {
             throw nftError(what, error)
         }

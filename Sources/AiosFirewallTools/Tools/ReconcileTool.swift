@@ -38,8 +38,8 @@ public struct ReconcileTool: Tool {
             table: table.name, managementV4: intent.v4, managementV6: intent.v6, managementPorts: intent.ports,
             sandboxBridges: try await store.sandboxes().map(\.bridge))
         let pairs = try rules.map { ($0, try $0.spec.decode(as: EntryRule.self)) }
-        let commands =
-            ruleset.commands() + EntryPlanner.addCommands(pairs, table: table.name, now: now, roundDown: true)
+        let commands = ruleset.commands()
+        let elements = EntryPlanner.addCommands(pairs, table: table.name, now: now, roundDown: true)
         let diff = [
             Change(
                 "add", "table inet \(table.name)",
@@ -47,7 +47,7 @@ public struct ReconcileTool: Tool {
             Change("add", "\(rules.count) rules", detail: "with their remaining lifetimes"),
         ]
         return .change(diff, inverse: CallRequest(tool: RestoreTool.descriptor.name, input: [:])) { [table] in
-            try table.apply(commands, what: "cannot restore the firewall table")
+            try table.apply(commands, serialised: elements, what: "cannot restore the firewall table")
             return Output(restored: true, rules: rules.count)
         }
     }
