@@ -60,6 +60,9 @@ actor ActiveRules {
     func inserted(_ records: [FirewallRuleRecord], elements: [[Element]], before: UInt64, after: UInt64) {
         // Moved out of `cached` before changing it: a copy would duplicate 100k rules per insert.
         guard var current = cached.take(), current.generation == before, after == before + 1 else { return }
+        current.snapshot.byKey.reserveCapacity(current.snapshot.byKey.count + records.count)
+        current.snapshot.byID.reserveCapacity(current.snapshot.byID.count + records.count)
+        current.entries.reserveCapacity(current.entries.count + records.count)
         for (record, elements) in zip(records, elements) {
             if current.snapshot.byKey[record.key] == nil { current.snapshot.byKey[record.key] = record }
             current.snapshot.byID[record.id] = record

@@ -97,6 +97,7 @@ struct EntryPlanner: Sendable {
                 expiresText: String?, field: String
             )] =
                 []
+        wanted.reserveCapacity(raw.count)
         for (index, item) in raw.enumerated() {
             let field = single ? "input" : "input.entries[\(index)]"
             if item.isEmpty && verdict == "allow" {
