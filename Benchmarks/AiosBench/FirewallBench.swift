@@ -120,25 +120,30 @@ enum FirewallBench {
                 arguments: [
                     "daemon", "--data-dir", "\(work)/data", "--socket", "\(work)/control.sock", "--log-level", "error",
                     "--dns-listen", "off",
-                ], logPath: "\(work)/daemon.log"))
+                ],
+                environment: ProcessInfo.processInfo.environment.filter {
+                    $0.key == "PATH" || $0.key.hasPrefix("GLIBC_")
+                },
+                logPath: "\(work)/daemon.log"))
         let client = ControlClient(socketPath: "\(work)/control.sock")
         let deadline = Date().addingTimeInterval(60)
         while (try? client.send("status")) == nil, Date() < deadline { usleep(5000) }
         return process
     }
 
-    /// The same N elements as one transaction into a scratch table with the same set type.
+    /// The same N elements as one transaction into a scratch table with the same set type (one
+    /// source host and one port: the exact `saddr . l4proto . th dport` hash set).
     static func rawTransaction(_ nft: Nftables, size: Int) throws -> Double {
         var elements: [String] = []
         elements.reserveCapacity(size)
         for index in 0..<size {
             let source = "10.\((index >> 16) & 255).\((index >> 8) & 255).\(index & 255)"
             elements.append(
-                #"{"elem":{"val":{"concat":[{"prefix":{"addr":"\#(source)","len":32}},{"prefix":{"addr":"0.0.0.0","len":0}},6,8080]},"timeout":3600}}"#
+                #"{"elem":{"val":{"concat":["\#(source)",6,8080]},"timeout":3600}}"#
             )
         }
         let setup =
-            #"{"nftables":[{"add":{"table":{"family":"inet","name":"bench_raw"}}},{"add":{"set":{"family":"inet","table":"bench_raw","name":"s","type":["ipv4_addr","ipv4_addr","inet_proto","inet_service"],"flags":["interval","timeout"]}}}]}"#
+            #"{"nftables":[{"add":{"table":{"family":"inet","name":"bench_raw"}}},{"add":{"set":{"family":"inet","table":"bench_raw","name":"s","type":["ipv4_addr","inet_proto","inet_service"],"flags":["timeout"]}}}]}"#
         _ = try nft.run(setup)
         let document =
             #"{"nftables":[{"add":{"element":{"family":"inet","table":"bench_raw","name":"s","elem":["#
@@ -152,7 +157,7 @@ enum FirewallBench {
 
     static func elementCount(_ nft: Nftables) throws -> Int {
         let output = try nft.run(
-            #"{"nftables":[{"list":{"set":{"family":"inet","table":"aios_firewall","name":"input_allow_v4"}}}]}"#)
+            #"{"nftables":[{"list":{"set":{"family":"inet","table":"aios_firewall","name":"input_allow_v4_src"}}}]}"#)
         return output.components(separatedBy: "\"elem\"").count - 1
     }
 

@@ -20,6 +20,12 @@ struct FirewallEntryTests {
     }
 
     /// Remaining seconds of the element commented `aios:<id>` in `set`, from the kernel's listing.
+    /// Whether `set` holds an element of rule `id`.
+    static func member(_ topology: F.Topology, set: String, id: String) throws -> Bool {
+        try Shell.check(["ip", "netns", "exec", topology.server, "nft", "list", "set", "inet", "aios_firewall", set])
+            .contains("comment \"aios:\(id)\"")
+    }
+
     static func remaining(_ topology: F.Topology, set: String, id: String) throws -> Double? {
         let text = try Shell.check([
             "ip", "netns", "exec", topology.server, "nft", "-j", "list", "set", "inet", "aios_firewall", set,
@@ -83,18 +89,20 @@ struct FirewallEntryTests {
                 "call", "firewall.allow", #"{"port": 22, "source": "10.60.0.3", "expires": "2s"}"#,
             ]).0
             let shortID = try #require(Self.addedID(short))
-            #expect(try Self.remaining(topology, set: "input_allow_v4", id: shortID) != nil)
+            #expect(try Self.remaining(topology, set: "input_allow_v4_src", id: shortID) != nil)
             let stopped = topology.daemon.stop()
             #expect(stopped)
             #expect(
-                Poll.until(seconds: 10) { (try? Self.remaining(topology, set: "input_allow_v4", id: shortID)) == nil })
+                Poll.until(seconds: 10) {
+                    (try? Self.remaining(topology, set: "input_allow_v4_src", id: shortID)) == nil
+                })
             try Shell.check(["ip", "netns", "exec", topology.server, "nft", "delete", "table", "inet", "aios_firewall"])
             #expect(try F.connects(topology, port: 8080, from: "10.60.0.2"))
 
             try topology.daemon.start()
-            let remaining = try #require(try Self.remaining(topology, set: "input_allow_v4", id: longID))
+            let remaining = try #require(try Self.remaining(topology, set: "input_allow_v4_src", id: longID))
             #expect(remaining < 3600 && remaining > 3500, "\(remaining)")
-            #expect(try Self.remaining(topology, set: "input_allow_v4", id: shortID) == nil)
+            #expect(try Self.remaining(topology, set: "input_allow_v4_src", id: shortID) == nil)
             #expect(try F.connects(topology, port: 8080, from: "10.60.0.3"))
             #expect(try !F.connects(topology, port: 8080, from: "10.60.0.2"))
             #expect(try F.status(topology.daemon)["drift"] as? Bool == false)
@@ -144,6 +152,33 @@ struct FirewallEntryTests {
             #expect(shadow.status == 77)
             #expect(shadow.stderr.contains("protected"))
             #expect(try F.connects(topology, port: 22, from: "10.60.0.2"))
+            #expect(topology.foreignUntouched, "another table changed")
+            _ = topology.daemon.stop()
+        }
+    }
+
+    @Test("host entries (hash sets) and boxes (interval sets) meet in one chain: a range deny beats a host allow")
+    func shapesTogether() async throws {
+        try await Lab.with { lab in
+            var topology = try Self.prepared(lab)
+            let daemon = topology.daemon
+            let host = try daemon.json(["call", "firewall.allow", #"{"port": 8080, "source": "10.60.0.3"}"#]).0
+            let hostID = try #require(Self.addedID(host))
+            #expect(try Self.remaining(topology, set: "input_allow_v4_src", id: hostID) == nil)
+            #expect(try Self.member(topology, set: "input_allow_v4_src", id: hostID))
+            #expect(try F.connects(topology, port: 8080, from: "10.60.0.3"))
+            #expect(try !F.connects(topology, port: 8080, from: "10.60.0.2"))
+            let range = try daemon.json(["call", "firewall.deny", #"{"port": "8000-8100", "source": "10.60.0.3"}"#])
+                .0
+            let rangeID = try #require(Self.addedID(range))
+            #expect(try Self.member(topology, set: "input_deny_v4", id: rangeID))
+            #expect(try !F.connects(topology, port: 8080, from: "10.60.0.3"))
+            #expect(try daemon.cli(["call", "firewall.remove", "{\"id\": \"\(rangeID)\"}"]).status == 0)
+            #expect(try F.connects(topology, port: 8080, from: "10.60.0.3"))
+            #expect(try daemon.cli(["call", "firewall.remove", "{\"id\": \"\(hostID)\"}"]).status == 0)
+            #expect(try !Self.member(topology, set: "input_allow_v4_src", id: hostID))
+            #expect(try !F.connects(topology, port: 8080, from: "10.60.0.3"))
+            #expect(try F.status(topology.daemon)["drift"] as? Bool == false)
             #expect(topology.foreignUntouched, "another table changed")
             _ = topology.daemon.stop()
         }

@@ -14,7 +14,7 @@ struct StoreTests {
         #expect(
             try store.appliedMigrations() == [
                 "001-events", "002-guards", "003-settings", "004-firewall-rules", "005-sandboxes", "006-helpers",
-                "007-dns", "008-net",
+                "007-dns", "008-net", "009-firewall-rules-no-key-index",
             ])
         let inspection = DatabaseInspection.inspect(dataDirectory: directory)
         #expect(inspection.opens && inspection.writable)

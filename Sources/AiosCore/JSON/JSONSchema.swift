@@ -118,77 +118,83 @@ public struct JSONSchema: Sendable, Hashable {
         var message: String
     }
 
-    private static func check(_ value: JSONValue, against schema: JSONValue, path: String) -> Problem? {
+    private static func check(_ value: JSONValue, against schema: JSONValue, path: @autoclosure () -> String)
+        -> Problem?
+    {
+        // Paths and shown values are written only for a problem: a 100k-entry batch would
+        // otherwise serialise every node and build a path string per field.
         guard let rules = schema.objectValue else { return nil }
         if let type = rules["type"]?.stringValue, !matches(value, type: type) {
-            return Problem(path: path, message: "expected \(article(type)) \(type), got \(value.typeName)")
+            return Problem(path: path(), message: "expected \(article(type)) \(type), got \(value.typeName)")
         }
         if let types = rules["type"]?.arrayValue?.compactMap(\.stringValue),
             !types.contains(where: { matches(value, type: $0) })
         {
             return Problem(
-                path: path, message: "expected one of \(types.joined(separator: ", ")), got \(value.typeName)")
+                path: path(), message: "expected one of \(types.joined(separator: ", ")), got \(value.typeName)")
         }
-        let shown = rules["x-secret"] == .bool(true) ? Redactor.placeholder : value.jsonText
+        func shown() -> String { rules["x-secret"] == .bool(true) ? Redactor.placeholder : value.jsonText }
         if let allowed = rules["enum"]?.arrayValue, !allowed.contains(value) {
-            if rules["x-secret"] == .bool(true) { return Problem(path: path, message: "is not an allowed value") }
+            if rules["x-secret"] == .bool(true) { return Problem(path: path(), message: "is not an allowed value") }
             let list = allowed.map { $0.stringValue ?? $0.jsonText }.joined(separator: ", ")
-            return Problem(path: path, message: "\(shown) is not one of: \(list)")
+            return Problem(path: path(), message: "\(shown()) is not one of: \(list)")
         }
         switch value {
         case .object(let members):
             let properties = rules["properties"]?.objectValue ?? [:]
             for name in (rules["required"]?.arrayValue ?? []).compactMap(\.stringValue).sorted()
             where members[name] == nil {
-                return Problem(path: join(path, name), message: "required field is missing")
+                return Problem(path: join(path(), name), message: "required field is missing")
             }
             let additional = rules["additionalProperties"] ?? .bool(true)
             for name in members.keys.sorted() {
                 let member = members[name]!
                 if let sub = properties[name] {
-                    if let problem = check(member, against: sub, path: join(path, name)) { return problem }
+                    if let problem = check(member, against: sub, path: join(path(), name)) { return problem }
                 } else if additional == .bool(false) {
                     let known = properties.keys.sorted().joined(separator: ", ")
                     return Problem(
-                        path: join(path, name),
+                        path: join(path(), name),
                         message: "unknown field"
                             + (known.isEmpty ? " (this tool takes no input)" : " (known fields: \(known))"))
                 } else if additional.objectValue != nil,
-                    let problem = check(member, against: additional, path: join(path, name))
+                    let problem = check(member, against: additional, path: join(path(), name))
                 {
                     return problem
                 }
             }
         case .array(let elements):
             if let min = rules["minItems"]?.intValue, elements.count < min {
-                return Problem(path: path, message: "needs at least \(min) item(s), got \(elements.count)")
+                return Problem(path: path(), message: "needs at least \(min) item(s), got \(elements.count)")
             }
             if let max = rules["maxItems"]?.intValue, elements.count > max {
-                return Problem(path: path, message: "takes at most \(max) item(s), got \(elements.count)")
+                return Problem(path: path(), message: "takes at most \(max) item(s), got \(elements.count)")
             }
             if let items = rules["items"] {
                 for (index, element) in elements.enumerated() {
-                    if let problem = check(element, against: items, path: "\(path)[\(index)]") { return problem }
+                    if let problem = check(element, against: items, path: "\(path())[\(index)]") { return problem }
                 }
             }
         case .string(let text):
             if let min = rules["minLength"]?.intValue, text.count < min {
-                return Problem(path: path, message: "must be at least \(min) character(s) long")
+                return Problem(path: path(), message: "must be at least \(min) character(s) long")
             }
             if let max = rules["maxLength"]?.intValue, text.count > max {
-                return Problem(path: path, message: "must be at most \(max) character(s) long")
+                return Problem(path: path(), message: "must be at most \(max) character(s) long")
             }
             if let pattern = rules["pattern"]?.stringValue,
                 text.range(of: pattern, options: .regularExpression) == nil
             {
-                return Problem(path: path, message: "\(shown) does not match \(pattern)")
+                return Problem(path: path(), message: "\(shown()) does not match \(pattern)")
             }
         case .number(let number):
             if case .number(let min)? = rules["minimum"], number < min {
-                return Problem(path: path, message: "must be at least \(JSONValue.number(min).jsonText), got \(shown)")
+                return Problem(
+                    path: path(), message: "must be at least \(JSONValue.number(min).jsonText), got \(shown())")
             }
             if case .number(let max)? = rules["maximum"], number > max {
-                return Problem(path: path, message: "must be at most \(JSONValue.number(max).jsonText), got \(shown)")
+                return Problem(
+                    path: path(), message: "must be at most \(JSONValue.number(max).jsonText), got \(shown())")
             }
         case .null, .bool:
             break

@@ -7,7 +7,8 @@ import AiosStore
 actor ActiveRules {
     /// The active rules (expired ones included until the reporter ends them; callers filter by time).
     struct Snapshot: Sendable {
-        var byKey: [String: FirewallRuleRecord] = [:]
+        /// Rule key → id (the record lives once, in `byID`).
+        var byKey: [String: String] = [:]
         var byID: [String: FirewallRuleRecord] = [:]
         var index = OverlapIndex([])
         /// The elements added since `index` was built (small; checked beside it).
@@ -64,9 +65,9 @@ actor ActiveRules {
         current.snapshot.byID.reserveCapacity(current.snapshot.byID.count + records.count)
         current.entries.reserveCapacity(current.entries.count + records.count)
         for (record, elements) in zip(records, elements) {
-            if current.snapshot.byKey[record.key] == nil { current.snapshot.byKey[record.key] = record }
+            if current.snapshot.byKey[record.key] == nil { current.snapshot.byKey[record.key] = record.id }
             current.snapshot.byID[record.id] = record
-            let added = elements.map { OverlapIndex.Entry(element: $0, owner: record.id) }
+            let added = Self.indexed(elements, owner: record.id)
             current.entries += added
             current.recent += added
         }
@@ -75,16 +76,22 @@ actor ActiveRules {
         cached = current
     }
 
+    /// The elements that can overlap (interval sets' boxes), as index entries.
+    static func indexed(_ elements: [Element], owner: String) -> [OverlapIndex.Entry] {
+        elements.compactMap { $0.shape.isExact ? nil : OverlapIndex.Entry(element: $0, owner: owner) }
+    }
+
     /// A snapshot of exactly `records`, and the elements behind its index.
     static func build(_ records: [FirewallRuleRecord]) -> (Snapshot, [OverlapIndex.Entry]) {
         var snapshot = Snapshot()
         var entries: [OverlapIndex.Entry] = []
         entries.reserveCapacity(records.count)
         for record in records {
-            if snapshot.byKey[record.key] == nil { snapshot.byKey[record.key] = record }
             snapshot.byID[record.id] = record
             guard let rule: EntryRule = try? record.spec.decode() else { continue }
-            entries += rule.elements.map { OverlapIndex.Entry(element: $0, owner: record.id) }
+            // Keyed by the rule's key as computed now, whatever key the row was stored with.
+            if snapshot.byKey[rule.key] == nil { snapshot.byKey[rule.key] = record.id }
+            entries += Self.indexed(rule.elements, owner: record.id)
         }
         snapshot.index = OverlapIndex(entries)
         return (snapshot, entries)

@@ -91,38 +91,44 @@ struct EntryPlanner: Sendable {
                 "give either one rule's fields or entries, not both (comment and expires may stand beside entries)",
                 location: InputLocation(field: "input.entries"))
         }
-        var wanted:
-            [(
-                rule: EntryRule, spec: JSONValue, key: String, comment: String?, expiresMs: Int64?,
-                expiresText: String?, field: String
-            )] =
-                []
+        // A 100k batch: no per-entry field paths, JSON trees or repeated expiry parsing on the
+        // way (a field path is only written for an error).
+        let field = { (index: Int) in single ? "input" : "input.entries[\(index)]" }
+        var wanted: [(rule: EntryRule, key: String, comment: String?, expiresMs: Int64?, expiresText: String?)] = []
         wanted.reserveCapacity(raw.count)
+        var expiries: [String: Int64] = [:]
         for (index, item) in raw.enumerated() {
-            let field = single ? "input" : "input.entries[\(index)]"
             if item.isEmpty && verdict == "allow" {
                 throw AiosError(
                     .invalidInput, "an allow rule needs at least a port, source, destination, interface or protocol",
-                    location: InputLocation(field: field))
+                    location: InputLocation(field: field(index)))
             }
-            let rule = try EntryRule.from(item, verdict: verdict, field: field)
+            let rule = try EntryRule.from(item, verdict: verdict, field: field(index))
             let expiresText = item.expires ?? input.rule.expires
-            let expiresMs = try expiresText.map {
-                try Expiry.absolute($0, now: now, limit: context.limits.maxExpiryMs, field: "\(field).expires")
+            var expiresMs: Int64?
+            if let expiresText {
+                if let known = expiries[expiresText] {
+                    expiresMs = known
+                } else {
+                    let absolute = try Expiry.absolute(
+                        expiresText, now: now, limit: context.limits.maxExpiryMs, field: "\(field(index)).expires")
+                    expiries[expiresText] = absolute
+                    expiresMs = absolute
+                }
             }
-            let spec = rule.json
-            wanted.append(
-                (rule, spec, spec.jsonText, item.comment ?? input.rule.comment, expiresMs, expiresText, field))
+            wanted.append((rule, rule.key, item.comment ?? input.rule.comment, expiresMs, expiresText))
         }
 
         let current = try await active.snapshot()
         let live = { (record: FirewallRuleRecord) in record.expiresMs.map { $0 > now } ?? true }
 
         var unchanged: [String] = []
-        var adding: [(record: FirewallRuleRecord, rule: EntryRule, field: String, elements: [Element])] = []
+        var adding: [(record: FirewallRuleRecord, rule: EntryRule, index: Int, elements: [Element])] = []
+        adding.reserveCapacity(wanted.count)
         var seen: Set<String> = []
-        for item in wanted where seen.insert(item.key).inserted {
-            let existing = current.byKey[item.key].flatMap { live($0) ? $0 : nil }
+        seen.reserveCapacity(wanted.count)
+        for (index, item) in wanted.enumerated() where seen.insert(item.key).inserted {
+            let existing = current.byKey[item.key].flatMap { current.byID[$0] }.flatMap { live($0) ? $0 : nil }
             if let existing, existing.expiresText == item.expiresText {
                 unchanged.append(existing.id)
                 continue
@@ -131,17 +137,16 @@ struct EntryPlanner: Sendable {
                 throw AiosError(
                     .invalidInput,
                     "rule \(existing.id) (\(existing.summary)) already exists with expiry \(existing.expiresText ?? "never"); remove it first to change its expiry",
-                    location: InputLocation(field: "\(item.field).expires"))
+                    location: InputLocation(field: "\(field(index)).expires"))
             }
-            let elements = item.rule.elements
             let id = Self.newID()
+            var summary = item.key
+            if let comment = item.comment { summary += " (\(comment))" }
             let record = FirewallRuleRecord(
-                id: id, key: item.key, verdict: verdict, spec: item.spec,
-                summary: item.rule.summary, origin: context.origin.rawValue, createdMs: now, expiresMs: item.expiresMs,
+                id: id, key: item.key, verdict: verdict, spec: item.rule.json, summary: summary,
+                origin: context.origin.rawValue, createdMs: now, expiresMs: item.expiresMs,
                 expiresText: item.expiresText)
-            var withComment = record
-            if let comment = item.comment { withComment.summary += " (\(comment))" }
-            adding.append((withComment, item.rule, item.field, elements))
+            adding.append((record, item.rule, index, item.rule.elements))
         }
         let records = adding.map(\.record)
         let added = records.prefix(100).map {
@@ -152,7 +157,7 @@ struct EntryPlanner: Sendable {
             return .unchanged(EntriesOutput(added: [], addedCount: 0, unchanged: unchangedIDs, elements: 0))
         }
 
-        try await checkOverlaps(adding: adding, current: current, now: now)
+        try await checkOverlaps(adding: adding, current: current, now: now, field: field)
         let touches = verdict == "deny" ? try await managementTouched(adding.map(\.rule)) : []
         let cutsManagement = verdict == "deny" ? try await touchesManagementSubnet(adding.map(\.rule)) : false
         var diff = adding.prefix(50).map { item in
@@ -266,28 +271,31 @@ struct EntryPlanner: Sendable {
     /// Refuses elements the kernel would refuse: against the rules in force (their index is
     /// cached per store generation) and within the batch.
     private func checkOverlaps(
-        adding: [(record: FirewallRuleRecord, rule: EntryRule, field: String, elements: [Element])],
-        current: ActiveRules.Snapshot, now: Int64
+        adding: [(record: FirewallRuleRecord, rule: EntryRule, index: Int, elements: [Element])],
+        current: ActiveRules.Snapshot, now: Int64, field: (Int) -> String
     ) async throws {
         var current = current
         var fields: [String: String] = [:]
         var entries: [OverlapIndex.Entry] = []
         for item in adding {
-            fields[item.record.id] = item.field
-            entries += item.elements.map { OverlapIndex.Entry(element: $0, owner: item.record.id) }
+            let indexed = ActiveRules.indexed(item.elements, owner: item.record.id)
+            guard !indexed.isEmpty else { continue }
+            fields[item.record.id] = field(item.index)
+            entries += indexed
         }
+        guard !entries.isEmpty || current.index.count + current.recent.count > 0 else { return }
         let batch = OverlapIndex(entries)
         var exact = false
         for item in adding {
-            for element in item.elements {
+            for element in item.elements where !element.shape.isExact {
                 if let other = batch.conflict(for: element, owner: item.record.id) {
-                    throw Self.overlap(fields[other] ?? other, field: item.field)
+                    throw Self.overlap(fields[other] ?? other, field: field(item.index))
                 }
                 guard let other = current.conflict(for: element, owner: item.record.id),
                     let record = current.byID[other]
                 else { continue }
                 if record.expiresMs.map({ $0 > now }) ?? true {
-                    throw Self.overlap("rule \(record.id) (\(record.summary))", field: item.field)
+                    throw Self.overlap("rule \(record.id) (\(record.summary))", field: field(item.index))
                 }
                 // The rule in the way has expired but is not ended yet: judge against the live
                 // rules only (rare, so rebuilt here rather than cached).
@@ -298,7 +306,7 @@ struct EntryPlanner: Sendable {
                     if let again = current.conflict(for: element, owner: item.record.id),
                         let record = current.byID[again]
                     {
-                        throw Self.overlap("rule \(record.id) (\(record.summary))", field: item.field)
+                        throw Self.overlap("rule \(record.id) (\(record.summary))", field: field(item.index))
                     }
                 }
             }

@@ -14,8 +14,10 @@ struct EntryRule: Codable, Sendable, Hashable {
     var destination: String
     var interface: String?
 
-    /// Canonical identity (comment and expiry are not part of it).
-    var key: String { json.jsonText }
+    /// Canonical identity (comment and expiry are not part of it): the summary names every field
+    /// in a fixed order, so it is one. (Rules stored before this carry their JSON as key; the
+    /// rules-in-force cache recomputes keys from the stored spec.)
+    var key: String { summary }
 
     /// The rule as its `Codable` form writes it, built directly (batches hold 100k rules).
     var json: JSONValue {
@@ -32,36 +34,36 @@ struct EntryRule: Codable, Sendable, Hashable {
     }
 
     /// Normalises `input` for `verdict`, naming the offending field on error.
-    static func from(_ input: RuleInput, verdict: String, field: String) throws -> EntryRule {
+    static func from(_ input: RuleInput, verdict: String, field: @autoclosure () -> String) throws -> EntryRule {
         let protocolName = input.protocolName ?? "tcp"
         var ports: [PortRange]?
         if let port = input.port {
             guard protocolName == "tcp" || protocolName == "udp" else {
                 throw AiosError(
                     .invalidInput, "a port applies to tcp and udp only (protocol is \(protocolName))",
-                    location: InputLocation(field: "\(field).port"))
+                    location: InputLocation(field: "\(field()).port"))
             }
-            ports = try port.ranges(field: "\(field).port")
+            ports = try port.ranges(field: "\(field()).port")
         }
-        let source = try address(input.source, field: "\(field).source")
-        let destination = try address(input.destination, field: "\(field).destination")
+        let source = try address(input.source, field: "\(field()).source")
+        let destination = try address(input.destination, field: "\(field()).destination")
         let rule = EntryRule(
             chain: input.chain ?? "input", verdict: verdict, protocolName: protocolName, ports: ports, source: source,
             destination: destination, interface: input.interface)
         if rule.families.isEmpty {
             throw AiosError(
                 .invalidInput, "source \(source) and destination \(destination) are of different address families",
-                location: InputLocation(field: "\(field).destination"))
+                location: InputLocation(field: "\(field()).destination"))
         }
         return rule
     }
 
-    private static func address(_ text: String?, field: String) throws -> String {
+    private static func address(_ text: String?, field: @autoclosure () -> String) throws -> String {
         guard let text, text != "any" else { return "any" }
         guard let cidr = CIDR(text) else {
             throw AiosError(
                 .invalidInput, "\"\(text)\" is not an IPv4/IPv6 address or CIDR (e.g. 10.0.0.0/8, fd00::/8) or any",
-                location: InputLocation(field: field))
+                location: InputLocation(field: field()))
         }
         return cidr.description
     }
@@ -90,17 +92,30 @@ struct EntryRule: Codable, Sendable, Hashable {
         return text
     }
 
-    /// The set elements, one per family × port range.
+    /// The set elements, one per family × port range: one host, one tcp/udp port and no
+    /// interface go to the exact (hash) sets, anything else is a box in an interval set.
     var elements: [Element] {
         families.flatMap { family in
             (ports ?? [PortRange(low: 0, high: 65535)]).map { range in
-                Element(
-                    set: EntrySets.name(chain: chain, verdict: verdict, family: family, interface: interface != nil),
-                    interface: interface, source: AddressRange(source, family: family),
-                    destination: AddressRange(destination, family: family), protocols: protocolRange(family),
-                    ports: range)
+                let source = AddressRange(source, family: family)
+                let destination = AddressRange(destination, family: family)
+                let shape = shape(source: source, destination: destination, ports: range)
+                return Element(
+                    set: EntrySets.name(chain: chain, verdict: verdict, family: family, shape: shape),
+                    shape: shape, interface: interface, source: source, destination: destination,
+                    protocols: protocolRange(family), ports: range)
             }
         }
+    }
+
+    private func shape(source: AddressRange, destination: AddressRange, ports: PortRange) -> EntryShape {
+        if interface != nil { return .boxOnInterface }
+        guard self.ports != nil, ports.low == ports.high, protocolName == "tcp" || protocolName == "udp" else {
+            return .box
+        }
+        if source.isHost && destination.isAny { return .source }
+        if destination.isHost && source.isAny { return .destination }
+        return .box
     }
 
     private func protocolRange(_ family: String) -> PortRange {
@@ -116,6 +131,7 @@ struct EntryRule: Codable, Sendable, Hashable {
 /// One set element: a box in (interface, source, destination, protocol, port) space.
 struct Element: Sendable, Hashable {
     var set: String
+    var shape: EntryShape
     var interface: String?
     var source: AddressRange
     var destination: AddressRange
@@ -124,6 +140,11 @@ struct Element: Sendable, Hashable {
 
     /// The element's key for libnftables (`{"concat": [...]}`).
     var value: JSONValue {
+        switch shape {
+        case .source: return ["concat": [.string(source.address), Self.range(protocols), Self.range(ports)]]
+        case .destination: return ["concat": [.string(destination.address), Self.range(protocols), Self.range(ports)]]
+        case .box, .boxOnInterface: break
+        }
         var parts: [JSONValue] = [source.json, destination.json, Self.range(protocols), Self.range(ports)]
         if let interface { parts.insert(.string(interface), at: 0) }
         return ["concat": .array(parts)]
@@ -132,6 +153,16 @@ struct Element: Sendable, Hashable {
     /// `value`, serialised straight into `text`.
     func writeValue(into text: inout String) {
         text.append("{\"concat\":[")
+        if shape.isExact {
+            text.append("\"")
+            text.append(shape == .source ? source.address : destination.address)
+            text.append("\",")
+            Self.writeRange(protocols, into: &text)
+            text.append(",")
+            Self.writeRange(ports, into: &text)
+            text.append("]}")
+            return
+        }
         if let interface {
             text.append(JSONValue.string(interface).jsonText)
             text.append(",")
@@ -201,6 +232,11 @@ struct AddressRange: Sendable, Hashable {
         text.append(String(length))
         text.append("}}")
     }
+
+    /// One address (`/32`, `/128`).
+    var isHost: Bool { low == high }
+    /// Every address of its family.
+    var isAny: Bool { length == 0 }
 
     func contains(_ value: UInt128) -> Bool { low <= value && value <= high }
     func overlaps(_ other: AddressRange) -> Bool { low <= other.high && other.low <= high }

@@ -1,6 +1,7 @@
 /// Finds set elements the kernel would refuse: a concatenated interval set rejects a new element
 /// whose first or last point lies inside an existing element (measured on kernel 6.18 / nft 1.0.6).
-/// Checking in the plan turns that into a clear error naming the rule in the way.
+/// Checking in the plan turns that into a clear error naming the rule in the way. Elements of the
+/// exact (hash) sets cannot overlap and are neither indexed nor checked.
 ///
 /// Elements are bucketed by everything but the source range; within a bucket the sources are
 /// sorted, and prefix maxima of the range ends answer "does any other element contain this
@@ -33,10 +34,12 @@ struct OverlapIndex: Sendable {
     }
 
     private var buckets: [BucketKey: Bucket] = [:]
+    /// Elements indexed.
+    private(set) var count = 0
     private var bySet: [String: [BucketKey]] = [:]
 
     init(_ entries: [Entry]) {
-        for entry in entries {
+        for entry in entries where !entry.element.shape.isExact {
             let element = entry.element
             let key = BucketKey(
                 set: element.set, interface: element.interface,
@@ -50,6 +53,7 @@ struct OverlapIndex: Sendable {
                 bySet[element.set, default: []].append(key)
             }
             buckets[key]!.entries.append(entry)
+            count += 1
         }
         for key in buckets.keys {
             buckets[key]!.entries.sort { $0.element.source.low < $1.element.source.low }
@@ -76,6 +80,7 @@ struct OverlapIndex: Sendable {
     /// The owner of another element (not `element` itself) that contains `element`'s first or
     /// last point, if any.
     func conflict(for element: Element, owner: String) -> String? {
+        guard !element.shape.isExact else { return nil }
         for point in [
             (element.source.low, element.destination.low, element.protocols.low, element.ports.low),
             (element.source.high, element.destination.high, element.protocols.high, element.ports.high),

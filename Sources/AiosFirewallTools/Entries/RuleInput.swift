@@ -68,12 +68,11 @@ struct PortSpec: Decodable, Sendable {
 
     /// The port ranges, validated.
     /// - Throws: `.invalidInput` naming `field` (and the list index).
-    func ranges(field: String) throws -> [PortRange] {
+    func ranges(field: @autoclosure () -> String) throws -> [PortRange] {
         guard !items.isEmpty else {
-            throw AiosError(.invalidInput, "needs at least one port", location: InputLocation(field: field))
+            throw AiosError(.invalidInput, "needs at least one port", location: InputLocation(field: field()))
         }
         return try items.enumerated().map { index, item in
-            let where_ = items.count > 1 ? "\(field)[\(index)]" : field
             let (low, high): (Int?, Int?)
             switch item {
             case .number(let number): (low, high) = (number, number)
@@ -92,7 +91,7 @@ struct PortSpec: Decodable, Sendable {
                     }
                 throw AiosError(
                     .invalidInput, "\(shown) is not a port or port range (1-65535, e.g. 22 or \"8000-8080\")",
-                    location: InputLocation(field: where_))
+                    location: InputLocation(field: items.count > 1 ? "\(field())[\(index)]" : field()))
             }
             return PortRange(low: low, high: high)
         }

@@ -29,9 +29,7 @@ struct DefaultRuleset {
     ]
 
     private static func entryIDs(_ chain: String, _ verdict: String) -> [String] {
-        EntrySets.families.flatMap { family in
-            [false, true].map { EntrySets.ruleID(chain: chain, verdict: verdict, family: family, interface: $0) }
-        }
+        EntrySets.all.filter { $0.chain == chain && $0.verdict == verdict }.map(\.id)
     }
 
     static let logPrefixes = [
@@ -77,7 +75,7 @@ struct DefaultRuleset {
             out.append([
                 "add": [
                     "set": EntrySets.set(
-                        table: table, name: entrySet.name, family: entrySet.family, interface: entrySet.interface)
+                        table: table, name: entrySet.name, family: entrySet.family, shape: entrySet.shape)
                 ]
             ])
         }
@@ -132,7 +130,7 @@ struct DefaultRuleset {
                         $0.id,
                         EntrySets.rule(
                             name: $0.name, chain: $0.chain, verdict: $0.verdict, family: $0.family,
-                            interface: $0.interface)
+                            shape: $0.shape)
                     )
                 }, uniquingKeysWith: { first, _ in first })
             return (chain, (Self.ruleIDs[chain] ?? []).compactMap { id in (byID[id] ?? entries[id]).map { (id, $0) } })

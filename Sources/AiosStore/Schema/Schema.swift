@@ -193,11 +193,16 @@ enum Schema {
                     CREATE UNIQUE INDEX allocations_address ON allocations(pool, address);
                     """)
         }
+        migrator.registerMigration("009-firewall-rules-no-key-index") { db in
+            // Nothing queries rules by key (the rules-in-force cache keys them in memory), and the
+            // index made every row of a 100k batch cost a random B-tree insert.
+            try db.execute(sql: "DROP INDEX IF EXISTS firewall_rules_key")
+        }
         return migrator
     }
 
     /// Bumped with every migration; also written to `PRAGMA user_version`.
-    static let version = 8
+    static let version = 9
 
     /// Tables a current database has.
     static let tables = [

@@ -1,0 +1,64 @@
+import AiosCore
+import Testing
+
+@testable import AiosFirewallTools
+
+@Suite("which set an entry's elements go to")
+struct EntryShapeTests {
+    static func elements(_ json: JSONValue, verdict: String = "allow") throws -> [Element] {
+        try EntryRule.from(try json.decode(as: RuleInput.self), verdict: verdict, field: "input").elements
+    }
+
+    @Test("one host and one tcp/udp port go to the exact (hash) sets, keyed by the host")
+    func exact() throws {
+        let source = try #require(try Self.elements(["port": 8080, "source": "10.1.2.3"]).first)
+        #expect(source.shape == .source && source.set == "input_allow_v4_src")
+        #expect(source.value == ["concat": ["10.1.2.3", 6, 8080]])
+        let destination = try Self.elements(
+            ["chain": "output", "protocol": "udp", "port": [53, 853], "destination": "fd00::53"], verdict: "deny")
+        #expect(destination.map(\.set) == ["output_deny_v6_dst", "output_deny_v6_dst"])
+        #expect(destination.map(\.value) == [["concat": ["fd00::53", 17, 53]], ["concat": ["fd00::53", 17, 853]]])
+        var text = ""
+        source.writeValue(into: &text)
+        #expect(try JSONValue(parsing: text) == source.value)
+    }
+
+    @Test(
+        "anything else is a box in an interval set",
+        arguments: [
+            (["port": "8000-8080", "source": "10.1.2.3"], "input_allow_v4"),
+            (["port": 80, "source": "10.1.2.0/24"], "input_allow_v4"),
+            (["port": 80, "source": "10.1.2.3", "destination": "10.9.9.9"], "input_allow_v4"),
+            (["source": "10.1.2.3"], "input_allow_v4"),
+            (["protocol": "icmp", "source": "10.1.2.3"], "input_allow_v4"),
+            (["port": 80, "source": "10.1.2.3", "interface": "eth0"], "input_allow_v4_if"),
+        ] as [(JSONValue, String)])
+    func box(input: JSONValue, set: String) throws {
+        let elements = try Self.elements(input)
+        #expect(elements.map(\.set) == [set])
+        #expect(elements.allSatisfy { !$0.shape.isExact })
+    }
+
+    @Test("exact elements never overlap; boxes still do")
+    func overlaps() throws {
+        let exact = try Self.elements(["port": 8080, "source": "10.1.2.3"])[0]
+        let box = try Self.elements(["port": "8000-9000"])[0]
+        let index = OverlapIndex([OverlapIndex.Entry(element: exact, owner: "a"), .init(element: box, owner: "b")])
+        #expect(index.conflict(for: exact, owner: "c") == nil)
+        let crossing = try Self.elements(["port": "8500-9500"])[0]
+        #expect(index.conflict(for: crossing, owner: "c") == "b")
+        #expect(ActiveRules.indexed([exact, box], owner: "a").map(\.element) == [box])
+    }
+
+    @Test("every shape has its set and one rule per chain × verdict × family; deny rules come first")
+    func ruleset() {
+        #expect(EntrySets.all.count == 3 * 2 * 2 * EntryShape.allCases.count)
+        let input = DefaultRuleset.ruleIDs["input"] ?? []
+        let lastDeny = input.lastIndex { $0.hasPrefix("in-deny-") } ?? 0
+        let firstAllow = input.firstIndex { $0.hasPrefix("in-allow-") } ?? 0
+        #expect(lastDeny < firstAllow)
+        #expect(input.contains("in-allow-v4-src") && input.contains("in-deny-v6-dst"))
+        let set = EntrySets.set(table: "t", name: "input_allow_v4_src", family: "v4", shape: .source)
+        #expect(set["type"] == ["ipv4_addr", "inet_proto", "inet_service"] && set["flags"] == ["timeout"])
+    }
+}
