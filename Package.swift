@@ -110,7 +110,9 @@ let package = Package(
 
         .testTarget(name: "AiosCoreTests", dependencies: ["AiosCore", "AiosTesting"], swiftSettings: strict),
         .testTarget(
-            name: "AiosStoreTests", dependencies: ["AiosStore", "AiosCore", "AiosTesting"], swiftSettings: strict),
+            name: "AiosStoreTests",
+            dependencies: ["AiosStore", "AiosCore", "AiosTesting", grdb],
+            swiftSettings: strict),
         .testTarget(
             name: "AiosDaemonTests",
             dependencies: ["AiosDaemon", "AiosCore", "AiosStore", "AiosYAML", "AiosControl", "AiosTesting"],

@@ -12,7 +12,7 @@ struct ElementDocumentTests {
 
     static func record(_ id: String, expiresMs: Int64?) -> FirewallRuleRecord {
         FirewallRuleRecord(
-            id: id, key: id, verdict: "allow", spec: [:], summary: "", origin: "user", createdMs: 0,
+            id: id, verdict: "allow", spec: [:], summary: "", origin: "user", createdMs: 0,
             expiresMs: expiresMs, expiresText: nil)
     }
 

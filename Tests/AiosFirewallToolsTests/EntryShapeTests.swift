@@ -39,6 +39,19 @@ struct EntryShapeTests {
         #expect(elements.allSatisfy { !$0.shape.isExact })
     }
 
+    @Test(
+        "the stored spec text is the rule's own JSON, and parses back to the rule",
+        arguments: [
+            ["port": 8080, "source": "10.1.2.3"] as JSONValue,
+            ["chain": "output", "protocol": "udp", "port": [53, "60000-61000"], "destination": "fd00::/8"],
+            ["protocol": "any", "interface": "we\"ird\\name"], ["protocol": "icmp", "source": "10.0.0.0/8"],
+        ])
+    func specText(input: JSONValue) throws {
+        let rule = try EntryRule.from(try input.decode(as: RuleInput.self), verdict: "deny", field: "input")
+        #expect(rule.specText == rule.json.jsonText)
+        #expect(try JSONValue(parsing: rule.specText).decode(as: EntryRule.self) == rule)
+    }
+
     @Test("exact elements never overlap; boxes still do")
     func overlaps() throws {
         let exact = try Self.elements(["port": 8080, "source": "10.1.2.3"])[0]

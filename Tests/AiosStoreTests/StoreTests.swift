@@ -1,7 +1,9 @@
 import AiosCore
-import AiosStore
 import Foundation
+import GRDB
 import Testing
+
+@testable import AiosStore
 
 @Suite("the SQLite store")
 struct StoreTests {
@@ -14,7 +16,7 @@ struct StoreTests {
         #expect(
             try store.appliedMigrations() == [
                 "001-events", "002-guards", "003-settings", "004-firewall-rules", "005-sandboxes", "006-helpers",
-                "007-dns", "008-net", "009-firewall-rules-no-key-index",
+                "007-dns", "008-net", "009-firewall-rules-no-key",
             ])
         let inspection = DatabaseInspection.inspect(dataDirectory: directory)
         #expect(inspection.opens && inspection.writable)
@@ -23,6 +25,32 @@ struct StoreTests {
         #expect(inspection.missingTables.isEmpty)
         // Opening again does not re-run migrations.
         #expect(try Store(dataDirectory: directory).appliedMigrations().count == Store.schemaVersion)
+    }
+
+    @Test("firewall rules stored before migration 009 survive it (the stored key and its index go)")
+    func firewallRulesMigrate() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("aios-st-\(UUID().uuidString)")
+            .path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let spec = #"{"chain":"input","destination":"any","protocolName":"tcp","source":"any","verdict":"allow"}"#
+        do {
+            let pool = try DatabasePool(path: "\(directory)/\(Store.fileName)")
+            try Schema.migrator.migrate(pool, upTo: "008-net")
+            try await pool.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO firewall_rules (id, rule_key, verdict, spec, summary, origin, created_ms,
+                            expires_ms, expires_text, state) VALUES ('r1', ?, 'allow', ?, 'allow input tcp', 'user', 1,
+                            4102444800000, '2100-01-01T00:00:00Z', 'active')
+                        """, arguments: [spec, spec])
+            }
+        }
+        let store = try Store(dataDirectory: directory)
+        let rules = try await store.activeFirewallRules()
+        #expect(rules.map(\.id) == ["r1"])
+        #expect(rules.first?.specText == spec && rules.first?.expiresText == "2100-01-01T00:00:00Z")
+        #expect(try store.appliedMigrations().last == "009-firewall-rules-no-key")
     }
 
     @Test("audit events round-trip and filter by tool, origin and time, newest first")

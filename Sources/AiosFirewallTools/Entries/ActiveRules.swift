@@ -58,14 +58,16 @@ actor ActiveRules {
 
     /// Records this planner inserted, moving the generation from `before` to `after`: when
     /// nothing else wrote in between, they join the cache.
-    func inserted(_ records: [FirewallRuleRecord], elements: [[Element]], before: UInt64, after: UInt64) {
+    func inserted(
+        _ records: [FirewallRuleRecord], keys: [String], elements: [[Element]], before: UInt64, after: UInt64
+    ) {
         // Moved out of `cached` before changing it: a copy would duplicate 100k rules per insert.
         guard var current = cached.take(), current.generation == before, after == before + 1 else { return }
         current.snapshot.byKey.reserveCapacity(current.snapshot.byKey.count + records.count)
         current.snapshot.byID.reserveCapacity(current.snapshot.byID.count + records.count)
         current.entries.reserveCapacity(current.entries.count + records.count)
-        for (record, elements) in zip(records, elements) {
-            if current.snapshot.byKey[record.key] == nil { current.snapshot.byKey[record.key] = record.id }
+        for ((record, key), elements) in zip(zip(records, keys), elements) {
+            if current.snapshot.byKey[key] == nil { current.snapshot.byKey[key] = record.id }
             current.snapshot.byID[record.id] = record
             let added = Self.indexed(elements, owner: record.id)
             current.entries += added
@@ -89,7 +91,6 @@ actor ActiveRules {
         for record in records {
             snapshot.byID[record.id] = record
             guard let rule: EntryRule = try? record.spec.decode() else { continue }
-            // Keyed by the rule's key as computed now, whatever key the row was stored with.
             if snapshot.byKey[rule.key] == nil { snapshot.byKey[rule.key] = record.id }
             entries += Self.indexed(rule.elements, owner: record.id)
         }

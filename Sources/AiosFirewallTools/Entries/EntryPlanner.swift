@@ -123,7 +123,7 @@ struct EntryPlanner: Sendable {
         let live = { (record: FirewallRuleRecord) in record.expiresMs.map { $0 > now } ?? true }
 
         var unchanged: [String] = []
-        var adding: [(record: FirewallRuleRecord, rule: EntryRule, index: Int, elements: [Element])] = []
+        var adding: [(record: FirewallRuleRecord, rule: EntryRule, key: String, index: Int, elements: [Element])] = []
         adding.reserveCapacity(wanted.count)
         var seen: Set<String> = []
         seen.reserveCapacity(wanted.count)
@@ -143,12 +143,13 @@ struct EntryPlanner: Sendable {
             var summary = item.key
             if let comment = item.comment { summary += " (\(comment))" }
             let record = FirewallRuleRecord(
-                id: id, key: item.key, verdict: verdict, spec: item.rule.json, summary: summary,
+                id: id, verdict: verdict, specText: item.rule.specText, summary: summary,
                 origin: context.origin.rawValue, createdMs: now, expiresMs: item.expiresMs,
                 expiresText: item.expiresText)
-            adding.append((record, item.rule, index, item.rule.elements))
+            adding.append((record, item.rule, item.key, index, item.rule.elements))
         }
         let records = adding.map(\.record)
+        let keys = adding.map(\.key)
         let added = records.prefix(100).map {
             RuleSummary(id: $0.id, summary: $0.summary, comment: nil, expiresMs: $0.expiresMs)
         }
@@ -185,7 +186,7 @@ struct EntryPlanner: Sendable {
                 let before = store.firewallRulesGeneration
                 try await store.insertFirewallRules(records)
                 await active.inserted(
-                    records, elements: elementLists, before: before, after: store.firewallRulesGeneration)
+                    records, keys: keys, elements: elementLists, before: before, after: store.firewallRulesGeneration)
             } catch {
                 // Keep kernel and store in step: take the elements out again.
                 try? table.apply(Self.deleteCommands(elements: elementLists, table: table.name), what: "compensate")
@@ -271,7 +272,7 @@ struct EntryPlanner: Sendable {
     /// Refuses elements the kernel would refuse: against the rules in force (their index is
     /// cached per store generation) and within the batch.
     private func checkOverlaps(
-        adding: [(record: FirewallRuleRecord, rule: EntryRule, index: Int, elements: [Element])],
+        adding: [(record: FirewallRuleRecord, rule: EntryRule, key: String, index: Int, elements: [Element])],
         current: ActiveRules.Snapshot, now: Int64, field: (Int) -> String
     ) async throws {
         var current = current

@@ -15,8 +15,8 @@ struct EntryRule: Codable, Sendable, Hashable {
     var interface: String?
 
     /// Canonical identity (comment and expiry are not part of it): the summary names every field
-    /// in a fixed order, so it is one. (Rules stored before this carry their JSON as key; the
-    /// rules-in-force cache recomputes keys from the stored spec.)
+    /// in a fixed order, so it is one. Derived, never stored: the rules-in-force cache computes it
+    /// from each stored spec.
     var key: String { summary }
 
     /// The rule as its `Codable` form writes it, built directly (batches hold 100k rules).
@@ -31,6 +31,47 @@ struct EntryRule: Codable, Sendable, Hashable {
         }
         if let interface { members["interface"] = .string(interface) }
         return .object(members)
+    }
+
+    /// `json.jsonText` (sorted keys, compact), written directly: what the store keeps.
+    var specText: String {
+        var text = "{\"chain\":"
+        Self.quote(chain, into: &text)
+        text.append(",\"destination\":")
+        Self.quote(destination, into: &text)
+        if let interface {
+            text.append(",\"interface\":")
+            Self.quote(interface, into: &text)
+        }
+        if let ports {
+            text.append(",\"ports\":[")
+            for (index, range) in ports.enumerated() {
+                text.append(index == 0 ? "{\"high\":" : ",{\"high\":")
+                text.append(String(range.high))
+                text.append(",\"low\":")
+                text.append(String(range.low))
+                text.append("}")
+            }
+            text.append("]")
+        }
+        text.append(",\"protocolName\":")
+        Self.quote(protocolName, into: &text)
+        text.append(",\"source\":")
+        Self.quote(source, into: &text)
+        text.append(",\"verdict\":")
+        Self.quote(verdict, into: &text)
+        text.append("}")
+        return text
+    }
+
+    private static func quote(_ value: String, into text: inout String) {
+        if value.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") && $0 < 0x7f }) {
+            text.append("\"")
+            text.append(value)
+            text.append("\"")
+        } else {
+            text.append(JSONValue.string(value).jsonText)
+        }
     }
 
     /// Normalises `input` for `verdict`, naming the offending field on error.

@@ -7,12 +7,13 @@ import Synchronization
 public struct FirewallRuleRecord: Sendable, Codable, Hashable {
     /// Short random id (`firewall.remove` takes it).
     public var id: String
-    /// Canonical identity of the rule (same call twice → same key).
-    public var key: String
     /// `allow` or `deny`.
     public var verdict: String
-    /// The normalised rule as JSON (enough to rebuild its set elements).
-    public var spec: JSONValue
+    /// The normalised rule as JSON text, as stored (enough to rebuild its set elements); kept as
+    /// text so that a 100k batch neither builds nor re-serialises a tree per rule.
+    public var specText: String
+    /// `specText` parsed.
+    public var spec: JSONValue { get throws { try JSONValue(parsing: specText) } }
     /// One line for people.
     public var summary: String
     /// Who asked.
@@ -30,13 +31,12 @@ public struct FirewallRuleRecord: Sendable, Codable, Hashable {
 
     /// Creates a record.
     public init(
-        id: String, key: String, verdict: String, spec: JSONValue, summary: String, origin: String, createdMs: Int64,
-        expiresMs: Int64?, expiresText: String?, state: String = "active", endedMs: Int64? = nil
+        id: String, verdict: String, specText: String, summary: String, origin: String,
+        createdMs: Int64, expiresMs: Int64?, expiresText: String?, state: String = "active", endedMs: Int64? = nil
     ) {
         self.id = id
-        self.key = key
         self.verdict = verdict
-        self.spec = spec
+        self.specText = specText
         self.summary = summary
         self.origin = origin
         self.createdMs = createdMs
@@ -44,6 +44,16 @@ public struct FirewallRuleRecord: Sendable, Codable, Hashable {
         self.expiresText = expiresText
         self.state = state
         self.endedMs = endedMs
+    }
+
+    /// Creates a record from a spec tree.
+    public init(
+        id: String, verdict: String, spec: JSONValue, summary: String, origin: String, createdMs: Int64,
+        expiresMs: Int64?, expiresText: String?, state: String = "active", endedMs: Int64? = nil
+    ) {
+        self.init(
+            id: id, verdict: verdict, specText: spec.jsonText, summary: summary, origin: origin,
+            createdMs: createdMs, expiresMs: expiresMs, expiresText: expiresText, state: state, endedMs: endedMs)
     }
 }
 
@@ -57,12 +67,12 @@ extension Store {
         try await pool.write { db in
             let statement = try db.makeStatement(
                 sql: """
-                    INSERT INTO firewall_rules (id, rule_key, verdict, spec, summary, origin, created_ms, expires_ms,
-                        expires_text, state, ended_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)
+                    INSERT INTO firewall_rules (id, verdict, spec, summary, origin, created_ms, expires_ms,
+                        expires_text, state, ended_ms) VALUES (?,?,?,?,?,?,?,?,?,?)
                     """)
             for rule in rules {
                 try statement.execute(arguments: [
-                    rule.id, rule.key, rule.verdict, rule.spec.jsonText, rule.summary, rule.origin, rule.createdMs,
+                    rule.id, rule.verdict, rule.specText, rule.summary, rule.origin, rule.createdMs,
                     rule.expiresMs, rule.expiresText, rule.state, rule.endedMs,
                 ])
             }
@@ -156,7 +166,7 @@ extension Store {
 
     private static func decodeRule(_ row: Row) throws -> FirewallRuleRecord {
         FirewallRuleRecord(
-            id: row["id"], key: row["rule_key"], verdict: row["verdict"], spec: try JSONValue(parsing: row["spec"]),
+            id: row["id"], verdict: row["verdict"], specText: row["spec"],
             summary: row["summary"], origin: row["origin"], createdMs: row["created_ms"], expiresMs: row["expires_ms"],
             expiresText: row["expires_text"], state: row["state"], endedMs: row["ended_ms"])
     }

@@ -193,10 +193,15 @@ enum Schema {
                     CREATE UNIQUE INDEX allocations_address ON allocations(pool, address);
                     """)
         }
-        migrator.registerMigration("009-firewall-rules-no-key-index") { db in
-            // Nothing queries rules by key (the rules-in-force cache keys them in memory), and the
-            // index made every row of a 100k batch cost a random B-tree insert.
-            try db.execute(sql: "DROP INDEX IF EXISTS firewall_rules_key")
+        migrator.registerMigration("009-firewall-rules-no-key") { db in
+            // A rule's identity is derived from its spec (the rules-in-force cache keys rules in
+            // memory); nothing queried the stored key, and its index made every row of a 100k
+            // batch cost a random B-tree insert.
+            try db.execute(
+                sql: """
+                    DROP INDEX IF EXISTS firewall_rules_key;
+                    ALTER TABLE firewall_rules DROP COLUMN rule_key;
+                    """)
         }
         return migrator
     }
