@@ -45,11 +45,23 @@ struct EntryShapeTests {
             ["port": 8080, "source": "10.1.2.3"] as JSONValue,
             ["chain": "output", "protocol": "udp", "port": [53, "60000-61000"], "destination": "fd00::/8"],
             ["protocol": "any", "interface": "we\"ird\\name"], ["protocol": "icmp", "source": "10.0.0.0/8"],
+            ["protocol": "tcp", "port": 22, "interface": "eth0.100"],
         ])
     func specText(input: JSONValue) throws {
         let rule = try EntryRule.from(try input.decode(as: RuleInput.self), verdict: "deny", field: "input")
         #expect(rule.specText == rule.json.jsonText)
         #expect(try JSONValue(parsing: rule.specText).decode(as: EntryRule.self) == rule)
+    }
+
+    @Test(
+        "an interface name the kernel would refuse is refused, naming the field",
+        arguments: ["", "a-very-long-interface-name", "eth0/1", "eth 0", "..", "br:0"])
+    func badInterface(name: String) throws {
+        let input = try (["port": 80, "interface": .string(name)] as JSONValue).decode(as: RuleInput.self)
+        let error = #expect(throws: AiosError.self) {
+            try EntryRule.from(input, verdict: "allow", field: "input.entries[3]")
+        }
+        #expect(error?.location?.field == "input.entries[3].interface")
     }
 
     @Test("exact elements never overlap; boxes still do")

@@ -224,6 +224,7 @@ struct FirewallEntryTests {
             (#"{"entries": [{"port": 80}, {"port": "90-80"}]}"#, "input.entries[1].port"),
             (#"{"protocol": "icmp", "port": 80}"#, "input.port"),
             (#"{"port": 80, "source": "10.0.0.1", "destination": "fd00::1"}"#, "input.destination"),
+            (#"{"port": 80, "interface": "eth0/1"}"#, "input.interface"),
         ])
     func badEntries(input: String, field: String) async throws {
         try await Lab.with { lab in

@@ -86,6 +86,12 @@ struct EntryRule: Codable, Sendable, Hashable {
             }
             ports = try port.ranges(field: "\(field()).port")
         }
+        if let interface = input.interface, !InterfaceName.isValid(interface) {
+            throw AiosError(
+                .invalidInput,
+                "\"\(interface)\" is not an interface name (1-\(InterfaceName.maxLength) characters, no /, : or spaces)",
+                location: InputLocation(field: "\(field()).interface"))
+        }
         let source = try address(input.source, field: "\(field()).source")
         let destination = try address(input.destination, field: "\(field()).destination")
         let rule = EntryRule(
