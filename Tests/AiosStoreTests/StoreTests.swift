@@ -16,7 +16,7 @@ struct StoreTests {
         #expect(
             try store.appliedMigrations() == [
                 "001-events", "002-guards", "003-settings", "004-firewall-rules", "005-sandboxes", "006-helpers",
-                "007-dns", "008-net", "009-firewall-rules-no-key",
+                "007-dns", "008-net", "009-firewall-rules-no-key", "010-firewall-rule-counts",
             ])
         let inspection = DatabaseInspection.inspect(dataDirectory: directory)
         #expect(inspection.opens && inspection.writable)
@@ -50,7 +50,8 @@ struct StoreTests {
         let rules = try await store.activeFirewallRules()
         #expect(rules.map(\.id) == ["r1"])
         #expect(rules.first?.specText == spec && rules.first?.expiresText == "2100-01-01T00:00:00Z")
-        #expect(try store.appliedMigrations().last == "009-firewall-rules-no-key")
+        #expect(try store.appliedMigrations().last == "010-firewall-rule-counts")
+        #expect(try await store.firewallRuleCounts(unexpiredAt: 2) == ["allow": 1])
     }
 
     @Test("audit events round-trip and filter by tool, origin and time, newest first")

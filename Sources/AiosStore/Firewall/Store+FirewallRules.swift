@@ -70,12 +70,15 @@ extension Store {
                     INSERT INTO firewall_rules (id, verdict, spec, summary, origin, created_ms, expires_ms,
                         expires_text, state, ended_ms) VALUES (?,?,?,?,?,?,?,?,?,?)
                     """)
+            var added: [String: Int] = [:]
             for rule in rules {
                 try statement.execute(arguments: [
                     rule.id, rule.verdict, rule.specText, rule.summary, rule.origin, rule.createdMs,
                     rule.expiresMs, rule.expiresText, rule.state, rule.endedMs,
                 ])
+                if rule.state == "active" { added[rule.verdict, default: 0] += 1 }
             }
+            try Self.count(added, in: db)
         }
         firewallGeneration.add(1, ordering: .releasing)
     }
@@ -98,32 +101,58 @@ extension Store {
         }
     }
 
-    /// Counts of active, unexpired rules by verdict.
+    /// Counts of active, unexpired rules by verdict — without counting rows: the active counts are
+    /// kept in `firewall_rule_counts` by the same transactions that insert and end rules, and only
+    /// the rules that expired but are not ended yet (a few, until the reporter ends them) are
+    /// counted, through the index.
     public func firewallRuleCounts(unexpiredAt nowMs: Int64) async throws -> [String: Int] {
         try await pool.read { db in
             var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT verdict, active FROM firewall_rule_counts") {
+                counts[row["verdict"]] = row["active"]
+            }
             for row in try Row.fetchAll(
                 db,
                 sql:
-                    "SELECT verdict, COUNT(*) AS n FROM firewall_rules WHERE state = 'active' AND (expires_ms IS NULL OR expires_ms > ?) GROUP BY verdict",
+                    "SELECT verdict, COUNT(*) AS n FROM firewall_rules WHERE state = 'active' AND expires_ms <= ? GROUP BY verdict",
                 arguments: [nowMs])
             {
-                counts[row["verdict"]] = row["n"]
+                counts[row["verdict"], default: 0] -= row["n"] as Int
             }
-            return counts
+            return counts.filter { $0.value > 0 }
         }
     }
 
-    /// At most `limit` active, unexpired rules, soonest expiry first (permanent ones last).
+    /// At most `limit` active, unexpired rules, soonest expiry first (permanent ones last), read in
+    /// index order (`firewall_rules_active`): the cost follows `limit`, not the rules present.
     public func firewallRules(unexpiredAt nowMs: Int64, limit: Int) async throws -> [FirewallRuleRecord] {
         try await pool.read { db in
-            try Row.fetchAll(
+            var rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT * FROM firewall_rules WHERE state = 'active' AND (expires_ms IS NULL OR expires_ms > ?)
-                    ORDER BY expires_ms IS NULL, expires_ms, created_ms LIMIT ?
-                    """, arguments: [nowMs, limit]
-            ).map(Self.decodeRule)
+                    SELECT * FROM firewall_rules WHERE state = 'active' AND expires_ms > ?
+                    ORDER BY expires_ms, created_ms LIMIT ?
+                    """, arguments: [nowMs, limit])
+            if rows.count < limit {
+                rows += try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT * FROM firewall_rules WHERE state = 'active' AND expires_ms IS NULL
+                        ORDER BY created_ms LIMIT ?
+                        """, arguments: [limit - rows.count])
+            }
+            return try rows.map(Self.decodeRule)
+        }
+    }
+
+    /// Moves the kept active counts by `deltas` (verdict → change).
+    private static func count(_ deltas: [String: Int], in db: Database) throws {
+        for (verdict, delta) in deltas where delta != 0 {
+            try db.execute(
+                sql: """
+                    INSERT INTO firewall_rule_counts (verdict, active) VALUES (?, ?)
+                    ON CONFLICT(verdict) DO UPDATE SET active = active + excluded.active
+                    """, arguments: [verdict, delta])
         }
     }
 
@@ -131,14 +160,18 @@ extension Store {
     @discardableResult
     public func endFirewallRules(ids: [String], state: String, endedMs: Int64) async throws -> Int {
         let changed = try await pool.write { db in
-            var changed = 0
+            var ended: [String: Int] = [:]
             let statement = try db.makeStatement(
-                sql: "UPDATE firewall_rules SET state = ?, ended_ms = ? WHERE id = ? AND state = 'active'")
+                sql:
+                    "UPDATE firewall_rules SET state = ?, ended_ms = ? WHERE id = ? AND state = 'active' RETURNING verdict"
+            )
             for id in ids {
-                try statement.execute(arguments: [state, endedMs, id])
-                changed += db.changesCount
+                if let verdict = try String.fetchOne(statement, arguments: [state, endedMs, id]) {
+                    ended[verdict, default: 0] -= 1
+                }
             }
-            return changed
+            try Self.count(ended, in: db)
+            return -ended.values.reduce(0, +)
         }
         firewallGeneration.add(1, ordering: .releasing)
         return changed

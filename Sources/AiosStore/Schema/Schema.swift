@@ -203,15 +203,28 @@ enum Schema {
                     ALTER TABLE firewall_rules DROP COLUMN rule_key;
                     """)
         }
+        migrator.registerMigration("010-firewall-rule-counts") { db in
+            // firewall.list must not cost more with 100k rules present: counts are kept, not
+            // counted, and the first rules are read in index order.
+            try db.execute(
+                sql: """
+                    CREATE TABLE firewall_rule_counts (verdict TEXT PRIMARY KEY, active INTEGER NOT NULL);
+                    INSERT INTO firewall_rule_counts (verdict, active)
+                        SELECT verdict, COUNT(*) FROM firewall_rules WHERE state = 'active' GROUP BY verdict;
+                    DROP INDEX IF EXISTS firewall_rules_state;
+                    CREATE INDEX firewall_rules_active ON firewall_rules(state, expires_ms, created_ms);
+                    """)
+        }
         return migrator
     }
 
     /// Bumped with every migration; also written to `PRAGMA user_version`.
-    static let version = 9
+    static let version = 10
 
     /// Tables a current database has.
     static let tables = [
-        "events", "guards", "settings", "firewall_rules", "sandboxes", "sandbox_workloads", "helpers", "dns_blocklists",
+        "events", "guards", "settings", "firewall_rules", "firewall_rule_counts", "sandboxes", "sandbox_workloads",
+        "helpers", "dns_blocklists",
         "dns_list_zones", "dns_names", "dns_records", "net_interfaces", "dhcp_leases", "wireguard_interfaces",
         "allocations",
     ]

@@ -1,0 +1,46 @@
+import AiosCore
+import Foundation
+import Testing
+
+@testable import AiosStore
+
+@Suite("firewall rules in the store")
+struct FirewallRuleStoreTests {
+    static func rule(_ id: String, _ verdict: String, created: Int64, expires: Int64?) -> FirewallRuleRecord {
+        FirewallRuleRecord(
+            id: id, verdict: verdict, specText: "{}", summary: id, origin: "user", createdMs: created,
+            expiresMs: expires, expiresText: expires.map { "\($0)ms" })
+    }
+
+    @Test("kept counts follow inserts and ends, leave out the expired-not-ended, and agree with the rows")
+    func counts() async throws {
+        let store = try Store.temporary()
+        try await store.insertFirewallRules([
+            Self.rule("a", "allow", created: 1, expires: 100), Self.rule("b", "allow", created: 2, expires: nil),
+            Self.rule("c", "deny", created: 3, expires: 50), Self.rule("d", "deny", created: 4, expires: 500),
+        ])
+        #expect(try await store.firewallRuleCounts(unexpiredAt: 10) == ["allow": 2, "deny": 2])
+        // c has expired but is not ended yet: not counted.
+        #expect(try await store.firewallRuleCounts(unexpiredAt: 60) == ["allow": 2, "deny": 1])
+        #expect(try await store.endFirewallRules(ids: ["c", "a", "nope", "a"], state: "expired", endedMs: 60) == 2)
+        #expect(try await store.firewallRuleCounts(unexpiredAt: 60) == ["allow": 1, "deny": 1])
+        #expect(try await store.endFirewallRules(ids: ["d"], state: "removed", endedMs: 61) == 1)
+        #expect(try await store.firewallRuleCounts(unexpiredAt: 61) == ["allow": 1])
+        let rows = try await store.activeFirewallRules(unexpiredAt: 61)
+        #expect(Dictionary(grouping: rows, by: \.verdict).mapValues(\.count) == ["allow": 1])
+    }
+
+    @Test("the first rules: soonest expiry first, permanent ones last, none expired, at most the limit")
+    func firstRules() async throws {
+        let store = try Store.temporary()
+        try await store.insertFirewallRules([
+            Self.rule("p2", "allow", created: 5, expires: nil), Self.rule("late", "allow", created: 1, expires: 900),
+            Self.rule("p1", "deny", created: 2, expires: nil), Self.rule("soon", "deny", created: 3, expires: 200),
+            Self.rule("gone", "allow", created: 4, expires: 20), Self.rule("tie", "allow", created: 0, expires: 200),
+        ])
+        let all = try await store.firewallRules(unexpiredAt: 100, limit: 10).map(\.id)
+        #expect(all == ["tie", "soon", "late", "p1", "p2"])
+        #expect(try await store.firewallRules(unexpiredAt: 100, limit: 2).map(\.id) == ["tie", "soon"])
+        #expect(try await store.firewallRules(unexpiredAt: 100, limit: 4).map(\.id) == ["tie", "soon", "late", "p1"])
+    }
+}
