@@ -284,7 +284,8 @@ struct EntryPlanner: Sendable {
             fields[item.record.id] = field(item.index)
             entries += indexed
         }
-        guard !entries.isEmpty || current.index.count + current.recent.count > 0 else { return }
+        // Only boxes can overlap (exact elements are neither indexed nor checked).
+        guard !entries.isEmpty else { return }
         let batch = OverlapIndex(entries)
         var exact = false
         for item in adding {

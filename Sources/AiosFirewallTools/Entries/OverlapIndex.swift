@@ -34,8 +34,6 @@ struct OverlapIndex: Sendable {
     }
 
     private var buckets: [BucketKey: Bucket] = [:]
-    /// Elements indexed.
-    private(set) var count = 0
     private var bySet: [String: [BucketKey]] = [:]
 
     init(_ entries: [Entry]) {
@@ -53,7 +51,6 @@ struct OverlapIndex: Sendable {
                 bySet[element.set, default: []].append(key)
             }
             buckets[key]!.entries.append(entry)
-            count += 1
         }
         for key in buckets.keys {
             buckets[key]!.entries.sort { $0.element.source.low < $1.element.source.low }
