@@ -172,30 +172,67 @@ struct EntryPlanner: Sendable {
         let commands = Self.addCommands(records: records, elements: elementLists, table: table.name, now: now)
         let elementCount = elementLists.reduce(0) { $0 + $1.count }
         return .change(diff, inverse: inverse, touches: touches, disruptive: cutsManagement) { [table, store, active] in
-            // Listing the table first costs more than the batch; a missing table or set shows as
-            // the transaction's error instead.
-            do {
-                try table.apply([], serialised: commands, what: "cannot add the \(verdict) rules")
-            } catch let error as AiosError where error.message.contains("No such file or directory") {
-                throw AiosError(
-                    .notFound,
-                    "the firewall table or one of its sets is missing: run firewall.apply_default to install or repair it",
-                    cause: error)
+            let before = store.firewallRulesGeneration
+            let kernel = {
+                do {
+                    try table.apply([], serialised: commands, what: "cannot add the \(verdict) rules")
+                } catch let error as AiosError where error.message.contains("No such file or directory") {
+                    // Listing the table first costs more than the batch; a missing table or set
+                    // shows as the transaction's error instead.
+                    throw AiosError(
+                        .notFound,
+                        "the firewall table or one of its sets is missing: run firewall.apply_default to install or repair it",
+                        cause: error)
+                }
             }
-            do {
-                let before = store.firewallRulesGeneration
-                try await store.insertFirewallRules(records)
-                await active.inserted(
-                    records, keys: keys, elements: elementLists, before: before, after: store.firewallRulesGeneration)
-            } catch {
+            let compensate = {
                 // Keep kernel and store in step: take the elements out again.
-                try? table.apply(Self.deleteCommands(elements: elementLists, table: table.name), what: "compensate")
-                throw error
+                _ = try? table.apply(Self.deleteCommands(elements: elementLists, table: table.name), what: "compensate")
             }
+            if records.count < Self.concurrentBatch {
+                try kernel()
+                do {
+                    try await store.insertFirewallRules(records)
+                } catch {
+                    compensate()
+                    throw error
+                }
+            } else {
+                // A big batch persists its rules while the kernel takes its elements (each takes
+                // about as long as the other). A marker, durable first, names the batch: if the
+                // daemon dies with the rows committed but the kernel transaction not, the boot
+                // reconcile re-adds that batch's elements (see ReconcileTool).
+                let marker = Self.pendingKey(records[0].id)
+                try await store.setSetting(marker, ["created_ms": .number(Double(now))])
+                async let stored: Void = store.insertFirewallRules(records)
+                var kernelError: (any Error)?
+                do { try kernel() } catch { kernelError = error }
+                var storeError: (any Error)?
+                do { try await stored } catch { storeError = error }
+                if kernelError == nil, storeError != nil { compensate() }
+                if kernelError != nil, storeError == nil {
+                    _ = try? await store.endFirewallRules(ids: records.map(\.id), state: "removed", endedMs: now)
+                }
+                if let error = kernelError ?? storeError {
+                    try? await store.removeSetting(marker)
+                    throw error
+                }
+                try await store.removeSetting(marker)
+            }
+            await active.inserted(
+                records, keys: keys, elements: elementLists, before: before, after: store.firewallRulesGeneration)
             return EntriesOutput(
                 added: added, addedCount: records.count, unchanged: unchangedIDs, elements: elementCount)
         }
     }
+
+    /// From this many rules a batch persists them beside the kernel transaction (under a marker).
+    static let concurrentBatch = 1000
+
+    /// Settings key prefix of the markers of batches being applied.
+    static let pendingPrefix = "firewall.pending_batch."
+
+    static func pendingKey(_ firstID: String) -> String { pendingPrefix + firstID }
 
     /// A random 64-bit rule id as 16 hex digits (32-bit ones collided at batch scale).
     static func newID() -> String {

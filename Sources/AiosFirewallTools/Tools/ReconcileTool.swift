@@ -30,8 +30,11 @@ public struct ReconcileTool: Tool {
         else {
             return .unchanged(Output(restored: false, rules: 0))
         }
-        guard try table.list(terse: true) == nil else { return .unchanged(Output(restored: false, rules: 0)) }
         let now = context.clock.nowMs()
+        let pending = try await store.settings(prefix: EntryPlanner.pendingPrefix)
+        guard try table.list(terse: true) == nil else {
+            return try await interrupted(pending, now: now)
+        }
         // A little margin: an element about to expire is not worth restoring for a few milliseconds.
         let rules = try await store.activeFirewallRules(unexpiredAt: now + 1000)
         let ruleset = DefaultRuleset(
@@ -46,9 +49,40 @@ public struct ReconcileTool: Tool {
                 detail: "restored: default ruleset for \(intent.subnets.joined(separator: ", "))"),
             Change("add", "\(rules.count) rules", detail: "with their remaining lifetimes"),
         ]
-        return .change(diff, inverse: CallRequest(tool: RestoreTool.descriptor.name, input: [:])) { [table] in
+        return .change(diff, inverse: CallRequest(tool: RestoreTool.descriptor.name, input: [:])) { [table, store] in
             try table.apply(commands, serialised: elements, what: "cannot restore the firewall table")
+            for marker in pending { try await store.removeSetting(marker.key) }
             return Output(restored: true, rules: rules.count)
+        }
+    }
+
+    /// The table exists: a batch whose marker is still there was interrupted (the daemon died
+    /// between persisting its rules and the kernel taking them, or before knowing both had). Its
+    /// stored rules' elements are added again — re-adding an element the kernel has keeps its
+    /// timer, and the timeout written is the remaining lifetime rounded down, so nothing is
+    /// extended. Without markers nothing is touched, so a restart never resets a timer.
+    private func interrupted(_ pending: [(key: String, value: JSONValue)], now: Int64) async throws -> ToolPlan<Output>
+    {
+        guard !pending.isEmpty else { return .unchanged(Output(restored: false, rules: 0)) }
+        var found: [FirewallRuleRecord] = []
+        for marker in pending {
+            guard let created = marker.value["created_ms"]?.intValue else { continue }
+            found += try await store.activeFirewallRules(createdAt: Int64(created)).filter {
+                ($0.expiresMs ?? .max) > now + 1000
+            }
+        }
+        let rules = found
+        let pairs = try rules.map { ($0, try $0.spec.decode(as: EntryRule.self)) }
+        let elements = EntryPlanner.addCommands(pairs, table: table.name, now: now, roundDown: true)
+        let diff = [
+            Change("add", "\(rules.count) rules", detail: "re-added from \(pending.count) interrupted batch(es)")
+        ]
+        return .change(diff) { [table, store] in
+            if !elements.isEmpty {
+                try table.apply([], serialised: elements, what: "cannot re-add an interrupted batch")
+            }
+            for marker in pending { try await store.removeSetting(marker.key) }
+            return Output(restored: false, rules: rules.count)
         }
     }
 }

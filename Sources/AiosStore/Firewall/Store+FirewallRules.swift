@@ -101,6 +101,16 @@ extension Store {
         }
     }
 
+    /// Active rules created at exactly `createdMs` (one batch: its rules share the time).
+    public func activeFirewallRules(createdAt createdMs: Int64) async throws -> [FirewallRuleRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM firewall_rules WHERE state = 'active' AND created_ms = ? ORDER BY id",
+                arguments: [createdMs]
+            ).map(Self.decodeRule)
+        }
+    }
+
     /// Counts of active, unexpired rules by verdict — without counting rows: the active counts are
     /// kept in `firewall_rule_counts` by the same transactions that insert and end rules, and only
     /// the rules that expired but are not ended yet (a few, until the reporter ends them) are

@@ -22,6 +22,17 @@ extension Store {
         }
     }
 
+    /// Every key starting with `prefix`, with its value, in key order.
+    public func settings(prefix: String) async throws -> [(key: String, value: JSONValue)] {
+        let rows: [(String, String)] = try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT key, value FROM settings WHERE substr(key, 1, ?) = ? ORDER BY key",
+                arguments: [prefix.utf8.count, prefix]
+            ).map { ($0["key"], $0["value"]) }
+        }
+        return try rows.map { (key: $0.0, value: try JSONValue(parsing: $0.1)) }
+    }
+
     /// Removes the value under `key` (no error when there is none).
     public func removeSetting(_ key: String) async throws {
         try await pool.write { db in try db.execute(sql: "DELETE FROM settings WHERE key = ?", arguments: [key]) }
