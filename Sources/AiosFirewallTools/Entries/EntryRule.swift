@@ -19,21 +19,8 @@ struct EntryRule: Codable, Sendable, Hashable {
     /// from each stored spec.
     var key: String { summary }
 
-    /// The rule as its `Codable` form writes it, built directly (batches hold 100k rules).
-    var json: JSONValue {
-        var members: [String: JSONValue] = [
-            "chain": .string(chain), "verdict": .string(verdict), "protocolName": .string(protocolName),
-            "source": .string(source), "destination": .string(destination),
-        ]
-        if let ports {
-            members["ports"] = .array(
-                ports.map { ["low": .number(Double($0.low)), "high": .number(Double($0.high))] })
-        }
-        if let interface { members["interface"] = .string(interface) }
-        return .object(members)
-    }
-
-    /// `json.jsonText` (sorted keys, compact), written directly: what the store keeps.
+    /// The rule as its `Codable` form encodes it (sorted keys, compact), written directly as text
+    /// (batches hold 100k rules): what the store keeps.
     var specText: String {
         var text = "{\"chain\":"
         Self.quote(chain, into: &text)
