@@ -219,8 +219,10 @@ struct EntryPlanner: Sendable {
                 }
                 try await store.removeSetting(marker)
             }
-            await active.inserted(
-                records, keys: keys, elements: elementLists, before: before, after: store.firewallRulesGeneration)
+            // The cache catches up after the answer (100k records to index): a call that plans
+            // before it does sees the generation moved and reloads, so nothing stale is served.
+            let after = store.firewallRulesGeneration
+            Task { await active.inserted(records, keys: keys, elements: elementLists, before: before, after: after) }
             return EntriesOutput(
                 added: added, addedCount: records.count, unchanged: unchangedIDs, elements: elementCount)
         }
