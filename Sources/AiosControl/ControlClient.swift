@@ -38,7 +38,8 @@ public struct ControlClient: Sendable {
                 cause: error)
         }
         defer { close(fd) }
-        let request = try JSONValue(encoding: ControlRequest(method: method, params: params)).jsonText + "\n"
+        // `ControlRequest`'s wire form, written without re-encoding `params` (a 100k-entry batch).
+        let request = JSONValue.object(["method": .string(method), "params": params]).jsonText + "\n"
         // A daemon that refuses this peer answers and closes before reading the request, so the
         // write can fail (EPIPE) with the refusal already waiting to be read: read it first.
         var writeError: (any Error)?
