@@ -87,3 +87,38 @@ struct EntryShapeTests {
         #expect(set["type"] == ["ipv4_addr", "inet_proto", "inet_service"] && set["flags"] == ["timeout"])
     }
 }
+
+@Suite("normalising a batch across the cores")
+struct BatchNormaliseTests {
+    static func entries(_ count: Int, bad: [Int] = []) throws -> [RuleInput] {
+        try (0..<count).map { index in
+            let port: JSONValue = bad.contains(index) ? 70000 : .number(Double(1 + index % 60000))
+            return try
+                (["port": port, "source": .string("10.\(index >> 16).\((index >> 8) & 255).\(index & 255)")]
+                as JSONValue).decode(as: RuleInput.self)
+        }
+    }
+
+    static func normalise(_ raw: [RuleInput]) async throws -> [EntryPlanner.Normalised] {
+        try await EntryPlanner.normalise(
+            raw, defaults: RuleInput(), verdict: "allow", now: 0, limit: nil, single: false)
+    }
+
+    @Test("a big batch comes back whole and in input order")
+    func order() async throws {
+        let raw = try Self.entries(3 * EntryPlanner.parallelChunk + 7)
+        let normalised = try await Self.normalise(raw)
+        #expect(normalised.count == raw.count)
+        for index in [0, 1, EntryPlanner.parallelChunk, raw.count - 1] {
+            let one = try EntryRule.from(raw[index], verdict: "allow", field: "x")
+            #expect(normalised[index].rule == one && normalised[index].key == one.key)
+        }
+    }
+
+    @Test("the error named is the first in the input, whichever chunk finds it", arguments: [[3, 14_000], [14_000]])
+    func firstError(bad: [Int]) async throws {
+        let raw = try Self.entries(3 * EntryPlanner.parallelChunk, bad: bad)
+        let error = await #expect(throws: AiosError.self) { try await Self.normalise(raw) }
+        #expect(error?.location?.field == "input.entries[\(bad[0])].port")
+    }
+}

@@ -91,34 +91,9 @@ struct EntryPlanner: Sendable {
                 "give either one rule's fields or entries, not both (comment and expires may stand beside entries)",
                 location: InputLocation(field: "input.entries"))
         }
-        // A 100k batch: no per-entry field paths, JSON trees or repeated expiry parsing on the
-        // way (a field path is only written for an error).
-        let field = { (index: Int) in single ? "input" : "input.entries[\(index)]" }
-        var wanted: [(rule: EntryRule, key: String, comment: String?, expiresMs: Int64?, expiresText: String?)] = []
-        wanted.reserveCapacity(raw.count)
-        var expiries: [String: Int64] = [:]
-        for (index, item) in raw.enumerated() {
-            if item.isEmpty && verdict == "allow" {
-                throw AiosError(
-                    .invalidInput, "an allow rule needs at least a port, source, destination, interface or protocol",
-                    location: InputLocation(field: field(index)))
-            }
-            let rule = try EntryRule.from(item, verdict: verdict, field: field(index))
-            let expiresText = item.expires ?? input.rule.expires
-            var expiresMs: Int64?
-            if let expiresText {
-                if let known = expiries[expiresText] {
-                    expiresMs = known
-                } else {
-                    let absolute = try Expiry.absolute(
-                        expiresText, now: now, limit: context.limits.maxExpiryMs, field: "\(field(index)).expires")
-                    expiries[expiresText] = absolute
-                    expiresMs = absolute
-                }
-            }
-            wanted.append((rule, rule.key, item.comment ?? input.rule.comment, expiresMs, expiresText))
-        }
-
+        let field = Self.fieldPath(single: single)
+        let wanted = try await Self.normalise(
+            raw, defaults: input.rule, verdict: verdict, now: now, limit: context.limits.maxExpiryMs, single: single)
         let current = try await active.snapshot()
         let live = { (record: FirewallRuleRecord) in record.expiresMs.map { $0 > now } ?? true }
 
@@ -143,10 +118,10 @@ struct EntryPlanner: Sendable {
             var summary = item.key
             if let comment = item.comment { summary += " (\(comment))" }
             let record = FirewallRuleRecord(
-                id: id, verdict: verdict, specText: item.rule.specText, summary: summary,
+                id: id, verdict: verdict, specText: item.specText, summary: summary,
                 origin: context.origin.rawValue, createdMs: now, expiresMs: item.expiresMs,
                 expiresText: item.expiresText)
-            adding.append((record, item.rule, item.key, index, item.rule.elements))
+            adding.append((record, item.rule, item.key, index, item.elements))
         }
         let records = adding.map(\.record)
         let keys = adding.map(\.key)
@@ -227,6 +202,83 @@ struct EntryPlanner: Sendable {
                 added: added, addedCount: records.count, unchanged: unchangedIDs, elements: elementCount)
         }
     }
+
+    /// One entry, normalised: the rule and everything derived from it that a new record needs.
+    struct Normalised: Sendable {
+        var rule: EntryRule
+        var key: String
+        var specText: String
+        var elements: [Element]
+        var comment: String?
+        var expiresMs: Int64?
+        var expiresText: String?
+    }
+
+    /// `input` or `input.entries[i]`, written only when an error names it.
+    static func fieldPath(single: Bool) -> @Sendable (Int) -> String {
+        { index in single ? "input" : "input.entries[\(index)]" }
+    }
+
+    /// Validates and normalises `raw` in order; a big batch is split across the cores (each chunk
+    /// stops at its first error, and the error of the earliest chunk wins, so the error named is
+    /// the first in the input, as in one pass). No per-entry field path, JSON tree or expiry
+    /// parsing on the way.
+    static func normalise(
+        _ raw: [RuleInput], defaults: RuleInput, verdict: String, now: Int64, limit: Int64?, single: Bool
+    ) async throws -> [Normalised] {
+        let field = fieldPath(single: single)
+        let chunk = { @Sendable (range: Range<Int>) throws -> [Normalised] in
+            var out: [Normalised] = []
+            out.reserveCapacity(range.count)
+            var expiries: [String: Int64] = [:]
+            for index in range {
+                let item = raw[index]
+                if item.isEmpty && verdict == "allow" {
+                    throw AiosError(
+                        .invalidInput,
+                        "an allow rule needs at least a port, source, destination, interface or protocol",
+                        location: InputLocation(field: field(index)))
+                }
+                let rule = try EntryRule.from(item, verdict: verdict, field: field(index))
+                let expiresText = item.expires ?? defaults.expires
+                var expiresMs: Int64?
+                if let expiresText {
+                    if let known = expiries[expiresText] {
+                        expiresMs = known
+                    } else {
+                        let absolute = try Expiry.absolute(
+                            expiresText, now: now, limit: limit, field: "\(field(index)).expires")
+                        expiries[expiresText] = absolute
+                        expiresMs = absolute
+                    }
+                }
+                out.append(
+                    Normalised(
+                        rule: rule, key: rule.key, specText: rule.specText, elements: rule.elements,
+                        comment: item.comment ?? defaults.comment, expiresMs: expiresMs, expiresText: expiresText))
+            }
+            return out
+        }
+        let parts = raw.count < 2 * parallelChunk ? 1 : ProcessInfo.processInfo.activeProcessorCount
+        guard parts > 1 else { return try chunk(0..<raw.count) }
+        let size = (raw.count + parts - 1) / parts
+        let results = await withTaskGroup(of: (Int, Result<[Normalised], any Error>).self) { group in
+            for part in 0..<parts {
+                let range = (part * size)..<min(raw.count, (part + 1) * size)
+                group.addTask { (part, Result { try chunk(range) }) }
+            }
+            var results: [(Int, Result<[Normalised], any Error>)] = []
+            for await result in group { results.append(result) }
+            return results.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+        var out: [Normalised] = []
+        out.reserveCapacity(raw.count)
+        for result in results { out += try result.get() }
+        return out
+    }
+
+    /// Below twice this many entries a batch is normalised in one pass.
+    static let parallelChunk = 5000
 
     /// From this many rules a batch persists them beside the kernel transaction (under a marker).
     static let concurrentBatch = 1000
