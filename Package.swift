@@ -123,7 +123,7 @@ let package = Package(
         .testTarget(
             name: "AiosNetToolsTests", dependencies: ["AiosNetTools", "AiosLinux", "AiosCore"], swiftSettings: strict),
         .testTarget(
-            name: "AiosFirewallToolsTests", dependencies: ["AiosFirewallTools", "AiosCore", "AiosStore"],
+            name: "AiosFirewallToolsTests", dependencies: ["AiosFirewallTools", "AiosCore", "AiosStore", "AiosLinux"],
             swiftSettings: strict),
         .testTarget(
             name: "AiosDNSToolsTests", dependencies: ["AiosDNSTools", "AiosCore", "AiosTesting"],

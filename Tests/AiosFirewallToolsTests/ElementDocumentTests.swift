@@ -16,7 +16,7 @@ struct ElementDocumentTests {
             expiresMs: expiresMs, expiresText: nil)
     }
 
-    @Test("every element's val is the Element's own JSON; comment and timeout per rule; one command per set")
+    @Test("every element's val is the Element's own JSON with its rule's timeout; one command per set")
     func matchesTheTree() throws {
         let rules = try [
             Self.rule(["port": 8080, "source": "10.1.2.3"]),
@@ -24,14 +24,11 @@ struct ElementDocumentTests {
             Self.rule(["port": [22, 443], "source": "fd00::/8", "destination": "fd00::1"]),
             Self.rule(["protocol": "icmp"]),
         ]
-        let records = [
-            Self.record("a", expiresMs: 10_500), Self.record("b", expiresMs: nil), Self.record("c", expiresMs: 2_000),
-            Self.record("d", expiresMs: 1_000),
-        ]
-        let elements = rules.map(\.elements)
-        let commands = EntryPlanner.addCommands(records: records, elements: elements, table: "t", now: 1_000)
+        let expiries: [Int64?] = [10_500, nil, 2_000, 1_000]
+        var document = ElementDocument(now: 1_000)
+        for (rule, expiresMs) in zip(rules, expiries) { document.add(rule.elements, expiresMs: expiresMs) }
         var seen: [String: [JSONValue]] = [:]
-        for text in commands {
+        for text in document.commands(table: "t") {
             let command = try JSONValue(parsing: text)
             let body = try #require(command["add"]?["element"])
             #expect(body["family"] == "inet" && body["table"] == "t")
@@ -39,22 +36,47 @@ struct ElementDocumentTests {
             #expect(seen[name] == nil, "one command per set")
             seen[name] = body["elem"]?.arrayValue ?? []
         }
-        for (index, (record, list)) in zip(records, elements).enumerated() {
-            for element in list {
-                let match = seen[element.set]?.first {
-                    $0["elem"]?["val"] == element.value && $0["elem"]?["comment"] == .string("aios:\(record.id)")
-                }
-                let found = try #require(match, "rule \(index) element in \(element.set)")
+        for (index, (rule, expiresMs)) in zip(rules, expiries).enumerated() {
+            for element in rule.elements {
+                let found = try #require(
+                    seen[element.set]?.first { $0["elem"]?["val"] == element.value },
+                    "rule \(index) element in \(element.set)")
+                #expect(found["elem"]?["comment"] == nil)
                 let timeout = found["elem"]?["timeout"]
-                switch record.id {
-                case "a": #expect(timeout == 10)  // 9.5 s left rounds up for a new rule
-                case "b": #expect(timeout == nil)
-                case "c": #expect(timeout == 1)
-                default: #expect(timeout == 1)  // already due: at least one second
+                switch expiresMs {
+                case 10_500: #expect(timeout == 10)  // 9.5 s left rounds up for a new rule
+                case nil: #expect(timeout == nil)
+                default: #expect(timeout == 1)  // 1 s left, or already due: at least one second
                 }
             }
         }
-        #expect(seen.values.map(\.count).reduce(0, +) == elements.map(\.count).reduce(0, +))
+        let total = rules.map(\.elements.count).reduce(0, +)
+        #expect(seen.values.map(\.count).reduce(0, +) == total && document.count == total)
+    }
+
+    @Test("a later chunk appended keeps each set's elements in order, in the same command")
+    func appendChunks() throws {
+        let first = try Self.rule(["port": 8080, "source": "10.1.2.3"])
+        let second = try Self.rule(["port": 8080, "source": "10.1.2.4"])
+        var one = ElementDocument(now: 0)
+        one.add(first.elements, expiresMs: nil)
+        var other = ElementDocument(now: 0)
+        other.add(second.elements, expiresMs: 5_000)
+        one.append(other)
+        let commands = one.commands(table: "t")
+        #expect(commands.count == 1)
+        let elements = try JSONValue(parsing: commands[0])["add"]?["element"]?["elem"]?.arrayValue ?? []
+        #expect(elements.map { $0["elem"]?["val"] } == [first.elements[0].value, second.elements[0].value])
+        #expect(elements.map { $0["elem"]?["timeout"] } == [nil, 5])
+    }
+
+    @Test("each set's index finds it in EntrySets.all")
+    func setIndex() {
+        for entry in EntrySets.all {
+            let index = EntrySets.index(
+                chain: entry.chain, verdict: entry.verdict, family: entry.family, shape: entry.shape)
+            #expect(EntrySets.all[index].name == entry.name)
+        }
     }
 
     @Test("a restore rounds the remaining lifetime down, never extending it")

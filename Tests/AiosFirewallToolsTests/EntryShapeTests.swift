@@ -88,8 +88,8 @@ struct EntryShapeTests {
     }
 }
 
-@Suite("normalising a batch across the cores")
-struct BatchNormaliseTests {
+@Suite("planning a batch across the cores")
+struct BatchPlanTests {
     static func entries(_ count: Int, bad: [Int] = []) throws -> [RuleInput] {
         try (0..<count).map { index in
             let port: JSONValue = bad.contains(index) ? 70000 : .number(Double(1 + index % 60000))
@@ -99,26 +99,50 @@ struct BatchNormaliseTests {
         }
     }
 
-    static func normalise(_ raw: [RuleInput]) async throws -> [EntryPlanner.Normalised] {
-        try await EntryPlanner.normalise(
-            raw, defaults: RuleInput(), verdict: "allow", now: 0, limit: nil, single: false)
+    static func prepare(_ raw: [RuleInput]) async throws -> EntryPlanner.Batch {
+        try await EntryPlanner.prepare(
+            raw,
+            .init(
+                defaults: RuleInput(), verdict: "allow", now: 0, limit: nil, origin: "user", single: false,
+                current: .init()))
     }
 
-    @Test("a big batch comes back whole and in input order")
+    /// Element values of the batch's add-element document, in order.
+    static func values(_ batch: EntryPlanner.Batch) throws -> [JSONValue] {
+        try batch.document.commands(table: "t").flatMap { text in
+            (try JSONValue(parsing: text)["add"]?["element"]?["elem"]?.arrayValue ?? []).compactMap {
+                $0["elem"]?["val"]
+            }
+        }
+    }
+
+    @Test("a big batch comes back whole and in input order, its document in the same order")
     func order() async throws {
         let raw = try Self.entries(3 * EntryPlanner.parallelChunk + 7)
-        let normalised = try await Self.normalise(raw)
-        #expect(normalised.count == raw.count)
+        let batch = try await Self.prepare(raw)
+        #expect(batch.records.count == raw.count && batch.indices == Array(raw.indices))
         for index in [0, 1, EntryPlanner.parallelChunk, raw.count - 1] {
             let one = try EntryRule.from(raw[index], verdict: "allow", field: "x")
-            #expect(normalised[index].rule == one && normalised[index].key == one.key)
+            #expect(batch.rules[index] == one && batch.keys[index] == one.key)
         }
+        let values = try Self.values(batch)
+        #expect(values == batch.elements.flatMap { $0.map(\.value) })
+        #expect(batch.document.count == raw.count)
+    }
+
+    @Test("the same rule in two chunks is planned once, as in one pass")
+    func duplicateAcrossChunks() async throws {
+        var raw = try Self.entries(3 * EntryPlanner.parallelChunk)
+        raw.append(raw[1])
+        let batch = try await Self.prepare(raw)
+        #expect(batch.records.count == raw.count - 1 && batch.indices.last == raw.count - 2)
+        #expect(try Self.values(batch).count == raw.count - 1)
     }
 
     @Test("the error named is the first in the input, whichever chunk finds it", arguments: [[3, 14_000], [14_000]])
     func firstError(bad: [Int]) async throws {
         let raw = try Self.entries(3 * EntryPlanner.parallelChunk, bad: bad)
-        let error = await #expect(throws: AiosError.self) { try await Self.normalise(raw) }
+        let error = await #expect(throws: AiosError.self) { try await Self.prepare(raw) }
         #expect(error?.location?.field == "input.entries[\(bad[0])].port")
     }
 }

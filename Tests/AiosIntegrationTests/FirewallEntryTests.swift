@@ -21,27 +21,34 @@ struct FirewallEntryTests {
         return topology
     }
 
-    /// Remaining seconds of the element commented `aios:<id>` in `set`, from the kernel's listing.
-    /// Whether `set` holds an element of rule `id`.
-    static func member(_ topology: F.Topology, set: String, id: String) throws -> Bool {
-        try Shell.check(["ip", "netns", "exec", topology.server, "nft", "list", "set", "inet", "aios_firewall", set])
-            .contains("comment \"aios:\(id)\"")
-    }
-
-    static func remaining(_ topology: F.Topology, set: String, id: String) throws -> Double? {
+    /// The elements listed in `set`: each value's JSON text (compact, keys sorted, e.g.
+    /// `{"concat":["10.60.0.3","tcp",8080]}`) and the seconds it has left when it expires.
+    static func elements(_ topology: F.Topology, set: String) throws -> [(value: String, expires: Double?)] {
         let text = try Shell.check([
             "ip", "netns", "exec", topology.server, "nft", "-j", "list", "set", "inet", "aios_firewall", set,
         ])
         let document = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        var out: [(value: String, expires: Double?)] = []
         for item in document?["nftables"] as? [[String: Any]] ?? [] {
             for element in (item["set"] as? [String: Any])?["elem"] as? [Any] ?? [] {
-                guard let wrapped = (element as? [String: Any])?["elem"] as? [String: Any],
-                    wrapped["comment"] as? String == "aios:\(id)"
-                else { continue }
-                return (wrapped["expires"] as? NSNumber)?.doubleValue
+                // Elements with a timeout are listed wrapped (`{"elem": {"val": …, "expires": …}}`).
+                let wrapped = (element as? [String: Any])?["elem"] as? [String: Any]
+                let value = try JSONSerialization.data(
+                    withJSONObject: wrapped?["val"] ?? element, options: [.sortedKeys, .fragmentsAllowed])
+                out.append((String(decoding: value, as: UTF8.self), (wrapped?["expires"] as? NSNumber)?.doubleValue))
             }
         }
-        return nil
+        return out
+    }
+
+    /// Whether `set` holds an element whose value's text contains `key` (`["10.60.0.3","tcp",8080]`).
+    static func member(_ topology: F.Topology, set: String, key: String) throws -> Bool {
+        try elements(topology, set: set).contains { $0.value.contains(key) }
+    }
+
+    /// Seconds left of the element whose value's text contains `key` (nil: absent or permanent).
+    static func remaining(_ topology: F.Topology, set: String, key: String) throws -> Double? {
+        try elements(topology, set: set).first { $0.value.contains(key) }?.expires
     }
 
     static func addedID(_ result: Shell.Result) -> String? {
@@ -86,25 +93,26 @@ struct FirewallEntryTests {
             let long = try topology.daemon.json([
                 "call", "firewall.allow", #"{"port": 8080, "source": "10.60.0.3", "expires": "1h"}"#,
             ]).0
-            let longID = try #require(Self.addedID(long))
+            #expect(Self.addedID(long) != nil)
             let short = try topology.daemon.json([
                 "call", "firewall.allow", #"{"port": 22, "source": "10.60.0.3", "expires": "2s"}"#,
             ]).0
-            let shortID = try #require(Self.addedID(short))
-            #expect(try Self.remaining(topology, set: "input_allow_v4_src", id: shortID) != nil)
+            #expect(Self.addedID(short) != nil)
+            let (longKey, shortKey) = (#"["10.60.0.3","tcp",8080]"#, #"["10.60.0.3","tcp",22]"#)
+            #expect(try Self.remaining(topology, set: "input_allow_v4_src", key: shortKey) != nil)
             let stopped = topology.daemon.stop()
             #expect(stopped)
             #expect(
                 Poll.until(seconds: 10) {
-                    (try? Self.remaining(topology, set: "input_allow_v4_src", id: shortID)) == nil
+                    (try? Self.remaining(topology, set: "input_allow_v4_src", key: shortKey)) == nil
                 })
             try Shell.check(["ip", "netns", "exec", topology.server, "nft", "delete", "table", "inet", "aios_firewall"])
             #expect(try F.connects(topology, port: 8080, from: "10.60.0.2"))
 
             try topology.daemon.start()
-            let remaining = try #require(try Self.remaining(topology, set: "input_allow_v4_src", id: longID))
+            let remaining = try #require(try Self.remaining(topology, set: "input_allow_v4_src", key: longKey))
             #expect(remaining < 3600 && remaining > 3500, "\(remaining)")
-            #expect(try Self.remaining(topology, set: "input_allow_v4_src", id: shortID) == nil)
+            #expect(try !Self.member(topology, set: "input_allow_v4_src", key: shortKey))
             #expect(try F.connects(topology, port: 8080, from: "10.60.0.3"))
             #expect(try !F.connects(topology, port: 8080, from: "10.60.0.2"))
             #expect(try F.status(topology.daemon)["drift"] as? Bool == false)
@@ -135,8 +143,9 @@ struct FirewallEntryTests {
             )
             let rules = try await store.activeFirewallRules()
             let client = try #require(rules.first { $0.summary.contains("from 10.60.0.3/32") })
-            let other = try #require(rules.first { $0.summary.contains("from 10.61.0.1/32") })
-            let before = try #require(try Self.remaining(topology, set: "input_allow_v4_src", id: other.id))
+            #expect(rules.contains { $0.summary.contains("from 10.61.0.1/32") })
+            let (clientKey, otherKey) = (#"["10.60.0.3","tcp",8080]"#, #"["10.61.0.1","tcp",8080]"#)
+            let before = try #require(try Self.remaining(topology, set: "input_allow_v4_src", key: otherKey))
             // What a crash between the commit and the kernel transaction leaves: the rows and the
             // marker, without (here: one of) the elements.
             try Shell.check([
@@ -149,9 +158,9 @@ struct FirewallEntryTests {
 
             try topology.daemon.start()
             #expect(try F.connects(topology, port: 8080, from: "10.60.0.3"))
-            let back = try #require(try Self.remaining(topology, set: "input_allow_v4_src", id: client.id))
+            let back = try #require(try Self.remaining(topology, set: "input_allow_v4_src", key: clientKey))
             #expect(back < 3600, "\(back)")
-            let after = try #require(try Self.remaining(topology, set: "input_allow_v4_src", id: other.id))
+            let after = try #require(try Self.remaining(topology, set: "input_allow_v4_src", key: otherKey))
             #expect(after <= before, "before \(before) after \(after)")
             #expect(try await store.settings(prefix: "firewall.pending_batch.").isEmpty)
             #expect(topology.foreignUntouched, "another table changed")
@@ -164,12 +173,13 @@ struct FirewallEntryTests {
         try await Lab.with { lab in
             var topology = try Self.prepared(lab)
             let added = try topology.daemon.json(["call", "firewall.allow", #"{"port": 8080, "expires": "1h"}"#]).0
-            let id = try #require(Self.addedID(added))
-            let before = try #require(try Self.remaining(topology, set: "input_allow_v4", id: id))
+            #expect(Self.addedID(added) != nil)
+            let key = #""tcp",8080]"#
+            let before = try #require(try Self.remaining(topology, set: "input_allow_v4", key: key))
             let stopped = topology.daemon.stop()
             #expect(stopped)
             try topology.daemon.start()
-            let after = try #require(try Self.remaining(topology, set: "input_allow_v4", id: id))
+            let after = try #require(try Self.remaining(topology, set: "input_allow_v4", key: key))
             #expect(after <= before, "before \(before) after \(after)")
             #expect(topology.foreignUntouched, "another table changed")
             _ = topology.daemon.stop()
@@ -212,19 +222,20 @@ struct FirewallEntryTests {
             let daemon = topology.daemon
             let host = try daemon.json(["call", "firewall.allow", #"{"port": 8080, "source": "10.60.0.3"}"#]).0
             let hostID = try #require(Self.addedID(host))
-            #expect(try Self.remaining(topology, set: "input_allow_v4_src", id: hostID) == nil)
-            #expect(try Self.member(topology, set: "input_allow_v4_src", id: hostID))
+            let hostKey = #"["10.60.0.3","tcp",8080]"#
+            #expect(try Self.member(topology, set: "input_allow_v4_src", key: hostKey))
+            #expect(try Self.remaining(topology, set: "input_allow_v4_src", key: hostKey) == nil, "permanent")
             #expect(try F.connects(topology, port: 8080, from: "10.60.0.3"))
             #expect(try !F.connects(topology, port: 8080, from: "10.60.0.2"))
             let range = try daemon.json(["call", "firewall.deny", #"{"port": "8000-8100", "source": "10.60.0.3"}"#])
                 .0
             let rangeID = try #require(Self.addedID(range))
-            #expect(try Self.member(topology, set: "input_deny_v4", id: rangeID))
+            #expect(try Self.member(topology, set: "input_deny_v4", key: #"{"range":[8000,8100]}"#))
             #expect(try !F.connects(topology, port: 8080, from: "10.60.0.3"))
             #expect(try daemon.cli(["call", "firewall.remove", "{\"id\": \"\(rangeID)\"}"]).status == 0)
             #expect(try F.connects(topology, port: 8080, from: "10.60.0.3"))
             #expect(try daemon.cli(["call", "firewall.remove", "{\"id\": \"\(hostID)\"}"]).status == 0)
-            #expect(try !Self.member(topology, set: "input_allow_v4_src", id: hostID))
+            #expect(try !Self.member(topology, set: "input_allow_v4_src", key: hostKey))
             #expect(try !F.connects(topology, port: 8080, from: "10.60.0.3"))
             #expect(try F.status(topology.daemon)["drift"] as? Bool == false)
             #expect(topology.foreignUntouched, "another table changed")

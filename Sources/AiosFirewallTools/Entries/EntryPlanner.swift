@@ -2,6 +2,10 @@ import AiosCore
 import AiosStore
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Input of `firewall.allow` / `firewall.deny`: one rule, or `entries` (a batch).
 public struct EntriesInput: Decodable, Sendable {
     var rule: RuleInput
@@ -92,60 +96,32 @@ struct EntryPlanner: Sendable {
                 location: InputLocation(field: "input.entries"))
         }
         let field = Self.fieldPath(single: single)
-        let wanted = try await Self.normalise(
-            raw, defaults: input.rule, verdict: verdict, now: now, limit: context.limits.maxExpiryMs, single: single)
         let current = try await active.snapshot()
-        let live = { (record: FirewallRuleRecord) in record.expiresMs.map { $0 > now } ?? true }
-
-        var unchanged: [String] = []
-        var adding: [(record: FirewallRuleRecord, rule: EntryRule, key: String, index: Int, elements: [Element])] = []
-        adding.reserveCapacity(wanted.count)
-        var seen: Set<String> = []
-        seen.reserveCapacity(wanted.count)
-        for (index, item) in wanted.enumerated() where seen.insert(item.key).inserted {
-            let existing = current.byKey[item.key].flatMap { current.byID[$0] }.flatMap { live($0) ? $0 : nil }
-            if let existing, existing.expiresText == item.expiresText {
-                unchanged.append(existing.id)
-                continue
-            }
-            if let existing {
-                throw AiosError(
-                    .invalidInput,
-                    "rule \(existing.id) (\(existing.summary)) already exists with expiry \(existing.expiresText ?? "never"); remove it first to change its expiry",
-                    location: InputLocation(field: "\(field(index)).expires"))
-            }
-            let id = Self.newID()
-            var summary = item.key
-            if let comment = item.comment { summary += " (\(comment))" }
-            let record = FirewallRuleRecord(
-                id: id, verdict: verdict, specText: item.specText, summary: summary,
-                origin: context.origin.rawValue, createdMs: now, expiresMs: item.expiresMs,
-                expiresText: item.expiresText)
-            adding.append((record, item.rule, item.key, index, item.elements))
+        let batch = try await Self.prepare(
+            raw,
+            Batch.Context(
+                defaults: input.rule, verdict: verdict, now: now, limit: context.limits.maxExpiryMs,
+                origin: context.origin.rawValue, single: single, current: current))
+        let unchanged = batch.unchanged
+        if batch.records.isEmpty {
+            return .unchanged(EntriesOutput(added: [], addedCount: 0, unchanged: unchanged, elements: 0))
         }
-        let records = adding.map(\.record)
-        let keys = adding.map(\.key)
+        if batch.hasBoxes { try await checkOverlaps(batch, current: current, now: now, field: field) }
+        let touches = verdict == "deny" ? try await managementTouched(batch.rules) : []
+        let cutsManagement = verdict == "deny" ? try await touchesManagementSubnet(batch.rules) : false
+        let records = batch.records
+        var diff = records.prefix(50).map { record in
+            Change(
+                "add", "rule \(record.id)",
+                detail: record.summary + (record.expiresText.map { ", expires \($0)" } ?? ""))
+        }
+        if records.count > 50 { diff.append(Change("add", "\(records.count - 50) more rules")) }
         let added = records.prefix(100).map {
             RuleSummary(id: $0.id, summary: $0.summary, comment: nil, expiresMs: $0.expiresMs)
         }
-        let unchangedIDs = unchanged
-        if adding.isEmpty {
-            return .unchanged(EntriesOutput(added: [], addedCount: 0, unchanged: unchangedIDs, elements: 0))
-        }
-
-        try await checkOverlaps(adding: adding, current: current, now: now, field: field)
-        let touches = verdict == "deny" ? try await managementTouched(adding.map(\.rule)) : []
-        let cutsManagement = verdict == "deny" ? try await touchesManagementSubnet(adding.map(\.rule)) : false
-        var diff = adding.prefix(50).map { item in
-            Change(
-                "add", "rule \(item.record.id)",
-                detail: item.record.summary + (item.record.expiresText.map { ", expires \($0)" } ?? ""))
-        }
-        if adding.count > 50 { diff.append(Change("add", "\(adding.count - 50) more rules")) }
-        let inverse = CallRequest(tool: "firewall.remove", input: ["ids": .array(adding.map { .string($0.record.id) })])
-        let elementLists = adding.map(\.elements)
-        let commands = Self.addCommands(records: records, elements: elementLists, table: table.name, now: now)
-        let elementCount = elementLists.reduce(0) { $0 + $1.count }
+        let inverse = CallRequest(tool: "firewall.remove", input: ["ids": .array(records.map { .string($0.id) })])
+        let commands = batch.document.commands(table: table.name)
+        let (keys, elementLists, elementCount) = (batch.keys, batch.elements, batch.document.count)
         return .change(diff, inverse: inverse, touches: touches, disruptive: cutsManagement) { [table, store, active] in
             let before = store.firewallRulesGeneration
             let kernel = {
@@ -199,19 +175,51 @@ struct EntryPlanner: Sendable {
             let after = store.firewallRulesGeneration
             Task { await active.inserted(records, keys: keys, elements: elementLists, before: before, after: after) }
             return EntriesOutput(
-                added: added, addedCount: records.count, unchanged: unchangedIDs, elements: elementCount)
+                added: added, addedCount: records.count, unchanged: unchanged, elements: elementCount)
         }
     }
 
-    /// One entry, normalised: the rule and everything derived from it that a new record needs.
-    struct Normalised: Sendable {
-        var rule: EntryRule
-        var key: String
-        var specText: String
-        var elements: [Element]
-        var comment: String?
-        var expiresMs: Int64?
-        var expiresText: String?
+    /// A batch, planned: its new rules with everything their apply and the cache need, made in
+    /// the one pass that validates the entries.
+    struct Batch: Sendable {
+        /// What every chunk of a batch is planned against.
+        struct Context: Sendable {
+            var defaults: RuleInput
+            var verdict: String
+            var now: Int64
+            var limit: Int64?
+            var origin: String
+            var single: Bool
+            var current: ActiveRules.Snapshot
+        }
+
+        var records: [FirewallRuleRecord] = []
+        var rules: [EntryRule] = []
+        var keys: [String] = []
+        var elements: [[Element]] = []
+        /// The input index of each new rule (an error names its field).
+        var indices: [Int] = []
+        /// Ids of rules in force unchanged.
+        var unchanged: [String] = []
+        /// The new rules' keys and those of entries found unchanged.
+        var seen: Set<String> = []
+        var document: ElementDocument
+        /// Whether some element is a box (only boxes can overlap).
+        var hasBoxes = false
+
+        init(now: Int64) { document = ElementDocument(now: now) }
+
+        /// Appends a later chunk's rules (`other` shares no key with these).
+        mutating func append(_ other: Batch) {
+            records += other.records
+            rules += other.rules
+            keys += other.keys
+            elements += other.elements
+            indices += other.indices
+            unchanged += other.unchanged
+            document.append(other.document)
+            hasBoxes = hasBoxes || other.hasBoxes
+        }
     }
 
     /// `input` or `input.entries[i]`, written only when an error names it.
@@ -219,65 +227,101 @@ struct EntryPlanner: Sendable {
         { index in single ? "input" : "input.entries[\(index)]" }
     }
 
-    /// Validates and normalises `raw` in order; a big batch is split across the cores (each chunk
-    /// stops at its first error, and the error of the earliest chunk wins, so the error named is
-    /// the first in the input, as in one pass). No per-entry field path, JSON tree or expiry
-    /// parsing on the way.
-    static func normalise(
-        _ raw: [RuleInput], defaults: RuleInput, verdict: String, now: Int64, limit: Int64?, single: Bool
-    ) async throws -> [Normalised] {
-        let field = fieldPath(single: single)
-        let chunk = { @Sendable (range: Range<Int>) throws -> [Normalised] in
-            var out: [Normalised] = []
-            out.reserveCapacity(range.count)
-            var expiries: [String: Int64] = [:]
-            for index in range {
-                let item = raw[index]
-                if item.isEmpty && verdict == "allow" {
-                    throw AiosError(
-                        .invalidInput,
-                        "an allow rule needs at least a port, source, destination, interface or protocol",
-                        location: InputLocation(field: field(index)))
-                }
-                let rule = try EntryRule.from(item, verdict: verdict, field: field(index))
-                let expiresText = item.expires ?? defaults.expires
-                var expiresMs: Int64?
-                if let expiresText {
-                    if let known = expiries[expiresText] {
-                        expiresMs = known
-                    } else {
-                        let absolute = try Expiry.absolute(
-                            expiresText, now: now, limit: limit, field: "\(field(index)).expires")
-                        expiries[expiresText] = absolute
-                        expiresMs = absolute
-                    }
-                }
-                out.append(
-                    Normalised(
-                        rule: rule, key: rule.key, specText: rule.specText, elements: rule.elements,
-                        comment: item.comment ?? defaults.comment, expiresMs: expiresMs, expiresText: expiresText))
-            }
-            return out
-        }
+    /// Validates `raw` in order and plans its new rules: records, elements and their add-element
+    /// text, in one pass per entry. From 10k entries the batch is split across the cores; when a
+    /// chunk fails, or two chunks hold the same rule, the batch is planned again in one pass, so
+    /// errors, duplicates and the rule named are exactly as in one pass.
+    static func prepare(_ raw: [RuleInput], _ context: Batch.Context) async throws -> Batch {
         let parts = raw.count < 2 * parallelChunk ? 1 : ProcessInfo.processInfo.activeProcessorCount
-        guard parts > 1 else { return try chunk(0..<raw.count) }
+        guard parts > 1 else { return try prepare(raw, range: 0..<raw.count, context) }
         let size = (raw.count + parts - 1) / parts
-        let results = await withTaskGroup(of: (Int, Result<[Normalised], any Error>).self) { group in
+        let results = await withTaskGroup(of: (Int, Batch?).self) { group in
             for part in 0..<parts {
                 let range = (part * size)..<min(raw.count, (part + 1) * size)
-                group.addTask { (part, Result { try chunk(range) }) }
+                group.addTask { (part, try? prepare(raw, range: range, context)) }
             }
-            var results: [(Int, Result<[Normalised], any Error>)] = []
+            var results: [(Int, Batch?)] = []
             for await result in group { results.append(result) }
             return results.sorted { $0.0 < $1.0 }.map(\.1)
         }
-        var out: [Normalised] = []
-        out.reserveCapacity(raw.count)
-        for result in results { out += try result.get() }
-        return out
+        let chunks = results.compactMap { $0 }
+        let disjoint =
+            chunks.count == parts
+            && chunks.indices.allSatisfy { part in
+                chunks[part].seen.isDisjoint(with: chunks[..<part].flatMap(\.seen))
+            }
+        guard disjoint else { return try prepare(raw, range: 0..<raw.count, context) }
+        var batch = chunks[0]
+        for chunk in chunks.dropFirst() { batch.append(chunk) }
+        return batch
     }
 
-    /// Below twice this many entries a batch is normalised in one pass.
+    /// One pass over `raw[range]`: stops at the first error.
+    static func prepare(_ raw: [RuleInput], range: Range<Int>, _ context: Batch.Context) throws -> Batch {
+        let (defaults, verdict, now, current) = (context.defaults, context.verdict, context.now, context.current)
+        let field = fieldPath(single: context.single)
+        var batch = Batch(now: now)
+        batch.records.reserveCapacity(range.count)
+        batch.rules.reserveCapacity(range.count)
+        batch.keys.reserveCapacity(range.count)
+        batch.elements.reserveCapacity(range.count)
+        batch.indices.reserveCapacity(range.count)
+        batch.seen.reserveCapacity(range.count)
+        var expiries: [String: Int64] = [:]
+        var ids = RuleIDs()
+        for index in range {
+            let item = raw[index]
+            if item.isEmpty && verdict == "allow" {
+                throw AiosError(
+                    .invalidInput,
+                    "an allow rule needs at least a port, source, destination, interface or protocol",
+                    location: InputLocation(field: field(index)))
+            }
+            let rule = try EntryRule.from(item, verdict: verdict, field: field(index))
+            let expiresText = item.expires ?? defaults.expires
+            var expiresMs: Int64?
+            if let expiresText {
+                if let known = expiries[expiresText] {
+                    expiresMs = known
+                } else {
+                    let absolute = try Expiry.absolute(
+                        expiresText, now: now, limit: context.limit, field: "\(field(index)).expires")
+                    expiries[expiresText] = absolute
+                    expiresMs = absolute
+                }
+            }
+            let key = rule.key
+            guard batch.seen.insert(key).inserted else { continue }
+            if let existing = current.byKey[key].flatMap({ current.byID[$0] }),
+                existing.expiresMs.map({ $0 > now }) ?? true
+            {
+                guard existing.expiresText == expiresText else {
+                    throw AiosError(
+                        .invalidInput,
+                        "rule \(existing.id) (\(existing.summary)) already exists with expiry \(existing.expiresText ?? "never"); remove it first to change its expiry",
+                        location: InputLocation(field: "\(field(index)).expires"))
+                }
+                batch.unchanged.append(existing.id)
+                continue
+            }
+            let elements = rule.elements
+            var summary = key
+            if let comment = item.comment ?? defaults.comment { summary += " (\(comment))" }
+            batch.records.append(
+                FirewallRuleRecord(
+                    id: ids.next(), verdict: verdict, specText: rule.specText, summary: summary, origin: context.origin,
+                    createdMs: now, expiresMs: expiresMs, expiresText: expiresText))
+            batch.document.add(elements, expiresMs: expiresMs)
+            batch.hasBoxes = batch.hasBoxes || elements.contains { !$0.shape.isExact }
+            batch.rules.append(rule)
+            batch.keys.append(key)
+            batch.elements.append(elements)
+            batch.indices.append(index)
+        }
+        return batch
+    }
+
+    /// Below twice this many entries a batch is planned in one pass.
     static let parallelChunk = 5000
 
     /// From this many rules a batch persists them beside the kernel transaction (under a marker).
@@ -288,54 +332,14 @@ struct EntryPlanner: Sendable {
 
     static func pendingKey(_ firstID: String) -> String { pendingPrefix + firstID }
 
-    /// A random 64-bit rule id as 16 hex digits (32-bit ones collided at batch scale).
-    static func newID() -> String {
-        let hex = String(UInt64.random(in: 0...UInt64.max), radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
-    }
-
-    /// `add element` commands, one per set, with each element's remaining lifetime as its timeout.
+    /// `add element` commands for stored rules, each element with its remaining lifetime.
     /// - Parameter roundDown: restore whole seconds rounded down, so a restore never extends a lifetime.
     static func addCommands(
         _ rules: [(FirewallRuleRecord, EntryRule)], table: String, now: Int64, roundDown: Bool = false
     ) -> [String] {
-        addCommands(
-            records: rules.map(\.0), elements: rules.map(\.1.elements), table: table, now: now, roundDown: roundDown)
-    }
-
-    /// `add element` commands (serialised: a 100k batch would otherwise build a million JSON
-    /// nodes only to print them) for rules whose elements are already computed (`elements[i]`
-    /// are `records[i]`'s). A new rule's timeout rounds up to whole seconds; a restore rounds
-    /// down, so it never extends a lifetime.
-    static func addCommands(
-        records: [FirewallRuleRecord], elements: [[Element]], table: String, now: Int64, roundDown: Bool = false
-    ) -> [String] {
-        var bySet: [String: String] = [:]
-        var order: [String] = []
-        for (record, elements) in zip(records, elements) {
-            var tail = ",\"comment\":\"aios:\(record.id)\""
-            if let expires = record.expiresMs {
-                let seconds = roundDown ? (expires - now) / 1000 : (expires - now + 999) / 1000
-                tail += ",\"timeout\":\(max(1, seconds))"
-            }
-            tail += "}}"
-            for element in elements {
-                if bySet[element.set] == nil {
-                    order.append(element.set)
-                    bySet[element.set] = ""
-                } else {
-                    bySet[element.set]!.append(",")
-                }
-                bySet[element.set]!.append("{\"elem\":{\"val\":")
-                element.writeValue(into: &bySet[element.set]!)
-                bySet[element.set]!.append(tail)
-            }
-        }
-        let tableText = JSONValue.string(table).jsonText
-        return order.map { name in
-            "{\"add\":{\"element\":{\"family\":\"inet\",\"table\":\(tableText),\"name\":\(JSONValue.string(name).jsonText),\"elem\":["
-                + bySet[name]! + "]}}}"
-        }
+        var document = ElementDocument(now: now, roundDown: roundDown)
+        for (record, rule) in rules { document.add(rule.elements, expiresMs: record.expiresMs) }
+        return document.commands(table: table)
     }
 
     /// `delete element` commands for `rules`.
@@ -362,33 +366,33 @@ struct EntryPlanner: Sendable {
 
     /// Refuses elements the kernel would refuse: against the rules in force (their index is
     /// cached per store generation) and within the batch.
-    private func checkOverlaps(
-        adding: [(record: FirewallRuleRecord, rule: EntryRule, key: String, index: Int, elements: [Element])],
-        current: ActiveRules.Snapshot, now: Int64, field: (Int) -> String
-    ) async throws {
+    private func checkOverlaps(_ batch: Batch, current: ActiveRules.Snapshot, now: Int64, field: (Int) -> String)
+        async throws
+    {
         var current = current
         var fields: [String: String] = [:]
         var entries: [OverlapIndex.Entry] = []
-        for item in adding {
-            let indexed = ActiveRules.indexed(item.elements, owner: item.record.id)
+        for (position, record) in batch.records.enumerated() {
+            let indexed = ActiveRules.indexed(batch.elements[position], owner: record.id)
             guard !indexed.isEmpty else { continue }
-            fields[item.record.id] = field(item.index)
+            fields[record.id] = field(batch.indices[position])
             entries += indexed
         }
         // Only boxes can overlap (exact elements are neither indexed nor checked).
         guard !entries.isEmpty else { return }
-        let batch = OverlapIndex(entries)
+        let index = OverlapIndex(entries)
         var exact = false
-        for item in adding {
-            for element in item.elements where !element.shape.isExact {
-                if let other = batch.conflict(for: element, owner: item.record.id) {
-                    throw Self.overlap(fields[other] ?? other, field: field(item.index))
+        for (position, record) in batch.records.enumerated() {
+            let here = field(batch.indices[position])
+            for element in batch.elements[position] where !element.shape.isExact {
+                if let other = index.conflict(for: element, owner: record.id) {
+                    throw Self.overlap(fields[other] ?? other, field: here)
                 }
-                guard let other = current.conflict(for: element, owner: item.record.id),
-                    let record = current.byID[other]
+                guard let other = current.conflict(for: element, owner: record.id),
+                    let existing = current.byID[other]
                 else { continue }
-                if record.expiresMs.map({ $0 > now }) ?? true {
-                    throw Self.overlap("rule \(record.id) (\(record.summary))", field: field(item.index))
+                if existing.expiresMs.map({ $0 > now }) ?? true {
+                    throw Self.overlap("rule \(existing.id) (\(existing.summary))", field: here)
                 }
                 // The rule in the way has expired but is not ended yet: judge against the live
                 // rules only (rare, so rebuilt here rather than cached).
@@ -396,10 +400,10 @@ struct EntryPlanner: Sendable {
                     let live = try await store.activeFirewallRules(unexpiredAt: now)
                     current = ActiveRules.build(live).0
                     exact = true
-                    if let again = current.conflict(for: element, owner: item.record.id),
-                        let record = current.byID[again]
+                    if let again = current.conflict(for: element, owner: record.id),
+                        let existing = current.byID[again]
                     {
-                        throw Self.overlap("rule \(record.id) (\(record.summary))", field: field(item.index))
+                        throw Self.overlap("rule \(existing.id) (\(existing.summary))", field: here)
                     }
                 }
             }
@@ -454,6 +458,29 @@ struct EntryPlanner: Sendable {
             }
         }
         return items
+    }
+}
+
+/// Random 64-bit rule ids as 16 hex digits (32-bit ones collided at batch scale), drawn from
+/// the C library's arc4random a block at a time (one getrandom call per id cost a batch ~5%).
+struct RuleIDs {
+    private var block = [UInt64](repeating: 0, count: 256)
+    private var used = 256
+
+    mutating func next() -> String {
+        if used == block.count {
+            block.withUnsafeMutableBytes { arc4random_buf($0.baseAddress!, $0.count) }
+            used = 0
+        }
+        let value = block[used]
+        used += 1
+        return String(unsafeUninitializedCapacity: 16) { buffer in
+            for position in 0..<16 {
+                let digit = UInt8(truncatingIfNeeded: value >> (60 - 4 * position) & 15)
+                buffer[position] = digit < 10 ? 0x30 + digit : 0x57 + digit
+            }
+            return 16
+        }
     }
 }
 

@@ -22,7 +22,9 @@ struct EntryRule: Codable, Sendable, Hashable {
     /// The rule as its `Codable` form encodes it (sorted keys, compact), written directly as text
     /// (batches hold 100k rules): what the store keeps.
     var specText: String {
-        var text = "{\"chain\":"
+        var text = ""
+        text.reserveCapacity(160)
+        text.append("{\"chain\":")
         Self.quote(chain, into: &text)
         text.append(",\"destination\":")
         Self.quote(destination, into: &text)
@@ -119,27 +121,48 @@ struct EntryRule: Codable, Sendable, Hashable {
 
     /// One line for people: `allow input tcp 22 from 10.0.0.0/8 to any on eth0`.
     var summary: String {
-        var text = "\(verdict) \(chain) \(protocolName)"
-        if let ports { text += " \(ports.map(\.text).joined(separator: ","))" }
-        text += " from \(source) to \(destination)"
-        if let interface { text += " on \(interface)" }
+        var text = ""
+        text.reserveCapacity(96)
+        for part in [verdict, " ", chain, " ", protocolName] { text.append(part) }
+        if let ports {
+            for (index, range) in ports.enumerated() {
+                text.append(index == 0 ? " " : ",")
+                text.append(String(range.low))
+                if range.high != range.low {
+                    text.append("-")
+                    text.append(String(range.high))
+                }
+            }
+        }
+        for part in [" from ", source, " to ", destination] { text.append(part) }
+        if let interface {
+            text.append(" on ")
+            text.append(interface)
+        }
         return text
     }
 
     /// The set elements, one per family × port range: one host, one tcp/udp port and no
     /// interface go to the exact (hash) sets, anything else is a box in an interval set.
     var elements: [Element] {
-        families.flatMap { family in
-            (ports ?? [PortRange(low: 0, high: 65535)]).map { range in
-                let source = AddressRange(source, family: family)
-                let destination = AddressRange(destination, family: family)
+        let families = families
+        let ranges = ports ?? [PortRange(low: 0, high: 65535)]
+        var out: [Element] = []
+        out.reserveCapacity(families.count * ranges.count)
+        for family in families {
+            let source = AddressRange(source, family: family)
+            let destination = AddressRange(destination, family: family)
+            let protocols = protocolRange(family)
+            for range in ranges {
                 let shape = shape(source: source, destination: destination, ports: range)
-                return Element(
-                    set: EntrySets.name(chain: chain, verdict: verdict, family: family, shape: shape),
-                    shape: shape, interface: interface, source: source, destination: destination,
-                    protocols: protocolRange(family), ports: range)
+                out.append(
+                    Element(
+                        setIndex: EntrySets.index(chain: chain, verdict: verdict, family: family, shape: shape),
+                        shape: shape, interface: interface, source: source, destination: destination,
+                        protocols: protocols, ports: range))
             }
         }
+        return out
     }
 
     private func shape(source: AddressRange, destination: AddressRange, ports: PortRange) -> EntryShape {
@@ -164,13 +187,17 @@ struct EntryRule: Codable, Sendable, Hashable {
 
 /// One set element: a box in (interface, source, destination, protocol, port) space.
 struct Element: Sendable, Hashable {
-    var set: String
+    /// The set's position in `EntrySets.all`.
+    var setIndex: Int
     var shape: EntryShape
     var interface: String?
     var source: AddressRange
     var destination: AddressRange
     var protocols: PortRange
     var ports: PortRange
+
+    /// The set's name.
+    var set: String { EntrySets.all[setIndex].name }
 
     /// The element's key for libnftables (`{"concat": [...]}`).
     var value: JSONValue {
@@ -245,9 +272,8 @@ struct AddressRange: Sendable, Hashable {
 
     private init(parsing text: String, family: String) {
         let cidr = text == "any" ? CIDR(family == "v4" ? "0.0.0.0/0" : "::/0")! : CIDR(text)!
-        let bytes = IPAddressText.parse(cidr.address) ?? []
-        let value = bytes.reduce(UInt128(0)) { ($0 << 8) | UInt128($1) }
-        let bits = bytes.count * 8
+        let value = cidr.value
+        let bits = cidr.isIPv6 ? 128 : 32
         let hostBits = bits - cidr.length
         let mask: UInt128 = hostBits >= 128 ? .max : (UInt128(1) << hostBits) - 1
         low = value & ~mask

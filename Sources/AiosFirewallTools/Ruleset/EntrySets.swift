@@ -44,6 +44,16 @@ enum EntrySets {
         "\(chain)_\(verdict)_\(family)\(shape.suffix)"
     }
 
+    /// The position of a set in `all` (chains × verdicts × families × shapes).
+    static func index(chain: String, verdict: String, family: String, shape: EntryShape) -> Int {
+        let chainIndex = chains.firstIndex(of: chain) ?? 0
+        let verdictIndex = verdict == "deny" ? 0 : 1
+        let familyIndex = family == "v4" ? 0 : 1
+        let shapeIndex = EntryShape.allCases.firstIndex(of: shape) ?? 0
+        return ((chainIndex * verdicts.count + verdictIndex) * families.count + familyIndex)
+            * EntryShape.allCases.count + shapeIndex
+    }
+
     /// The rule id (`in-allow-v4-if`) for a set.
     static func ruleID(chain: String, verdict: String, family: String, shape: EntryShape) -> String {
         let prefix = ["input": "in", "output": "out", "forward": "fwd"][chain] ?? chain

@@ -10,6 +10,10 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
     /// Parses `text`.
     /// - Returns: nil when the address is not IPv4/IPv6 or the length is out of range.
     public init?(_ text: String) {
+        if let fast = Self.dottedQuad(text) {
+            self = fast
+            return
+        }
         let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         guard let bytes = IPAddressText.parse(String(parts[0])), let normalised = IPAddressText.format(bytes) else {
             return nil
@@ -28,6 +32,29 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(address)/\(length)" }
+
+    /// The common case, without allocating: a dotted quad (already the text inet_ntop writes, as
+    /// inet_pton takes no leading zeros) with an optional `/length`. Nil for anything else.
+    private static func dottedQuad(_ text: String) -> CIDR? {
+        let utf8 = text.utf8
+        guard let end = utf8.firstIndex(of: UInt8(ascii: "/")) ?? Optional(utf8.endIndex),
+            IPAddressText.ipv4Value(text[..<end]) != nil
+        else { return nil }
+        var length = 32
+        if end != utf8.endIndex {
+            let digits = utf8[utf8.index(after: end)...]
+            guard (1...2).contains(digits.count), digits.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
+            length = digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+            guard length <= 32 else { return nil }
+        }
+        return CIDR(address: String(text[..<end]), length: length, isIPv6: false)
+    }
+
+    private init(address: String, length: Int, isIPv6: Bool) {
+        self.address = address
+        self.length = length
+        self.isIPv6 = isIPv6
+    }
 }
 
 extension CIDR {
@@ -78,7 +105,8 @@ extension CIDR {
     }
 
     static func number(_ text: String) -> UInt128? {
-        IPAddressText.parse(text).map { $0.reduce(UInt128(0)) { ($0 << 8) | UInt128($1) } }
+        if let value = IPAddressText.ipv4Value(text) { return UInt128(value) }
+        return IPAddressText.parse(text).map { $0.reduce(UInt128(0)) { ($0 << 8) | UInt128($1) } }
     }
 
     static func text(_ value: UInt128, ipv6: Bool) -> String {

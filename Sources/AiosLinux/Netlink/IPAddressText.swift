@@ -33,6 +33,31 @@ public enum IPAddressText {
         return nil
     }
 
+    /// The value of a dotted-quad IPv4 address as inet_pton reads it (four decimal parts of at
+    /// most 255, no leading zeros), without allocating; nil for anything else.
+    public static func ipv4Value(_ text: some StringProtocol) -> UInt32? {
+        var value: UInt32 = 0
+        var part: UInt32 = 0
+        var digits = 0
+        var parts = 0
+        var leadingZero = false
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0, parts < 3 else { return nil }
+                value = value << 8 | part
+                (part, digits, parts, leadingZero) = (0, 0, parts + 1, false)
+                continue
+            }
+            guard (0x30...0x39).contains(byte), !leadingZero else { return nil }
+            leadingZero = digits == 0 && byte == 0x30
+            part = part * 10 + UInt32(byte - 0x30)
+            digits += 1
+            guard part <= 255 else { return nil }
+        }
+        guard digits > 0, parts == 3 else { return nil }
+        return value << 8 | part
+    }
+
     /// `aa:bb:cc:dd:ee:ff` for hardware address bytes.
     public static func mac(_ bytes: [UInt8]) -> String {
         bytes.map { byte in

@@ -1,0 +1,48 @@
+import AiosLinux
+import Testing
+
+@testable import AiosFirewallTools
+
+@Suite("address parsing without allocating agrees with inet_pton / inet_ntop")
+struct AddressParsingTests {
+    /// What CIDR would hold when parsed only through inet_pton and inet_ntop.
+    static func reference(_ text: String) -> String? {
+        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let bytes = IPAddressText.parse(String(parts[0])), let address = IPAddressText.format(bytes) else {
+            return nil
+        }
+        let maximum = bytes.count == 16 ? 128 : 32
+        guard parts.count == 2 else { return "\(address)/\(maximum)" }
+        guard let length = Int(parts[1]), (0...maximum).contains(length), parts[1].allSatisfy(\.isNumber) else {
+            return nil
+        }
+        return "\(address)/\(length)"
+    }
+
+    @Test(
+        "dotted quads, prefixes and near misses",
+        arguments: [
+            "10.0.0.1", "10.0.0.1/8", "0.0.0.0/0", "255.255.255.255", "1.2.3.4/32", "1.2.3.4/33", "010.0.0.1",
+            "1.02.3.4", "256.1.1.1", "1.2.3", "1.2.3.4.5", "1.2.3.4/", "1.2.3.4/08", "1.2.3.4/ 8", "1.2.3.4/-1",
+            ".1.2.3", "1..2.3", "1.2.3.", "fd00::1/64", "::ffff:1.2.3.4", "", "a.b.c.d", "1.2.3.4/128",
+        ])
+    func agrees(text: String) {
+        #expect(CIDR(text)?.description == Self.reference(text))
+        if let cidr = CIDR(text), !cidr.isIPv6 {
+            let bytes = IPAddressText.parse(cidr.address) ?? []
+            #expect(IPAddressText.ipv4Value(cidr.address) == bytes.reduce(0) { $0 << 8 | UInt32($1) })
+        }
+    }
+}
+
+@Suite("rule ids")
+struct RuleIDTests {
+    @Test("16 lowercase hex digits, all distinct across blocks")
+    func distinctHex() {
+        var ids = RuleIDs()
+        let drawn = (0..<5000).map { _ in ids.next() }
+        #expect(Set(drawn).count == drawn.count)
+        #expect(drawn.allSatisfy { $0.utf8.count == 16 && $0.allSatisfy { "0123456789abcdef".contains($0) } })
+        #expect(Set(drawn.map { $0.prefix(1) }).count > 8, "the leading digit varies")
+    }
+}
