@@ -45,6 +45,20 @@ struct SchemaTests {
         #expect(throws: AiosError.self) { try schema.validate(["list": []]) }
     }
 
+    @Test("with several bad fields the one named is the first by name, every time")
+    func firstByName() throws {
+        let schema = JSONSchema.object(["a": .integer(), "m": .integer(), "z": .integer()])
+        for _ in 0..<20 {
+            let error = try #require(throws: AiosError.self) {
+                try schema.validate(["z": "x", "m": "y", "q": 1, "a": 1])
+            }
+            #expect(error.location?.field == "input.m")
+        }
+        #expect(schema.secretValues(in: ["a": 1]).isEmpty)
+        let secret = JSONSchema.object(["key": .string(secret: true)])
+        #expect(secret.secretValues(in: ["key": "k1"]) == ["k1"])
+    }
+
     @Test("a secret field's value never appears in a validation error")
     func secretNotEchoed() throws {
         let schema = JSONSchema.object(["key": .string(pattern: "^sk-", secret: true)])

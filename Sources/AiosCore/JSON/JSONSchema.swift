@@ -95,6 +95,8 @@ public struct JSONSchema: Sendable, Hashable {
 
     /// The string values found at `x-secret` fields of `value` (registered with the redactor).
     public func secretValues(in value: JSONValue) -> [String] {
+        // Most schemas have no secret field: do not walk a (possibly 100k-entry) input for none.
+        guard !secretPaths.isEmpty else { return [] }
         var out: [String] = []
         Self.collectSecretValues(value, schema: document, into: &out)
         return out
@@ -147,6 +149,15 @@ public struct JSONSchema: Sendable, Hashable {
                 return Problem(path: join(path(), name), message: "required field is missing")
             }
             let additional = rules["additionalProperties"] ?? .bool(true)
+            // Members in the dictionary's order first (no sorting per object); only when one is
+            // wrong are they walked again in name order, so the field named is always the same.
+            func problem(_ name: String, _ member: JSONValue) -> Problem? {
+                if let sub = properties[name] { return check(member, against: sub, path: join(path(), name)) }
+                if additional == .bool(false) { return Problem(path: "", message: "") }
+                if additional.objectValue != nil { return check(member, against: additional, path: join(path(), name)) }
+                return nil
+            }
+            guard members.contains(where: { problem($0.key, $0.value) != nil }) else { break }
             for name in members.keys.sorted() {
                 let member = members[name]!
                 if let sub = properties[name] {
@@ -176,10 +187,11 @@ public struct JSONSchema: Sendable, Hashable {
                 }
             }
         case .string(let text):
-            if let min = rules["minLength"]?.intValue, text.count < min {
+            // Characters are never more than UTF-8 bytes: count them only when that decides nothing.
+            if let min = rules["minLength"]?.intValue, text.utf8.count < min || text.count < min {
                 return Problem(path: path(), message: "must be at least \(min) character(s) long")
             }
-            if let max = rules["maxLength"]?.intValue, text.count > max {
+            if let max = rules["maxLength"]?.intValue, text.utf8.count > max && text.count > max {
                 return Problem(path: path(), message: "must be at most \(max) character(s) long")
             }
             if let pattern = rules["pattern"]?.stringValue,

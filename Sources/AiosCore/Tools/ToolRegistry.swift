@@ -56,7 +56,12 @@ struct RegisteredTool: Sendable {
         plan = { json, context in
             let input: T.Input
             do {
-                input = try json.decode(as: T.Input.self)
+                if let fast = T.Input.self as? any TreeDecodable.Type, let read = try fast.init(tree: json) as? T.Input
+                {
+                    input = read
+                } else {
+                    input = try json.decode(as: T.Input.self)
+                }
             } catch {
                 throw DecodingProblem.error(from: error, root: "input")
             }

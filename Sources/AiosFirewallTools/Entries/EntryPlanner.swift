@@ -1,4 +1,4 @@
-import AiosCore
+public import AiosCore
 import AiosStore
 import Foundation
 
@@ -7,9 +7,26 @@ import Foundation
 #endif
 
 /// Input of `firewall.allow` / `firewall.deny`: one rule, or `entries` (a batch).
-public struct EntriesInput: Decodable, Sendable {
+public struct EntriesInput: Decodable, TreeDecodable, Sendable {
     var rule: RuleInput
     var entries: [RuleInput]?
+
+    /// Read from the tree directly (a batch holds up to 100k entries).
+    public init(tree: JSONValue) throws {
+        let members = try tree.members(field: "input")
+        rule = try RuleInput(members: members, field: "input")
+        if let list = members["entries"] {
+            let items = try list.elements(field: "input.entries")
+            var entries: [RuleInput] = []
+            entries.reserveCapacity(items.count)
+            for (index, item) in items.enumerated() {
+                entries.append(
+                    try RuleInput(
+                        members: try item.members(field: "input.entries[\(index)]"), field: "input.entries[\(index)]"))
+            }
+            self.entries = entries
+        }
+    }
 
     public init(from decoder: any Decoder) throws {
         rule = try RuleInput(from: decoder)

@@ -17,6 +17,26 @@ struct RuleInput: Decodable, Sendable {
         case protocolName = "protocol"
     }
 
+    /// Reads one rule's fields from an object's members (other members, such as `entries`, are
+    /// left to the caller; the schema has refused unknown ones).
+    init(members: [String: JSONValue], field: @autoclosure () -> String) throws {
+        for (name, value) in members {
+            switch name {
+            case "chain": chain = try value.string(field: "\(field()).chain")
+            case "protocol": protocolName = try value.string(field: "\(field()).protocol")
+            case "port": port = try PortSpec(tree: value, field: "\(field()).port")
+            case "source": source = try value.string(field: "\(field()).source")
+            case "destination": destination = try value.string(field: "\(field()).destination")
+            case "interface": interface = try value.string(field: "\(field()).interface")
+            case "comment": comment = try value.string(field: "\(field()).comment")
+            case "expires": expires = try value.string(field: "\(field()).expires")
+            default: break
+            }
+        }
+    }
+
+    init() {}
+
     var isEmpty: Bool {
         chain == nil && protocolName == nil && port == nil && source == nil && destination == nil && interface == nil
     }
@@ -45,6 +65,22 @@ struct PortSpec: Decodable, Sendable {
         case text(String)
     }
     var items: [Item]
+
+    /// Reads a port, a range text or a list of either from the tree.
+    init(tree: JSONValue, field: @autoclosure () -> String) throws {
+        func item(_ value: JSONValue, _ field: @autoclosure () -> String) throws -> Item {
+            switch value {
+            case .number(let number) where number.rounded() == number && abs(number) < 1e9: return .number(Int(number))
+            case .string(let text): return .text(text)
+            default: throw value.mismatch("a port number or range text", field: field())
+            }
+        }
+        if case .array(let list) = tree {
+            items = try list.enumerated().map { index, value in try item(value, "\(field())[\(index)]") }
+        } else {
+            items = [try item(tree, field())]
+        }
+    }
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
