@@ -123,7 +123,7 @@ struct BatchPlanTests {
         #expect(batch.records.count == raw.count && batch.indices == Array(raw.indices))
         for index in [0, 1, EntryPlanner.parallelChunk, raw.count - 1] {
             let one = try EntryRule.from(raw[index], verdict: "allow", field: "x")
-            #expect(batch.rules[index] == one && batch.keys[index] == one.key)
+            #expect(batch.elements[index] == one.elements && batch.keys[index] == one.key)
         }
         let values = try Self.values(batch)
         #expect(values == batch.elements.flatMap { $0.map(\.value) })

@@ -211,6 +211,7 @@ struct EntryPlanner: Sendable {
         }
 
         var records: [FirewallRuleRecord] = []
+        /// The new rules themselves, for a deny's management checks (empty for allow).
         var rules: [EntryRule] = []
         var keys: [String] = []
         var elements: [[Element]] = []
@@ -252,24 +253,26 @@ struct EntryPlanner: Sendable {
         let parts = raw.count < 2 * parallelChunk ? 1 : ProcessInfo.processInfo.activeProcessorCount
         guard parts > 1 else { return try prepare(raw, range: 0..<raw.count, context) }
         let size = (raw.count + parts - 1) / parts
-        let results = await withTaskGroup(of: (Int, Batch?).self) { group in
+        // The chunks are moved, not copied, into the batch: a copy of the first would be
+        // duplicated whole by the first append (copy on write).
+        var chunks = await withTaskGroup(of: (Int, Batch?).self) { group in
             for part in 0..<parts {
                 let range = (part * size)..<min(raw.count, (part + 1) * size)
                 group.addTask { (part, try? prepare(raw, range: range, context)) }
             }
             var results: [(Int, Batch?)] = []
             for await result in group { results.append(result) }
-            return results.sorted { $0.0 < $1.0 }.map(\.1)
+            results.sort { $0.0 < $1.0 }
+            return results.compactMap(\.1)
         }
-        let chunks = results.compactMap { $0 }
         let disjoint =
             chunks.count == parts
             && chunks.indices.allSatisfy { part in
                 chunks[part].seen.isDisjoint(with: chunks[..<part].flatMap(\.seen))
             }
         guard disjoint else { return try prepare(raw, range: 0..<raw.count, context) }
-        var batch = chunks[0]
-        for chunk in chunks.dropFirst() { batch.append(chunk) }
+        var batch = chunks.removeFirst()
+        while !chunks.isEmpty { batch.append(chunks.removeFirst()) }
         return batch
     }
 
@@ -279,7 +282,7 @@ struct EntryPlanner: Sendable {
         let field = fieldPath(single: context.single)
         var batch = Batch(now: now)
         batch.records.reserveCapacity(range.count)
-        batch.rules.reserveCapacity(range.count)
+        if verdict == "deny" { batch.rules.reserveCapacity(range.count) }
         batch.keys.reserveCapacity(range.count)
         batch.elements.reserveCapacity(range.count)
         batch.indices.reserveCapacity(range.count)
@@ -330,7 +333,7 @@ struct EntryPlanner: Sendable {
                     createdMs: now, expiresMs: expiresMs, expiresText: expiresText))
             batch.document.add(elements, expiresMs: expiresMs)
             batch.hasBoxes = batch.hasBoxes || elements.contains { !$0.shape.isExact }
-            batch.rules.append(rule)
+            if verdict == "deny" { batch.rules.append(rule) }
             batch.keys.append(key)
             batch.elements.append(elements)
             batch.indices.append(index)

@@ -135,12 +135,16 @@ public struct LineReader {
     /// The next line without its newline; nil at end of stream.
     public mutating func next() throws(SystemCallError) -> [UInt8]? {
         var chunk = [UInt8](repeating: 0, count: 65536)
+        // Bytes already searched for a newline: a multi-megabyte line (a 100k-entry batch) is
+        // searched once, not once per read.
+        var searched = 0
         while true {
-            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+            if let newline = buffer[searched...].firstIndex(of: UInt8(ascii: "\n")) {
                 let line = Array(buffer[..<newline])
                 buffer.removeSubrange(...newline)
                 return line
             }
+            searched = buffer.count
             if buffer.count > limit { throw SystemCallError("read: line longer than \(limit) bytes", errno: EMSGSIZE) }
             let count = try SystemCall.check("read") {
                 chunk.withUnsafeMutableBytes { raw in recv(fd, raw.baseAddress, raw.count, 0) }
