@@ -11,10 +11,21 @@ import Foundation
 /// `maxItems`, `description`, `examples`, and `x-secret` (a property whose value is redacted).
 public struct JSONSchema: Sendable, Hashable {
     /// The schema document.
-    public var document: JSONValue
+    public var document: JSONValue {
+        didSet { compiled = CompiledSchema(document) }
+    }
+    /// `document` read once for checking.
+    private var compiled: CompiledSchema
 
     /// Wraps a schema document.
-    public init(_ document: JSONValue) { self.document = document }
+    public init(_ document: JSONValue) {
+        self.document = document
+        compiled = CompiledSchema(document)
+    }
+
+    public static func == (lhs: JSONSchema, rhs: JSONSchema) -> Bool { lhs.document == rhs.document }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(document) }
 
     /// An object schema. Unknown properties are rejected unless `additionalProperties` is true.
     public static func object(
@@ -81,7 +92,7 @@ public struct JSONSchema: Sendable, Hashable {
     /// - Parameter path: the name of the value in messages (`input`).
     /// - Throws: `AiosError.invalidInput` whose location names the first offending field.
     public func validate(_ value: JSONValue, path: String = "input") throws {
-        if let problem = Self.check(value, against: document, path: path) {
+        if let problem = compiled.check(value, path: path) {
             throw AiosError(.invalidInput, problem.message, location: InputLocation(field: problem.path))
         }
     }
@@ -113,119 +124,6 @@ public struct JSONSchema: Sendable, Hashable {
         if case .array(let elements) = value, let items = rules["items"] {
             for element in elements { collectSecretValues(element, schema: items, into: &out) }
         }
-    }
-
-    private struct Problem {
-        var path: String
-        var message: String
-    }
-
-    private static func check(_ value: JSONValue, against schema: JSONValue, path: @autoclosure () -> String)
-        -> Problem?
-    {
-        // Paths and shown values are written only for a problem: a 100k-entry batch would
-        // otherwise serialise every node and build a path string per field.
-        guard let rules = schema.objectValue else { return nil }
-        if let type = rules["type"]?.stringValue, !matches(value, type: type) {
-            return Problem(path: path(), message: "expected \(article(type)) \(type), got \(value.typeName)")
-        }
-        if let types = rules["type"]?.arrayValue?.compactMap(\.stringValue),
-            !types.contains(where: { matches(value, type: $0) })
-        {
-            return Problem(
-                path: path(), message: "expected one of \(types.joined(separator: ", ")), got \(value.typeName)")
-        }
-        func shown() -> String { rules["x-secret"] == .bool(true) ? Redactor.placeholder : value.jsonText }
-        if let allowed = rules["enum"]?.arrayValue, !allowed.contains(value) {
-            if rules["x-secret"] == .bool(true) { return Problem(path: path(), message: "is not an allowed value") }
-            let list = allowed.map { $0.stringValue ?? $0.jsonText }.joined(separator: ", ")
-            return Problem(path: path(), message: "\(shown()) is not one of: \(list)")
-        }
-        switch value {
-        case .object(let members):
-            let properties = rules["properties"]?.objectValue ?? [:]
-            for name in (rules["required"]?.arrayValue ?? []).compactMap(\.stringValue).sorted()
-            where members[name] == nil {
-                return Problem(path: join(path(), name), message: "required field is missing")
-            }
-            let additional = rules["additionalProperties"] ?? .bool(true)
-            // Members in the dictionary's order first (no sorting per object); only when one is
-            // wrong are they walked again in name order, so the field named is always the same.
-            func problem(_ name: String, _ member: JSONValue) -> Problem? {
-                if let sub = properties[name] { return check(member, against: sub, path: join(path(), name)) }
-                if additional == .bool(false) { return Problem(path: "", message: "") }
-                if additional.objectValue != nil { return check(member, against: additional, path: join(path(), name)) }
-                return nil
-            }
-            guard members.contains(where: { problem($0.key, $0.value) != nil }) else { break }
-            for name in members.keys.sorted() {
-                let member = members[name]!
-                if let sub = properties[name] {
-                    if let problem = check(member, against: sub, path: join(path(), name)) { return problem }
-                } else if additional == .bool(false) {
-                    let known = properties.keys.sorted().joined(separator: ", ")
-                    return Problem(
-                        path: join(path(), name),
-                        message: "unknown field"
-                            + (known.isEmpty ? " (this tool takes no input)" : " (known fields: \(known))"))
-                } else if additional.objectValue != nil,
-                    let problem = check(member, against: additional, path: join(path(), name))
-                {
-                    return problem
-                }
-            }
-        case .array(let elements):
-            if let min = rules["minItems"]?.intValue, elements.count < min {
-                return Problem(path: path(), message: "needs at least \(min) item(s), got \(elements.count)")
-            }
-            if let max = rules["maxItems"]?.intValue, elements.count > max {
-                return Problem(path: path(), message: "takes at most \(max) item(s), got \(elements.count)")
-            }
-            if let items = rules["items"] {
-                for (index, element) in elements.enumerated() {
-                    if let problem = check(element, against: items, path: "\(path())[\(index)]") { return problem }
-                }
-            }
-        case .string(let text):
-            // Characters are never more than UTF-8 bytes: count them only when that decides nothing.
-            if let min = rules["minLength"]?.intValue, text.utf8.count < min || text.count < min {
-                return Problem(path: path(), message: "must be at least \(min) character(s) long")
-            }
-            if let max = rules["maxLength"]?.intValue, text.utf8.count > max && text.count > max {
-                return Problem(path: path(), message: "must be at most \(max) character(s) long")
-            }
-            if let pattern = rules["pattern"]?.stringValue,
-                text.range(of: pattern, options: .regularExpression) == nil
-            {
-                return Problem(path: path(), message: "\(shown()) does not match \(pattern)")
-            }
-        case .number(let number):
-            if case .number(let min)? = rules["minimum"], number < min {
-                return Problem(
-                    path: path(), message: "must be at least \(JSONValue.number(min).jsonText), got \(shown())")
-            }
-            if case .number(let max)? = rules["maximum"], number > max {
-                return Problem(
-                    path: path(), message: "must be at most \(JSONValue.number(max).jsonText), got \(shown())")
-            }
-        case .null, .bool:
-            break
-        }
-        return nil
-    }
-
-    private static func matches(_ value: JSONValue, type: String) -> Bool {
-        switch (type, value) {
-        case ("object", .object), ("array", .array), ("string", .string), ("boolean", .bool), ("null", .null):
-            true
-        case ("number", .number): true
-        case ("integer", .number(let number)): number.rounded() == number
-        default: false
-        }
-    }
-
-    private static func article(_ type: String) -> String {
-        ["a", "e", "i", "o", "u"].contains(type.prefix(1)) ? "an" : "a"
     }
 
     private static func join(_ path: String, _ name: String) -> String {
