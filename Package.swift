@@ -15,6 +15,7 @@ let strict: [SwiftSetting] = [
 
 let log = Target.Dependency.product(name: "Logging", package: "swift-log")
 let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
+let sqlite = Target.Dependency.product(name: "GRDBSQLite", package: "GRDB.swift")
 let yams = Target.Dependency.product(name: "Yams", package: "Yams")
 let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
@@ -55,7 +56,8 @@ let package = Package(
         // Core: tool contract, registry, pipeline, policy, guard, errors, secrets. No OS calls, no YAML.
         .target(name: "AiosCore", dependencies: [log], exclude: ["README.md"], swiftSettings: strict),
         // State: one SQLite database, one migration timeline.
-        .target(name: "AiosStore", dependencies: ["AiosCore", grdb], exclude: ["README.md"], swiftSettings: strict),
+        .target(
+            name: "AiosStore", dependencies: ["AiosCore", grdb, sqlite], exclude: ["README.md"], swiftSettings: strict),
         // YAML documents (policies now, goals later) decoded with file:line:field errors.
         .target(name: "AiosYAML", dependencies: ["AiosCore", yams], exclude: ["README.md"], swiftSettings: strict),
 

@@ -30,6 +30,24 @@ struct FirewallRuleStoreTests {
         #expect(Dictionary(grouping: rows, by: \.verdict).mapValues(\.count) == ["allow": 1])
     }
 
+    @Test("every field reads back as written (text with quotes and non-ASCII, nulls); a failing row commits none")
+    func roundTripAndFailure() async throws {
+        let store = try Store.temporary()
+        var odd = Self.rule("x1", "allow", created: 7, expires: nil)
+        odd.specText = #"{"comment":"ünïcode \"quoted\""}"#
+        odd.summary = "allow input tcp 22 (café ☕)"
+        let plain = Self.rule("x2", "deny", created: 8, expires: 900)
+        try await store.insertFirewallRules([odd, plain])
+        let rows = try await store.activeFirewallRules()
+        #expect(rows.sorted { $0.id < $1.id } == [odd, plain])
+        // The second row repeats an id: the whole batch is refused, the first row with it.
+        await #expect(throws: (any Error).self) {
+            try await store.insertFirewallRules([Self.rule("x3", "allow", created: 9, expires: nil), plain])
+        }
+        #expect(try await store.activeFirewallRules().map(\.id).sorted() == ["x1", "x2"])
+        #expect(try await store.firewallRuleCounts(unexpiredAt: 10) == ["allow": 1, "deny": 1])
+    }
+
     @Test("the first rules: soonest expiry first, permanent ones last, none expired, at most the limit")
     func firstRules() async throws {
         let store = try Store.temporary()

@@ -1,6 +1,7 @@
 public import AiosCore
 import Foundation
 import GRDB
+import GRDBSQLite
 import Synchronization
 
 /// One persisted firewall entry rule: what was asked, by whom, until when.
@@ -71,13 +72,24 @@ extension Store {
                         expires_text, state, ended_ms) VALUES (?,?,?,?,?,?,?,?,?,?)
                     """)
             var added: [String: Int] = [:]
+            // Bound with SQLite's own calls: GRDB's argument arrays boxed ten values per row
+            // (two thirds of a 100k-row insert's CPU).
+            let row = SQLiteRow(
+                statement: statement.sqliteStatement, connection: db.sqliteConnection!, sql: statement.sql)
             for rule in rules {
-                try statement.execute(arguments: [
-                    rule.id, rule.verdict, rule.specText, rule.summary, rule.origin, rule.createdMs,
-                    rule.expiresMs, rule.expiresText, rule.state, rule.endedMs,
-                ])
-                if rule.state == "active" { added[rule.verdict, default: 0] += 1 }
+                try row.bind(1, rule.id)
+                try row.bind(2, rule.verdict)
+                try row.bind(3, rule.specText)
+                try row.bind(4, rule.summary)
+                try row.bind(5, rule.origin)
+                try row.bind(6, rule.createdMs)
+                try row.bind(7, rule.expiresMs)
+                try row.bind(8, rule.expiresText)
+                try row.bind(9, rule.state)
+                try row.bind(10, rule.endedMs)
+                try row.step()
             }
+            for rule in rules where rule.state == "active" { added[rule.verdict, default: 0] += 1 }
             try Self.count(added, in: db)
         }
         firewallGeneration.add(1, ordering: .releasing)
@@ -212,5 +224,43 @@ extension Store {
             id: row["id"], verdict: row["verdict"], specText: row["spec"],
             summary: row["summary"], origin: row["origin"], createdMs: row["created_ms"], expiresMs: row["expires_ms"],
             expiresText: row["expires_text"], state: row["state"], endedMs: row["ended_ms"])
+    }
+}
+
+/// One prepared statement's parameters, bound and stepped with SQLite's C calls (text is copied
+/// by SQLite, so the Swift strings need not outlive the call).
+struct SQLiteRow {
+    let statement: OpaquePointer
+    let connection: OpaquePointer
+    let sql: String
+
+    /// SQLITE_TRANSIENT: SQLite copies the bytes before the bind returns.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    func bind(_ index: Int32, _ text: String?) throws {
+        guard let text else { return try check(sqlite3_bind_null(statement, index)) }
+        try check(
+            text.withCString { sqlite3_bind_text(statement, index, $0, Int32(text.utf8.count), Self.transient) })
+    }
+
+    func bind(_ index: Int32, _ number: Int64?) throws {
+        guard let number else { return try check(sqlite3_bind_null(statement, index)) }
+        try check(sqlite3_bind_int64(statement, index, number))
+    }
+
+    /// Runs the statement once (it must finish: an INSERT) and resets it for the next row.
+    func step() throws {
+        let code = sqlite3_step(statement)
+        defer { sqlite3_reset(statement) }
+        guard code == SQLITE_DONE else { throw error(code) }
+    }
+
+    private func check(_ code: Int32) throws {
+        guard code == SQLITE_OK else { throw error(code) }
+    }
+
+    private func error(_ code: Int32) -> DatabaseError {
+        DatabaseError(
+            resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(connection)), sql: sql)
     }
 }
