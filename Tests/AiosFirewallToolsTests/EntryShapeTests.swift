@@ -139,6 +139,22 @@ struct BatchPlanTests {
         #expect(try Self.values(batch).count == raw.count - 1)
     }
 
+    @Test("two entries writing one hash-set element are refused, also from different chunks")
+    func sharedElement() async throws {
+        var raw = try Self.entries(3 * EntryPlanner.parallelChunk)
+        // Entry 1's element (port 2, its host) again, inside a port list in the last chunk.
+        var late = raw[1]
+        late.port = try PortSpec(tree: [40_000, 2], field: "x")
+        raw.append(late)
+        let error = await #expect(throws: AiosError.self) { try await Self.prepare(raw) }
+        #expect(error?.location?.field == "input.entries[\(raw.count - 1)]")
+        #expect(error?.message.contains("input.entries[1]") == true, "\(error?.message ?? "")")
+        // A port listed twice in one rule is not a clash with itself.
+        var twice = try Self.entries(1)
+        twice[0].port = try PortSpec(tree: [7, 7], field: "x")
+        #expect(try await Self.prepare(twice).records.count == 1)
+    }
+
     @Test("the error named is the first in the input, whichever chunk finds it", arguments: [[3, 14_000], [14_000]])
     func firstError(bad: [Int]) async throws {
         let raw = try Self.entries(3 * EntryPlanner.parallelChunk, bad: bad)

@@ -274,6 +274,45 @@ struct FirewallEntryTests {
     }
 
     @Test(
+        "a rule writing a host+port element another rule holds is refused (they would share its timer); once removed it fits"
+    )
+    func sharedElement() async throws {
+        try await Lab.with { lab in
+            var topology = try Self.prepared(lab)
+            let daemon = topology.daemon
+            let first = try daemon.json([
+                "call", "firewall.allow", #"{"port": [8080, 22], "source": "10.60.0.3", "expires": "1h"}"#,
+            ]).0
+            let firstID = try #require(Self.addedID(first))
+            let before = try Shell.check(["ip", "netns", "exec", topology.server, "nft", "-s", "list", "ruleset"])
+            let again = try daemon.cli([
+                "call", "firewall.allow", #"{"port": 8080, "source": "10.60.0.3", "expires": "2h"}"#,
+            ])
+            #expect(again.status == 65, "\(again.stderr)")
+            #expect(again.stderr.contains("same set element as rule \(firstID)"), "\(again.stderr)")
+            let inBatch = try daemon.cli([
+                "call", "firewall.allow",
+                #"{"entries": [{"port": 9000, "source": "10.60.0.9"}, {"port": [9001, 9000], "source": "10.60.0.9"}]}"#,
+            ])
+            #expect(inBatch.status == 65, "\(inBatch.stderr)")
+            #expect(inBatch.stderr.contains("input.entries[1]") && inBatch.stderr.contains("input.entries[0]"))
+            #expect(
+                try Shell.check(["ip", "netns", "exec", topology.server, "nft", "-s", "list", "ruleset"]) == before)
+            #expect(try daemon.cli(["call", "firewall.remove", "{\"id\": \"\(firstID)\"}"]).status == 0)
+            let fits = try daemon.cli([
+                "call", "firewall.allow", #"{"port": 8080, "source": "10.60.0.3", "expires": "2h"}"#,
+            ])
+            #expect(fits.status == 0, "\(fits.stderr)")
+            let left = try #require(
+                try Self.remaining(topology, set: "input_allow_v4_src", key: #"["10.60.0.3","tcp",8080]"#))
+            #expect(left > 3600, "the element carries the new rule's 2 h, not the removed rule's 1 h: \(left)")
+            #expect(try F.connects(topology, port: 8080, from: "10.60.0.3"))
+            #expect(topology.foreignUntouched, "another table changed")
+            _ = topology.daemon.stop()
+        }
+    }
+
+    @Test(
         "bad entries are refused with the field named and the ruleset left byte-identical",
         arguments: [
             (#"{"port": 70000}"#, "input.port"), (#"{"port": 80, "source": "10.0.0.0/33"}"#, "input.source"),

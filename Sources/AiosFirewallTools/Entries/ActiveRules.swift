@@ -13,6 +13,8 @@ actor ActiveRules {
         var index = OverlapIndex([])
         /// The elements added since `index` was built (small; checked beside it).
         var recent = OverlapIndex([])
+        /// Exact (hash set) elements in force → the rule that wrote them.
+        var exact: [ExactKey: String] = [:]
 
         /// The owner of an element in force that `element` would overlap.
         func conflict(for element: Element, owner: String) -> String? {
@@ -65,10 +67,12 @@ actor ActiveRules {
         guard var current = cached.take(), current.generation == before, after == before + 1 else { return }
         current.snapshot.byKey.reserveCapacity(current.snapshot.byKey.count + records.count)
         current.snapshot.byID.reserveCapacity(current.snapshot.byID.count + records.count)
+        current.snapshot.exact.reserveCapacity(current.snapshot.exact.count + records.count)
         current.entries.reserveCapacity(current.entries.count + records.count)
         for ((record, key), elements) in zip(zip(records, keys), elements) {
             if current.snapshot.byKey[key] == nil { current.snapshot.byKey[key] = record.id }
             current.snapshot.byID[record.id] = record
+            Self.holdExact(elements, owner: record.id, in: &current.snapshot.exact)
             let added = Self.indexed(elements, owner: record.id)
             current.entries += added
             current.recent += added
@@ -76,6 +80,14 @@ actor ActiveRules {
         current.generation = after
         current.stale = true
         cached = current
+    }
+
+    /// Notes `owner` as the writer of its exact elements (the first writer stays).
+    static func holdExact(_ elements: [Element], owner: String, in exact: inout [ExactKey: String]) {
+        for element in elements {
+            guard let key = element.exactKey, exact[key] == nil else { continue }
+            exact[key] = owner
+        }
     }
 
     /// The elements that can overlap (interval sets' boxes), as index entries.
@@ -92,7 +104,9 @@ actor ActiveRules {
             snapshot.byID[record.id] = record
             guard let rule: EntryRule = try? record.spec.decode() else { continue }
             if snapshot.byKey[rule.key] == nil { snapshot.byKey[rule.key] = record.id }
-            entries += Self.indexed(rule.elements, owner: record.id)
+            let elements = rule.elements
+            holdExact(elements, owner: record.id, in: &snapshot.exact)
+            entries += Self.indexed(elements, owner: record.id)
         }
         snapshot.index = OverlapIndex(entries)
         return (snapshot, entries)

@@ -221,6 +221,8 @@ struct EntryPlanner: Sendable {
         var unchanged: [String] = []
         /// The new rules' keys and those of entries found unchanged.
         var seen: Set<String> = []
+        /// The new rules' exact elements → the input index that writes each.
+        var exact: [ExactKey: Int] = [:]
         var document: ElementDocument
         /// Whether some element is a box (only boxes can overlap).
         var hasBoxes = false
@@ -269,6 +271,9 @@ struct EntryPlanner: Sendable {
             chunks.count == parts
             && chunks.indices.allSatisfy { part in
                 chunks[part].seen.isDisjoint(with: chunks[..<part].flatMap(\.seen))
+                    && chunks[..<part].allSatisfy { earlier in
+                        chunks[part].exact.keys.allSatisfy { earlier.exact[$0] == nil }
+                    }
             }
         guard disjoint else { return try prepare(raw, range: 0..<raw.count, context) }
         var batch = chunks.removeFirst()
@@ -287,6 +292,7 @@ struct EntryPlanner: Sendable {
         batch.elements.reserveCapacity(range.count)
         batch.indices.reserveCapacity(range.count)
         batch.seen.reserveCapacity(range.count)
+        batch.exact.reserveCapacity(range.count)
         var expiries: [String: Int64] = [:]
         var ids = RuleIDs()
         for index in range {
@@ -325,6 +331,18 @@ struct EntryPlanner: Sendable {
                 continue
             }
             let elements = rule.elements
+            for element in elements {
+                guard let exact = element.exactKey else { continue }
+                if let other = batch.exact[exact], other != index {
+                    throw Self.shared(field(other), field: field(index))
+                }
+                if let owner = current.exact[exact], let existing = current.byID[owner],
+                    existing.expiresMs.map({ $0 > now }) ?? true
+                {
+                    throw Self.shared("rule \(existing.id) (\(existing.summary))", field: field(index))
+                }
+                batch.exact[exact] = index
+            }
             var summary = key
             if let comment = item.comment ?? defaults.comment { summary += " (\(comment))" }
             batch.records.append(
@@ -428,6 +446,15 @@ struct EntryPlanner: Sendable {
                 }
             }
         }
+    }
+
+    /// Two rules writing one hash-set element would share it and its timer (removing or expiring
+    /// one would end the other's), so the second is refused.
+    static func shared(_ other: String, field: String) -> AiosError {
+        AiosError(
+            .invalidInput,
+            "writes the same set element as \(other) (same host, protocol and port): that rule already covers it; remove it first or leave this one out",
+            location: InputLocation(field: field))
     }
 
     private static func overlap(_ other: String, field: String) -> AiosError {

@@ -199,6 +199,16 @@ struct Element: Sendable, Hashable {
     /// The set's name.
     var set: String { EntrySets.all[setIndex].name }
 
+    /// An exact (hash set) element's identity: two rules writing the same one would share one
+    /// kernel element (and its timer), so the second is refused. Nil for boxes, which the overlap
+    /// check covers.
+    var exactKey: ExactKey? {
+        guard shape.isExact else { return nil }
+        return ExactKey(
+            set: setIndex, address: shape == .source ? source.low : destination.low, protocolNumber: protocols.low,
+            port: ports.low)
+    }
+
     /// The element's key for libnftables (`{"concat": [...]}`).
     var value: JSONValue {
         switch shape {
@@ -300,4 +310,12 @@ struct AddressRange: Sendable, Hashable {
 
     func contains(_ value: UInt128) -> Bool { low <= value && value <= high }
     func overlaps(_ other: AddressRange) -> Bool { low <= other.high && other.low <= high }
+}
+
+/// The identity of an element of an exact (hash) set.
+struct ExactKey: Sendable, Hashable {
+    var set: Int
+    var address: UInt128
+    var protocolNumber: Int
+    var port: Int
 }
