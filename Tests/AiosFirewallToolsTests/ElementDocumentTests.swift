@@ -70,6 +70,13 @@ struct ElementDocumentTests {
         #expect(elements.map { $0["elem"]?["timeout"] } == [nil, 5])
     }
 
+    @Test("decimal digits as String writes them", arguments: [0, 1, 9, 10, 58, 65535, 1_000_000, Int(Int32.max)])
+    func decimal(value: Int) {
+        var text: [UInt8] = []
+        writeDecimal(value, into: &text)
+        #expect(String(decoding: text, as: UTF8.self) == String(value))
+    }
+
     @Test("each set's index finds it in EntrySets.all")
     func setIndex() {
         for entry in EntrySets.all {

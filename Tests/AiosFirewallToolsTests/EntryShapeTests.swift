@@ -18,7 +18,7 @@ struct EntryShapeTests {
             ["chain": "output", "protocol": "udp", "port": [53, 853], "destination": "fd00::53"], verdict: "deny")
         #expect(destination.map(\.set) == ["output_deny_v6_dst", "output_deny_v6_dst"])
         #expect(destination.map(\.value) == [["concat": ["fd00::53", 17, 53]], ["concat": ["fd00::53", 17, 853]]])
-        var text = ""
+        var text: [UInt8] = []
         source.writeValue(into: &text)
         #expect(try JSONValue(parsing: text) == source.value)
     }

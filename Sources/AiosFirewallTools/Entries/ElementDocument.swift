@@ -5,14 +5,14 @@ import AiosCore
 /// remaining lifetime as its timeout: a new rule's rounds up to whole seconds; a restore rounds
 /// down, so it never extends a lifetime.
 struct ElementDocument: Sendable {
-    /// Per set, in `EntrySets.all` order: the elements' JSON, comma-separated.
-    private(set) var texts = [String](repeating: "", count: EntrySets.all.count)
+    /// Per set, in `EntrySets.all` order: the elements' JSON (UTF-8), comma-separated.
+    private(set) var texts = [[UInt8]](repeating: [], count: EntrySets.all.count)
     /// Elements written.
     private(set) var count = 0
     let now: Int64
     let roundDown: Bool
     /// The `timeout` and closing braces for `tailExpiry` (a batch's rules mostly share one).
-    private var tail = "}}"
+    private var tail = Array("}}".utf8)
     private var tailExpiry: Int64?
 
     init(now: Int64, roundDown: Bool = false) {
@@ -24,19 +24,19 @@ struct ElementDocument: Sendable {
     mutating func add(_ elements: [Element], expiresMs: Int64?) {
         if expiresMs != tailExpiry {
             tailExpiry = expiresMs
-            tail = "}}"
+            tail = Array("}}".utf8)
             if let expiresMs {
                 let milliseconds = expiresMs - now
                 let seconds = roundDown ? milliseconds / 1000 : (milliseconds + 999) / 1000
-                tail = ",\"timeout\":\(max(1, seconds))}}"
+                tail = Array(",\"timeout\":\(max(1, seconds))}}".utf8)
             }
         }
         for element in elements {
             let set = element.setIndex
-            if !texts[set].isEmpty { texts[set].append(",") }
-            texts[set].append("{\"elem\":{\"val\":")
+            if !texts[set].isEmpty { texts[set].append(UInt8(ascii: ",")) }
+            texts[set].append(contentsOf: #"{"elem":{"val":"#.utf8)
             element.writeValue(into: &texts[set])
-            texts[set].append(tail)
+            texts[set].append(contentsOf: tail)
         }
         count += elements.count
     }
@@ -44,8 +44,8 @@ struct ElementDocument: Sendable {
     /// Appends `other`'s elements (a later chunk of the same batch) after these.
     mutating func append(_ other: ElementDocument) {
         for (set, text) in other.texts.enumerated() where !text.isEmpty {
-            if !texts[set].isEmpty { texts[set].append(",") }
-            texts[set].append(text)
+            if !texts[set].isEmpty { texts[set].append(UInt8(ascii: ",")) }
+            texts[set].append(contentsOf: text)
         }
         count += other.count
     }
@@ -56,7 +56,7 @@ struct ElementDocument: Sendable {
         return texts.enumerated().compactMap { set, text in
             guard !text.isEmpty else { return nil }
             return "{\"add\":{\"element\":{\"family\":\"inet\",\"table\":\(tableText),\"name\":\""
-                + EntrySets.all[set].name + "\",\"elem\":[" + text + "]}}}"
+                + EntrySets.all[set].name + "\",\"elem\":[" + String(decoding: text, as: UTF8.self) + "]}}}"
         }
     }
 }

@@ -222,37 +222,41 @@ struct Element: Sendable, Hashable {
     }
 
     /// `value`, serialised straight into `text`.
-    func writeValue(into text: inout String) {
-        text.append("{\"concat\":[")
+    func writeValue(into text: inout [UInt8]) {
+        text.append(contentsOf: #"{"concat":["#.utf8)
         if shape.isExact {
-            text.append("\"")
-            text.append(shape == .source ? source.address : destination.address)
-            text.append("\",")
+            text.append(UInt8(ascii: "\""))
+            text.append(contentsOf: (shape == .source ? source.address : destination.address).utf8)
+            text.append(contentsOf: #"","#.utf8)
             Self.writeRange(protocols, into: &text)
-            text.append(",")
+            text.append(UInt8(ascii: ","))
             Self.writeRange(ports, into: &text)
-            text.append("]}")
+            text.append(contentsOf: "]}".utf8)
             return
         }
         if let interface {
-            text.append(JSONValue.string(interface).jsonText)
-            text.append(",")
+            text.append(contentsOf: JSONValue.string(interface).jsonText.utf8)
+            text.append(UInt8(ascii: ","))
         }
         source.writePrefix(into: &text)
-        text.append(",")
+        text.append(UInt8(ascii: ","))
         destination.writePrefix(into: &text)
-        text.append(",")
+        text.append(UInt8(ascii: ","))
         Self.writeRange(protocols, into: &text)
-        text.append(",")
+        text.append(UInt8(ascii: ","))
         Self.writeRange(ports, into: &text)
-        text.append("]}")
+        text.append(contentsOf: "]}".utf8)
     }
 
-    private static func writeRange(_ range: PortRange, into text: inout String) {
+    private static func writeRange(_ range: PortRange, into text: inout [UInt8]) {
         if range.low == range.high {
-            text.append(String(range.low))
+            writeDecimal(range.low, into: &text)
         } else {
-            text.append("{\"range\":[\(range.low),\(range.high)]}")
+            text.append(contentsOf: #"{"range":["#.utf8)
+            writeDecimal(range.low, into: &text)
+            text.append(UInt8(ascii: ","))
+            writeDecimal(range.high, into: &text)
+            text.append(contentsOf: "]}".utf8)
         }
     }
 
@@ -295,12 +299,12 @@ struct AddressRange: Sendable, Hashable {
     var json: JSONValue { ["prefix": ["addr": .string(address), "len": .number(Double(length))]] }
 
     /// `json`, serialised into `text` (addresses need no escaping).
-    func writePrefix(into text: inout String) {
-        text.append("{\"prefix\":{\"addr\":\"")
-        text.append(address)
-        text.append("\",\"len\":")
-        text.append(String(length))
-        text.append("}}")
+    func writePrefix(into text: inout [UInt8]) {
+        text.append(contentsOf: #"{"prefix":{"addr":""#.utf8)
+        text.append(contentsOf: address.utf8)
+        text.append(contentsOf: #"","len":"#.utf8)
+        writeDecimal(length, into: &text)
+        text.append(contentsOf: "}}".utf8)
     }
 
     /// One address (`/32`, `/128`).
@@ -318,4 +322,17 @@ struct ExactKey: Sendable, Hashable {
     var address: UInt128
     var protocolNumber: Int
     var port: Int
+}
+
+/// Writes a non-negative integer's decimal digits (no String in between: a batch writes two or
+/// three per element).
+func writeDecimal(_ value: Int, into text: inout [UInt8]) {
+    var divisor = 1
+    while divisor <= value / 10 { divisor *= 10 }
+    var rest = value
+    while divisor > 0 {
+        text.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest / divisor))
+        rest %= divisor
+        divisor /= 10
+    }
 }
