@@ -77,6 +77,21 @@ struct ElementDocumentTests {
         #expect(String(decoding: text, as: UTF8.self) == String(value))
     }
 
+    @Test("a stored spec reads back as the rule, as the Codable decoder reads it")
+    func specRoundTrip() throws {
+        let rules = try [
+            Self.rule(["port": 8080, "source": "10.1.2.3"]),
+            Self.rule(["protocol": "udp", "port": ["60000-61000", 53], "interface": "eth0"], verdict: "deny"),
+            Self.rule(["protocol": "any", "destination": "fd00::/8", "chain": "forward"]),
+        ]
+        for rule in rules {
+            #expect(try EntryRule(specText: rule.specText) == rule)
+            #expect(try JSONValue(parsing: rule.specText).decode(as: EntryRule.self) == rule)
+        }
+        let error = #expect(throws: AiosError.self) { try EntryRule(specText: #"{"chain":"input"}"#) }
+        #expect(error?.location?.field?.hasPrefix("spec.") == true)
+    }
+
     @Test("each set's index finds it in EntrySets.all")
     func setIndex() {
         for entry in EntrySets.all {

@@ -102,7 +102,7 @@ actor ActiveRules {
         entries.reserveCapacity(records.count)
         for record in records {
             snapshot.byID[record.id] = record
-            guard let rule: EntryRule = try? record.spec.decode() else { continue }
+            guard let rule = try? EntryRule(specText: record.specText) else { continue }
             if snapshot.byKey[rule.key] == nil { snapshot.byKey[rule.key] = record.id }
             let elements = rule.elements
             holdExact(elements, owner: record.id, in: &snapshot.exact)

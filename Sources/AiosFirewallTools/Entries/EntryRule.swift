@@ -185,6 +185,40 @@ struct EntryRule: Codable, Sendable, Hashable {
     }
 }
 
+extension EntryRule {
+    /// Reads a stored rule (`specText`'s form, which is also its Codable form) straight from the
+    /// tree: a restore or the rules-in-force cache reads 100k of them.
+    init(spec: JSONValue) throws {
+        let members = try spec.members(field: "spec")
+        func text(_ name: String) throws -> String {
+            guard let value = members[name] else {
+                throw AiosError(
+                    .invalidInput, "required field is missing", location: InputLocation(field: "spec.\(name)"))
+            }
+            return try value.string(field: "spec.\(name)")
+        }
+        chain = try text("chain")
+        verdict = try text("verdict")
+        protocolName = try text("protocolName")
+        source = try text("source")
+        destination = try text("destination")
+        interface = try members["interface"].flatMap { $0 == .null ? nil : try $0.string(field: "spec.interface") }
+        ports = try members["ports"].flatMap { list -> [PortRange]? in
+            guard list != .null else { return nil }
+            return try list.elements(field: "spec.ports").enumerated().map { index, item in
+                let range = try item.members(field: "spec.ports[\(index)]")
+                guard let low = range["low"]?.intValue, let high = range["high"]?.intValue else {
+                    throw item.mismatch("a port range {low, high}", field: "spec.ports[\(index)]")
+                }
+                return PortRange(low: low, high: high)
+            }
+        }
+    }
+
+    /// Reads a stored rule from its spec text.
+    init(specText: String) throws { try self.init(spec: try JSONValue(parsing: specText)) }
+}
+
 /// One set element: a box in (interface, source, destination, protocol, port) space.
 struct Element: Sendable, Hashable {
     /// The set's position in `EntrySets.all`.

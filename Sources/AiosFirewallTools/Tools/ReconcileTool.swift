@@ -40,7 +40,7 @@ public struct ReconcileTool: Tool {
         let ruleset = DefaultRuleset(
             table: table.name, managementV4: intent.v4, managementV6: intent.v6, managementPorts: intent.ports,
             sandboxBridges: try await store.sandboxes().map(\.bridge))
-        let pairs = try rules.map { ($0, try $0.spec.decode(as: EntryRule.self)) }
+        let pairs = try rules.map { ($0, try EntryRule(specText: $0.specText)) }
         let commands = ruleset.commands()
         let elements = EntryPlanner.addCommands(pairs, table: table.name, now: now, roundDown: true)
         let diff = [
@@ -72,7 +72,7 @@ public struct ReconcileTool: Tool {
             }
         }
         let rules = found
-        let pairs = try rules.map { ($0, try $0.spec.decode(as: EntryRule.self)) }
+        let pairs = try rules.map { ($0, try EntryRule(specText: $0.specText)) }
         let elements = EntryPlanner.addCommands(pairs, table: table.name, now: now, roundDown: true)
         let diff = [
             Change("add", "\(rules.count) rules", detail: "re-added from \(pending.count) interrupted batch(es)")

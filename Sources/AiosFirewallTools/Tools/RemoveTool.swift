@@ -64,6 +64,6 @@ public struct RemoveTool: Tool {
     }
 
     private static func deletions(_ records: [FirewallRuleRecord], table: FirewallTable) throws -> [JSONValue] {
-        EntryPlanner.deleteCommands(try records.map { try $0.spec.decode(as: EntryRule.self) }, table: table.name)
+        EntryPlanner.deleteCommands(try records.map { try EntryRule(specText: $0.specText) }, table: table.name)
     }
 }
