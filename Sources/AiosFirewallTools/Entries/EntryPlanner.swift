@@ -28,13 +28,8 @@ public struct EntriesInput: Decodable, TreeDecodable, Sendable {
         }
     }
 
-    public init(from decoder: any Decoder) throws {
-        rule = try RuleInput(from: decoder)
-        let container = try decoder.container(keyedBy: Keys.self)
-        entries = try container.decodeIfPresent([RuleInput].self, forKey: .entries)
-    }
-
-    private enum Keys: String, CodingKey { case entries }
+    /// Decodable through the same reading as `init(tree:)`.
+    public init(from decoder: any Decoder) throws { try self.init(tree: JSONValue(from: decoder)) }
 
     static func schema(verdict: String) -> JSONSchema {
         var properties = RuleInput.properties

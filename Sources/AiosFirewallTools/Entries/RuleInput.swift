@@ -12,11 +12,6 @@ struct RuleInput: Decodable, Sendable {
     var comment: String?
     var expires: String?
 
-    enum CodingKeys: String, CodingKey {
-        case chain, port, source, destination, interface, comment, expires
-        case protocolName = "protocol"
-    }
-
     /// Reads one rule's fields from an object's members (other members, such as `entries`, are
     /// left to the caller; the schema has refused unknown ones).
     init(members: [String: JSONValue], field: @autoclosure () -> String) throws {
@@ -36,6 +31,11 @@ struct RuleInput: Decodable, Sendable {
     }
 
     init() {}
+
+    /// Decodable through the same reading as `init(members:field:)`.
+    init(from decoder: any Decoder) throws {
+        try self.init(members: try JSONValue(from: decoder).members(field: "input"), field: "input")
+    }
 
     var isEmpty: Bool {
         chain == nil && protocolName == nil && port == nil && source == nil && destination == nil && interface == nil
@@ -82,24 +82,10 @@ struct PortSpec: Decodable, Sendable {
         }
     }
 
+    /// Decodable (a sandbox's allow list) through the same reading as `init(tree:field:)`.
     init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let number = try? container.decode(Int.self) {
-            items = [.number(number)]
-        } else if let text = try? container.decode(String.self) {
-            items = [.text(text)]
-        } else {
-            var list = try decoder.unkeyedContainer()
-            var out: [Item] = []
-            while !list.isAtEnd {
-                if let number = try? list.decode(Int.self) {
-                    out.append(.number(number))
-                } else {
-                    out.append(.text(try list.decode(String.self)))
-                }
-            }
-            items = out
-        }
+        try self.init(
+            tree: JSONValue(from: decoder), field: DecodingProblem.fieldPath(decoder.codingPath, root: "input"))
     }
 
     /// The port ranges, validated.
