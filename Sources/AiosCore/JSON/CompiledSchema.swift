@@ -28,6 +28,8 @@ final class CompiledSchema: Sendable {
     let maximum: Double?
     /// `name, name` of the properties, for the unknown-field message.
     let known: String
+    /// Whether this node or one below it is `x-secret`.
+    let holdsSecret: Bool
 
     init(_ document: JSONValue) {
         let rules = document.objectValue ?? [:]
@@ -57,6 +59,22 @@ final class CompiledSchema: Sendable {
         if case .number(let value)? = rules["minimum"] { minimum = value } else { minimum = nil }
         if case .number(let value)? = rules["maximum"] { maximum = value } else { maximum = nil }
         known = properties.keys.sorted().joined(separator: ", ")
+        var below = Array(properties.values) + [items].compactMap { $0 }
+        if case .checked(let schema) = additional { below.append(schema) }
+        holdsSecret = secret || below.contains(where: \.holdsSecret)
+    }
+
+    /// The string values of `value` at `x-secret` fields, appended to `out`; nothing is walked
+    /// below a node that holds no secret (a 100k-entry batch has none).
+    func collectSecrets(in value: JSONValue, into out: inout [String]) {
+        guard holdsSecret else { return }
+        if secret, let text = value.stringValue { out.append(text) }
+        if case .object(let members) = value {
+            for (name, member) in members { properties[name]?.collectSecrets(in: member, into: &out) }
+        }
+        if case .array(let elements) = value, let items {
+            for element in elements { items.collectSecrets(in: element, into: &out) }
+        }
     }
 
     struct Problem {

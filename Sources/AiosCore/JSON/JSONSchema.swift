@@ -106,35 +106,16 @@ public struct JSONSchema: Sendable, Hashable {
 
     /// The string values found at `x-secret` fields of `value` (registered with the redactor).
     public func secretValues(in value: JSONValue) -> [String] {
-        // Most schemas have no secret field: do not walk a (possibly 100k-entry) input for none.
-        guard !secretPaths.isEmpty else { return [] }
         var out: [String] = []
-        Self.collectSecretValues(value, schema: document, into: &out)
+        compiled.collectSecrets(in: value, into: &out)
         return out
-    }
-
-    private static func collectSecretValues(_ value: JSONValue, schema: JSONValue, into out: inout [String]) {
-        guard let rules = schema.objectValue else { return }
-        if rules["x-secret"] == .bool(true), let text = value.stringValue { out.append(text) }
-        if case .object(let members) = value, let properties = rules["properties"]?.objectValue {
-            for (name, member) in members {
-                if let sub = properties[name] { collectSecretValues(member, schema: sub, into: &out) }
-            }
-        }
-        if case .array(let elements) = value, let items = rules["items"] {
-            for element in elements { collectSecretValues(element, schema: items, into: &out) }
-        }
-    }
-
-    private static func join(_ path: String, _ name: String) -> String {
-        path.isEmpty ? name : "\(path).\(name)"
     }
 
     private static func collectSecrets(_ schema: JSONValue, path: String, into out: inout Set<String>) {
         guard let rules = schema.objectValue else { return }
         if rules["x-secret"] == .bool(true) { out.insert(path) }
         for (name, sub) in rules["properties"]?.objectValue ?? [:] {
-            collectSecrets(sub, path: join(path, name), into: &out)
+            collectSecrets(sub, path: CompiledSchema.join(path, name), into: &out)
         }
         if let items = rules["items"] { collectSecrets(items, path: path + "[]", into: &out) }
     }

@@ -1,0 +1,40 @@
+import GRDB
+import GRDBSQLite
+
+/// One prepared statement's parameters, bound and stepped with SQLite's C calls (text is copied
+/// by SQLite, so the Swift strings need not outlive the call).
+struct SQLiteRow {
+    let statement: OpaquePointer
+    let connection: OpaquePointer
+    let sql: String
+
+    /// SQLITE_TRANSIENT: SQLite copies the bytes before the bind returns.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    func bind(_ index: Int32, _ text: String?) throws {
+        guard let text else { return try check(sqlite3_bind_null(statement, index)) }
+        try check(
+            text.withCString { sqlite3_bind_text(statement, index, $0, Int32(text.utf8.count), Self.transient) })
+    }
+
+    func bind(_ index: Int32, _ number: Int64?) throws {
+        guard let number else { return try check(sqlite3_bind_null(statement, index)) }
+        try check(sqlite3_bind_int64(statement, index, number))
+    }
+
+    /// Runs the statement once (it must finish: an INSERT) and resets it for the next row.
+    func step() throws {
+        let code = sqlite3_step(statement)
+        defer { sqlite3_reset(statement) }
+        guard code == SQLITE_DONE else { throw error(code) }
+    }
+
+    private func check(_ code: Int32) throws {
+        guard code == SQLITE_OK else { throw error(code) }
+    }
+
+    private func error(_ code: Int32) -> DatabaseError {
+        DatabaseError(
+            resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(connection)), sql: sql)
+    }
+}
