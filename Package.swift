@@ -125,7 +125,8 @@ let package = Package(
         .testTarget(
             name: "AiosNetToolsTests", dependencies: ["AiosNetTools", "AiosLinux", "AiosCore"], swiftSettings: strict),
         .testTarget(
-            name: "AiosFirewallToolsTests", dependencies: ["AiosFirewallTools", "AiosCore", "AiosStore", "AiosLinux"],
+            name: "AiosFirewallToolsTests",
+            dependencies: ["AiosFirewallTools", "AiosCore", "AiosStore", "AiosLinux", "AiosNftables"],
             swiftSettings: strict),
         .testTarget(
             name: "AiosDNSToolsTests", dependencies: ["AiosDNSTools", "AiosCore", "AiosTesting"],

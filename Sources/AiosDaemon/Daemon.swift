@@ -33,7 +33,7 @@ public struct Daemon: Sendable {
         let policy = try PolicyLoader.load(path: options.policyPath)
         let nft: Nftables
         do {
-            nft = try Nftables()
+            nft = try Nftables(retainMemoryFor: .seconds(30))
         } catch {
             throw AiosError(.unavailable, "cannot create a libnftables context: \(error)", cause: error)
         }
