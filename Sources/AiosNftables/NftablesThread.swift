@@ -32,8 +32,11 @@ final class NftablesThread: @unchecked Sendable {
     init(name: String, context: NftablesContext, retention: MemoryRetention?) {
         self.context = context
         self.retention = retention
-        let thread = Thread { [self] in loop() }
-        thread.name = name
+        // Named from inside: on Linux a name set before start does not reach the kernel (`top -H`).
+        let thread = Thread { [self] in
+            Thread.current.name = name
+            loop()
+        }
         thread.start()
     }
 
