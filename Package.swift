@@ -126,8 +126,9 @@ let package = Package(
             name: "AiosNetToolsTests", dependencies: ["AiosNetTools", "AiosLinux", "AiosCore"], swiftSettings: strict),
         .testTarget(
             name: "AiosFirewallToolsTests",
-            dependencies: ["AiosFirewallTools", "AiosCore", "AiosStore", "AiosLinux", "AiosNftables"],
+            dependencies: ["AiosFirewallTools", "AiosCore", "AiosStore", "AiosLinux"],
             swiftSettings: strict),
+        .testTarget(name: "AiosNftablesTests", dependencies: ["AiosNftables"], swiftSettings: strict),
         .testTarget(
             name: "AiosDNSToolsTests", dependencies: ["AiosDNSTools", "AiosCore", "AiosTesting"],
             swiftSettings: strict),

@@ -1,5 +1,4 @@
 internal import CNftables
-import Foundation
 import Synchronization
 
 /// Keeps the memory a big transaction freed for the next one, and gives it back once the
@@ -47,10 +46,8 @@ final class MemoryRetention: Sendable {
     }
 
     private func scheduleTrim(after delay: Duration) {
-        let nanoseconds = max(
-            0, delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000)
-        DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) {
-            [self] in
+        Task.detached(priority: .utility) { [self] in
+            try? await Task.sleep(for: delay)
             let remaining: Duration? = state.withLock { state in
                 let since = state.lastBigUse.map { ContinuousClock.now - $0 } ?? idle
                 guard since < idle else {
