@@ -41,7 +41,9 @@ actor ActiveRules {
     func snapshot() async throws -> Snapshot {
         let generation = store.firewallRulesGeneration
         if let current = cached, current.generation == generation, !current.stale { return current.snapshot }
-        if var current = cached.take(), current.generation == generation {
+        // Checked before taking it: a cache taken and then dropped here would free 100k rules on
+        // the caller's path.
+        if cached?.generation == generation, var current = cached.take() {
             // Stale: a small tail is indexed on its own; a large one folds into the base.
             if current.recent.count > max(1000, current.entries.count / 10) {
                 current.snapshot.index = OverlapIndex(current.entries)
@@ -52,6 +54,9 @@ actor ActiveRules {
             cached = current
             return current.snapshot
         }
+        // The old cache can hold 100k rules: freeing them takes longer than reading a small new
+        // one, so it is let go off the caller's path.
+        if let old = cached.take() { Task.detached(priority: .background) { withExtendedLifetime(old) {} } }
         let records = try await store.activeFirewallRules()
         let (snapshot, entries) = Self.build(records)
         cached = Cached(generation: generation, snapshot: snapshot, entries: entries)
@@ -64,7 +69,8 @@ actor ActiveRules {
         _ records: [FirewallRuleRecord], keys: [String], elements: [[Element]], before: UInt64, after: UInt64
     ) {
         // Moved out of `cached` before changing it: a copy would duplicate 100k rules per insert.
-        guard var current = cached.take(), current.generation == before, after == before + 1 else { return }
+        // On a mismatch the cache stays for the next read to replace (and free off its path).
+        guard cached?.generation == before, after == before + 1, var current = cached.take() else { return }
         current.snapshot.byKey.reserveCapacity(current.snapshot.byKey.count + records.count)
         current.snapshot.byID.reserveCapacity(current.snapshot.byID.count + records.count)
         current.snapshot.exact.reserveCapacity(current.snapshot.exact.count + records.count)
