@@ -106,7 +106,8 @@ let package = Package(
         .executableTarget(
             name: "AiosBench",
             dependencies: [
-                "AiosCore", "AiosStore", "AiosDaemon", "AiosControl", "AiosNftables", "AiosLinux", "AiosTesting", log,
+                "AiosCore", "AiosStore", "AiosDaemon", "AiosControl", "AiosNftables", "AiosLinux", "AiosTesting",
+                "AiosFirewallTools", log,
             ],
             path: "Benchmarks/AiosBench", swiftSettings: strict),
 

@@ -49,7 +49,9 @@ func measure(_ label: String, calls: Int, _ body: () async throws -> Void) async
 }
 
 let arguments = CommandLine.arguments
-if arguments.contains("firewall") {
+if arguments.contains("planning") {
+    try await PlanningFigures.run(arguments: arguments)
+} else if arguments.contains("firewall") {
     try await FirewallBench.run(arguments: arguments)
 } else if arguments.contains("dns") {
     try await DNSBench.run(arguments: arguments)

@@ -39,17 +39,14 @@ struct AddressParsingTests {
 struct RuleIDTests {
     @Test("16 lowercase hex digits, consecutive within a batch, from a random start per batch")
     func consecutiveHex() {
-        var ids = RuleIDs()
-        let drawn = (0..<5000).map { _ in ids.next() }
+        let ids = RuleIDs()
+        let drawn = (0..<5000).map { ids.id($0) }
         #expect(Set(drawn).count == drawn.count)
         #expect(drawn.allSatisfy { $0.utf8.count == 16 && $0.allSatisfy { "0123456789abcdef".contains($0) } })
         let values = drawn.compactMap { UInt64($0, radix: 16) }
         #expect(values.count == drawn.count)
         #expect(zip(values, values.dropFirst()).allSatisfy { $1 == $0 &+ 1 }, "one batch numbers its rules in a row")
-        let starts = (0..<40).map { _ in RuleIDs() }.map { ids in
-            var ids = ids
-            return ids.next()
-        }
+        let starts = (0..<40).map { _ in RuleIDs().id(0) }
         #expect(Set(starts).count == starts.count)
         #expect(Set(starts.map { $0.prefix(1) }).count > 8, "each batch starts somewhere random")
     }

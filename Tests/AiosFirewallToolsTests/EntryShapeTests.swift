@@ -1,4 +1,5 @@
 import AiosCore
+import AiosStore
 import Testing
 
 @testable import AiosFirewallTools
@@ -78,6 +79,12 @@ struct EntryShapeTests {
     @Test("every shape has its set and one rule per chain × verdict × family; deny rules come first")
     func ruleset() {
         #expect(EntrySets.all.count == 3 * 2 * 2 * EntryShape.allCases.count)
+        for (position, entry) in EntrySets.all.enumerated() {
+            #expect(
+                EntrySets.index(chain: entry.chain, verdict: entry.verdict, family: entry.family, shape: entry.shape)
+                    == position, "\(entry.name) is found where it is")
+        }
+        #expect(EntryShape.allCases.map(\.position) == Array(EntryShape.allCases.indices))
         let input = DefaultRuleset.ruleIDs["input"] ?? []
         let lastDeny = input.lastIndex { $0.hasPrefix("in-deny-") } ?? 0
         let firstAllow = input.firstIndex { $0.hasPrefix("in-allow-") } ?? 0
@@ -120,14 +127,33 @@ struct BatchPlanTests {
     func order() async throws {
         let raw = try Self.entries(3 * EntryPlanner.parallelChunk + 7)
         let batch = try await Self.prepare(raw)
-        #expect(batch.records.count == raw.count && batch.indices == Array(raw.indices))
+        #expect(batch.count == raw.count && batch.indices == Array(raw.indices))
         for index in [0, 1, EntryPlanner.parallelChunk, raw.count - 1] {
             let one = try EntryRule.from(raw[index], verdict: "allow", field: "x")
-            #expect(batch.elements[index] == one.elements && batch.keys[index] == one.key)
+            #expect(batch.elements[index] == one.elements && batch.rules[index] == one)
         }
         let values = try Self.values(batch)
         #expect(values == batch.elements.flatMap { $0.map(\.value) })
         #expect(batch.document.count == raw.count)
+    }
+
+    @Test("records are made after planning: consecutive ids across chunks, each rule's spec, summary and comment")
+    func recordsAfterPlanning() async throws {
+        var raw = try Self.entries(3 * EntryPlanner.parallelChunk)
+        raw[7].comment = "seven"
+        let batch = try await Self.prepare(raw)
+        let head = (0..<3).map { batch.record($0) }
+        let records = batch.records(head: head)
+        #expect(records.count == raw.count && Array(records.prefix(3)) == head)
+        let ids = records.compactMap { UInt64($0.id, radix: 16) }
+        #expect(ids.count == records.count && zip(ids, ids.dropFirst()).allSatisfy { $1 == $0 &+ 1 })
+        for index in [0, 7, EntryPlanner.parallelChunk + 1, raw.count - 1] {
+            let rule = try EntryRule.from(raw[index], verdict: "allow", field: "x")
+            let stored = try EntryRule(specText: records[index].specText)
+            #expect(records[index].specText == rule.specText && stored == rule)
+            #expect(records[index].summary == rule.summary + (index == 7 ? " (seven)" : ""))
+            #expect(records[index].state == "active" && records[index].origin == "user")
+        }
     }
 
     @Test("the same rule in two chunks is planned once, as in one pass")
@@ -135,7 +161,7 @@ struct BatchPlanTests {
         var raw = try Self.entries(3 * EntryPlanner.parallelChunk)
         raw.append(raw[1])
         let batch = try await Self.prepare(raw)
-        #expect(batch.records.count == raw.count - 1 && batch.indices.last == raw.count - 2)
+        #expect(batch.count == raw.count - 1 && batch.indices.last == raw.count - 2)
         #expect(try Self.values(batch).count == raw.count - 1)
     }
 
@@ -152,7 +178,7 @@ struct BatchPlanTests {
         // A port listed twice in one rule is not a clash with itself.
         var twice = try Self.entries(1)
         twice[0].port = try PortSpec(tree: [7, 7], field: "x")
-        #expect(try await Self.prepare(twice).records.count == 1)
+        #expect(try await Self.prepare(twice).count == 1)
     }
 
     @Test("the error named is the first in the input, whichever chunk finds it", arguments: [[3, 14_000], [14_000]])

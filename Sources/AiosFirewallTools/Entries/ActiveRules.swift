@@ -7,8 +7,8 @@ import AiosStore
 actor ActiveRules {
     /// The active rules (expired ones included until the reporter ends them; callers filter by time).
     struct Snapshot: Sendable {
-        /// Rule key → id (the record lives once, in `byID`).
-        var byKey: [String: String] = [:]
+        /// Rule (its normalised form is its identity) → id (the record lives once, in `byID`).
+        var byKey: [EntryRule: String] = [:]
         var byID: [String: FirewallRuleRecord] = [:]
         var index = OverlapIndex([])
         /// The elements added since `index` was built (small; checked beside it).
@@ -66,7 +66,7 @@ actor ActiveRules {
     /// Records this planner inserted, moving the generation from `before` to `after`: when
     /// nothing else wrote in between, they join the cache.
     func inserted(
-        _ records: [FirewallRuleRecord], keys: [String], elements: [[Element]], before: UInt64, after: UInt64
+        _ records: [FirewallRuleRecord], rules: [EntryRule], elements: [[Element]], before: UInt64, after: UInt64
     ) {
         // Moved out of `cached` before changing it: a copy would duplicate 100k rules per insert.
         // On a mismatch the cache stays for the next read to replace (and free off its path).
@@ -75,8 +75,8 @@ actor ActiveRules {
         current.snapshot.byID.reserveCapacity(current.snapshot.byID.count + records.count)
         current.snapshot.exact.reserveCapacity(current.snapshot.exact.count + records.count)
         current.entries.reserveCapacity(current.entries.count + records.count)
-        for ((record, key), elements) in zip(zip(records, keys), elements) {
-            if current.snapshot.byKey[key] == nil { current.snapshot.byKey[key] = record.id }
+        for ((record, rule), elements) in zip(zip(records, rules), elements) {
+            if current.snapshot.byKey[rule] == nil { current.snapshot.byKey[rule] = record.id }
             current.snapshot.byID[record.id] = record
             Self.holdExact(elements, owner: record.id, in: &current.snapshot.exact)
             let added = Self.indexed(elements, owner: record.id)
@@ -109,7 +109,7 @@ actor ActiveRules {
         for record in records {
             snapshot.byID[record.id] = record
             guard let rule = try? EntryRule(specText: record.specText) else { continue }
-            if snapshot.byKey[rule.key] == nil { snapshot.byKey[rule.key] = record.id }
+            if snapshot.byKey[rule] == nil { snapshot.byKey[rule] = record.id }
             let elements = rule.elements
             holdExact(elements, owner: record.id, in: &snapshot.exact)
             entries += Self.indexed(elements, owner: record.id)

@@ -115,25 +115,30 @@ struct EntryPlanner: Sendable {
                 defaults: input.rule, verdict: verdict, now: now, limit: context.limits.maxExpiryMs,
                 origin: context.origin.rawValue, single: single, current: current))
         let unchanged = batch.unchanged
-        if batch.records.isEmpty {
+        if batch.count == 0 {
             return .unchanged(EntriesOutput(added: [], addedCount: 0, unchanged: unchanged, elements: 0))
         }
         if batch.hasBoxes { try await checkOverlaps(batch, current: current, now: now, field: field) }
         let touches = verdict == "deny" ? try await managementTouched(batch.rules) : []
         let cutsManagement = verdict == "deny" ? try await touchesManagementSubnet(batch.rules) : false
-        let records = batch.records
-        var diff = records.prefix(50).map { record in
+        // Only the first rules' records are made here (for the answer and the diff); the rest are
+        // made beside the kernel transaction, which needs only the elements.
+        let head = (0..<min(100, batch.count)).map { batch.record($0) }
+        var diff = head.prefix(50).map { record in
             Change(
                 "add", "rule \(record.id)",
                 detail: record.summary + (record.expiresText.map { ", expires \($0)" } ?? ""))
         }
-        if records.count > 50 { diff.append(Change("add", "\(records.count - 50) more rules")) }
-        let added = records.prefix(100).map {
-            RuleSummary(id: $0.id, summary: $0.summary, comment: nil, expiresMs: $0.expiresMs)
-        }
-        let inverse = CallRequest(tool: "firewall.remove", input: ["ids": .array(records.map { .string($0.id) })])
+        if batch.count > 50 { diff.append(Change("add", "\(batch.count - 50) more rules")) }
+        let added = head.map { RuleSummary(id: $0.id, summary: $0.summary, comment: nil, expiresMs: $0.expiresMs) }
+        // Only a guarded (disruptive) change runs its inverse; a 100k batch's would be 100k ids.
+        let inverse =
+            cutsManagement
+            ? CallRequest(
+                tool: "firewall.remove", input: ["ids": .array((0..<batch.count).map { .string(batch.id($0)) })])
+            : nil
         let commands = batch.document.commands(table: table.name)
-        let (keys, elementLists, elementCount) = (batch.keys, batch.elements, batch.document.count)
+        let elementCount = batch.document.count
         return .change(diff, inverse: inverse, touches: touches, disruptive: cutsManagement) { [table, store, active] in
             let before = store.firewallRulesGeneration
             let kernel = {
@@ -150,10 +155,13 @@ struct EntryPlanner: Sendable {
             }
             let compensate = {
                 // Keep kernel and store in step: take the elements out again.
-                _ = try? table.apply(Self.deleteCommands(elements: elementLists, table: table.name), what: "compensate")
+                _ = try? table.apply(
+                    Self.deleteCommands(elements: batch.elements, table: table.name), what: "compensate")
             }
-            if records.count < Self.concurrentBatch {
+            let records: [FirewallRuleRecord]
+            if batch.count < Self.concurrentBatch {
                 try kernel()
+                records = batch.records(head: head)
                 do {
                     try await store.insertFirewallRules(records)
                 } catch {
@@ -161,38 +169,48 @@ struct EntryPlanner: Sendable {
                     throw error
                 }
             } else {
-                // A big batch persists its rules while the kernel takes its elements (each takes
-                // about as long as the other). A marker, durable first, names the batch: if the
-                // daemon dies with the rows committed but the kernel transaction not, the boot
-                // reconcile re-adds that batch's elements (see ReconcileTool).
-                let marker = Self.pendingKey(records[0].id)
+                // A big batch makes and persists its rules' records while the kernel takes its
+                // elements. A marker, durable first, names the batch: if the daemon dies with the
+                // rows committed but the kernel transaction not, the boot reconcile re-adds that
+                // batch's elements (see ReconcileTool).
+                let marker = Self.pendingKey(head[0].id)
                 try await store.setSetting(marker, ["created_ms": .number(Double(now))])
-                async let stored: Void = store.insertFirewallRules(records)
+                async let made: [FirewallRuleRecord] = {
+                    let records = batch.records(head: head)
+                    try await store.insertFirewallRules(records)
+                    return records
+                }()
                 var kernelError: (any Error)?
                 do { try kernel() } catch { kernelError = error }
                 var storeError: (any Error)?
-                do { try await stored } catch { storeError = error }
+                var stored: [FirewallRuleRecord] = []
+                do { stored = try await made } catch { storeError = error }
                 if kernelError == nil, storeError != nil { compensate() }
                 if kernelError != nil, storeError == nil {
-                    _ = try? await store.endFirewallRules(ids: records.map(\.id), state: "removed", endedMs: now)
+                    _ = try? await store.endFirewallRules(ids: stored.map(\.id), state: "removed", endedMs: now)
                 }
                 if let error = kernelError ?? storeError {
                     try? await store.removeSetting(marker)
                     throw error
                 }
                 try await store.removeSetting(marker)
+                records = stored
             }
             // The cache catches up after the answer (100k records to index): a call that plans
             // before it does sees the generation moved and reloads, so nothing stale is served.
             let after = store.firewallRulesGeneration
-            Task { await active.inserted(records, keys: keys, elements: elementLists, before: before, after: after) }
+            Task {
+                await active.inserted(
+                    records, rules: batch.rules, elements: batch.elements, before: before, after: after)
+            }
             return EntriesOutput(
                 added: added, addedCount: records.count, unchanged: unchanged, elements: elementCount)
         }
     }
 
     /// A batch, planned: its new rules with everything their apply and the cache need, made in
-    /// the one pass that validates the entries.
+    /// the one pass that validates the entries. Their store records (id, spec text, summary) are
+    /// made later (`record(_:)`, `records(head:)`): the kernel transaction does not wait for them.
     struct Batch: Sendable {
         /// What every chunk of a batch is planned against.
         struct Context: Sendable {
@@ -205,30 +223,68 @@ struct EntryPlanner: Sendable {
             var current: ActiveRules.Snapshot
         }
 
-        var records: [FirewallRuleRecord] = []
-        /// The new rules themselves, for a deny's management checks (empty for allow).
+        /// A new rule's lifetime and comment.
+        struct Terms: Sendable {
+            var expiresMs: Int64?
+            var expiresText: String?
+            var comment: String?
+        }
+
+        /// The new rules, normalised (also their identity in the cache).
         var rules: [EntryRule] = []
-        var keys: [String] = []
+        var terms: [Terms] = []
         var elements: [[Element]] = []
         /// The input index of each new rule (an error names its field).
         var indices: [Int] = []
         /// Ids of rules in force unchanged.
         var unchanged: [String] = []
-        /// The new rules' keys and those of entries found unchanged.
-        var seen: Set<String> = []
+        /// The new rules and those of entries found unchanged.
+        var seen: Set<EntryRule> = []
         /// The new rules' exact elements → the input index that writes each.
         var exact: [ExactKey: Int] = [:]
         var document: ElementDocument
         /// Whether some element is a box (only boxes can overlap).
         var hasBoxes = false
+        var verdict: String
+        var origin: String
+        var now: Int64
+        /// The new rules' ids: consecutive, from a random start.
+        var ids = RuleIDs()
 
-        init(now: Int64) { document = ElementDocument(now: now) }
+        init(_ context: Context) {
+            document = ElementDocument(now: context.now)
+            verdict = context.verdict
+            origin = context.origin
+            now = context.now
+        }
 
-        /// Appends a later chunk's rules (`other` shares no key with these).
+        /// New rules.
+        var count: Int { rules.count }
+
+        /// The id of the new rule at `position`.
+        func id(_ position: Int) -> String { ids.id(position) }
+
+        /// The store record of the new rule at `position`.
+        func record(_ position: Int) -> FirewallRuleRecord {
+            let (rule, terms) = (rules[position], terms[position])
+            return FirewallRuleRecord(
+                id: id(position), verdict: verdict, specText: rule.specText,
+                summary: rule.summary(comment: terms.comment), origin: origin, createdMs: now,
+                expiresMs: terms.expiresMs, expiresText: terms.expiresText)
+        }
+
+        /// Every new rule's record; `head` holds the first ones, made already.
+        func records(head: [FirewallRuleRecord]) -> [FirewallRuleRecord] {
+            var records = head
+            records.reserveCapacity(count)
+            for position in head.count..<count { records.append(record(position)) }
+            return records
+        }
+
+        /// Appends a later chunk's rules (`other` shares no rule with these).
         mutating func append(_ other: Batch) {
-            records += other.records
             rules += other.rules
-            keys += other.keys
+            terms += other.terms
             elements += other.elements
             indices += other.indices
             unchanged += other.unchanged
@@ -265,10 +321,10 @@ struct EntryPlanner: Sendable {
         let disjoint =
             chunks.count == parts
             && chunks.indices.allSatisfy { part in
-                chunks[part].seen.isDisjoint(with: chunks[..<part].flatMap(\.seen))
-                    && chunks[..<part].allSatisfy { earlier in
-                        chunks[part].exact.keys.allSatisfy { earlier.exact[$0] == nil }
-                    }
+                chunks[..<part].allSatisfy { earlier in
+                    chunks[part].seen.isDisjoint(with: earlier.seen)
+                        && chunks[part].exact.keys.allSatisfy { earlier.exact[$0] == nil }
+                }
             }
         guard disjoint else { return try prepare(raw, range: 0..<raw.count, context) }
         var batch = chunks.removeFirst()
@@ -280,16 +336,14 @@ struct EntryPlanner: Sendable {
     static func prepare(_ raw: [RuleInput], range: Range<Int>, _ context: Batch.Context) throws -> Batch {
         let (defaults, verdict, now, current) = (context.defaults, context.verdict, context.now, context.current)
         let field = fieldPath(single: context.single)
-        var batch = Batch(now: now)
-        batch.records.reserveCapacity(range.count)
-        if verdict == "deny" { batch.rules.reserveCapacity(range.count) }
-        batch.keys.reserveCapacity(range.count)
+        var batch = Batch(context)
+        batch.rules.reserveCapacity(range.count)
+        batch.terms.reserveCapacity(range.count)
         batch.elements.reserveCapacity(range.count)
         batch.indices.reserveCapacity(range.count)
         batch.seen.reserveCapacity(range.count)
         batch.exact.reserveCapacity(range.count)
         var expiries: [String: Int64] = [:]
-        var ids = RuleIDs()
         for index in range {
             let item = raw[index]
             if item.isEmpty && verdict == "allow" {
@@ -311,9 +365,8 @@ struct EntryPlanner: Sendable {
                     expiresMs = absolute
                 }
             }
-            let key = rule.key
-            guard batch.seen.insert(key).inserted else { continue }
-            if let existing = current.byKey[key].flatMap({ current.byID[$0] }),
+            guard batch.seen.insert(rule).inserted else { continue }
+            if !current.byKey.isEmpty, let existing = current.byKey[rule].flatMap({ current.byID[$0] }),
                 existing.expiresMs.map({ $0 > now }) ?? true
             {
                 guard existing.expiresText == expiresText else {
@@ -331,23 +384,18 @@ struct EntryPlanner: Sendable {
                 if let other = batch.exact[exact], other != index {
                     throw Self.shared(field(other), field: field(index))
                 }
-                if let owner = current.exact[exact], let existing = current.byID[owner],
+                if !current.exact.isEmpty, let owner = current.exact[exact], let existing = current.byID[owner],
                     existing.expiresMs.map({ $0 > now }) ?? true
                 {
                     throw Self.shared("rule \(existing.id) (\(existing.summary))", field: field(index))
                 }
                 batch.exact[exact] = index
             }
-            var summary = key
-            if let comment = item.comment ?? defaults.comment { summary += " (\(comment))" }
-            batch.records.append(
-                FirewallRuleRecord(
-                    id: ids.next(), verdict: verdict, specText: rule.specText, summary: summary, origin: context.origin,
-                    createdMs: now, expiresMs: expiresMs, expiresText: expiresText))
+            batch.rules.append(rule)
+            batch.terms.append(
+                Batch.Terms(expiresMs: expiresMs, expiresText: expiresText, comment: item.comment ?? defaults.comment))
             batch.document.add(elements, expiresMs: expiresMs)
             batch.hasBoxes = batch.hasBoxes || elements.contains { !$0.shape.isExact }
-            if verdict == "deny" { batch.rules.append(rule) }
-            batch.keys.append(key)
             batch.elements.append(elements)
             batch.indices.append(index)
         }
@@ -405,23 +453,25 @@ struct EntryPlanner: Sendable {
         var current = current
         var fields: [String: String] = [:]
         var entries: [OverlapIndex.Entry] = []
-        for (position, record) in batch.records.enumerated() {
-            let indexed = ActiveRules.indexed(batch.elements[position], owner: record.id)
+        for position in 0..<batch.count {
+            let id = batch.id(position)
+            let indexed = ActiveRules.indexed(batch.elements[position], owner: id)
             guard !indexed.isEmpty else { continue }
-            fields[record.id] = field(batch.indices[position])
+            fields[id] = field(batch.indices[position])
             entries += indexed
         }
         // Only boxes can overlap (exact elements are neither indexed nor checked).
         guard !entries.isEmpty else { return }
         let index = OverlapIndex(entries)
         var exact = false
-        for (position, record) in batch.records.enumerated() {
+        for position in 0..<batch.count {
+            let id = batch.id(position)
             let here = field(batch.indices[position])
             for element in batch.elements[position] where !element.shape.isExact {
-                if let other = index.conflict(for: element, owner: record.id) {
+                if let other = index.conflict(for: element, owner: id) {
                     throw Self.overlap(fields[other] ?? other, field: here)
                 }
-                guard let other = current.conflict(for: element, owner: record.id),
+                guard let other = current.conflict(for: element, owner: id),
                     let existing = current.byID[other]
                 else { continue }
                 if existing.expiresMs.map({ $0 > now }) ?? true {
@@ -433,7 +483,7 @@ struct EntryPlanner: Sendable {
                     let live = try await store.activeFirewallRules(unexpiredAt: now)
                     current = ActiveRules.build(live).0
                     exact = true
-                    if let again = current.conflict(for: element, owner: record.id),
+                    if let again = current.conflict(for: element, owner: id),
                         let existing = current.byID[again]
                     {
                         throw Self.overlap("rule \(existing.id) (\(existing.summary))", field: here)
@@ -503,23 +553,23 @@ struct EntryPlanner: Sendable {
     }
 }
 
-/// Rule ids: 16 hex digits (64 bits; 32-bit ones collided at batch scale). Each planner pass
-/// draws one random start and numbers its rules from there, so a batch's ids are consecutive: the
-/// store's primary-key index then takes a 100k batch as one run of neighbouring keys instead of
-/// 100k scattered ones (random ids made the insert ~4× slower than the kernel transaction beside
-/// it). Two batches collide only if their ranges meet in 2^64 — and the primary key refuses that.
-struct RuleIDs {
-    private var value: UInt64
+/// Rule ids: 16 hex digits (64 bits; 32-bit ones collided at batch scale). Each batch draws one
+/// random start and numbers its rules from there, so its ids are consecutive: the store's
+/// primary-key index then takes a 100k batch as one run of neighbouring keys instead of 100k
+/// scattered ones (random ids made the insert ~4× slower than the kernel transaction beside it).
+/// Two batches collide only if their ranges meet in 2^64 — and the primary key refuses that.
+struct RuleIDs: Sendable {
+    let start: UInt64
 
     init() {
         var start: UInt64 = 0
         withUnsafeMutableBytes(of: &start) { arc4random_buf($0.baseAddress!, $0.count) }
-        value = start
+        self.start = start
     }
 
-    mutating func next() -> String {
-        let id = value
-        value &+= 1
+    /// The id at `position` from the start.
+    func id(_ position: Int) -> String {
+        let id = start &+ UInt64(position)
         return String(unsafeUninitializedCapacity: 16) { buffer in
             for position in 0..<16 {
                 let digit = UInt8(truncatingIfNeeded: id >> (60 - 4 * position) & 15)
@@ -562,5 +612,26 @@ enum Expiry {
                 location: InputLocation(field: field))
         }
         return expires
+    }
+}
+
+/// Planning alone, for `aios-bench planning` (no store, no kernel): `entries` as a batch's tree.
+@_spi(Bench) public enum PlanningBench {
+    /// Seconds per planning pass of `input` (an allow input with `entries`), `times` passes.
+    public static func run(_ input: JSONValue, times: Int) async throws -> [Double] {
+        let decoded = try EntriesInput(tree: input)
+        var seconds: [Double] = []
+        for _ in 0..<times {
+            let start = ContinuousClock.now
+            let batch = try await EntryPlanner.prepare(
+                decoded.entries ?? [decoded.rule],
+                EntryPlanner.Batch.Context(
+                    defaults: decoded.rule, verdict: "allow", now: 1_000_000, limit: nil, origin: "user",
+                    single: decoded.entries == nil, current: ActiveRules.Snapshot()))
+            let elapsed = ContinuousClock.now - start
+            precondition(batch.count == decoded.entries?.count ?? 1)
+            seconds.append(Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds))
+        }
+        return seconds
     }
 }

@@ -2,7 +2,8 @@ import AiosCore
 import AiosLinux
 import Foundation
 
-/// A normalised allow/deny rule: what is stored, compared and turned into set elements.
+/// A normalised allow/deny rule: what is stored, compared and turned into set elements. Two equal
+/// rules are the same rule (comment and expiry are not part of it): the rules in force are found by it.
 struct EntryRule: Codable, Sendable, Hashable {
     var chain: String
     var verdict: String
@@ -14,53 +15,51 @@ struct EntryRule: Codable, Sendable, Hashable {
     var destination: String
     var interface: String?
 
-    /// Canonical identity (comment and expiry are not part of it): the summary names every field
-    /// in a fixed order, so it is one. Derived, never stored: the rules-in-force cache computes it
-    /// from each stored spec.
-    var key: String { summary }
-
     /// The rule as its `Codable` form encodes it (sorted keys, compact), written directly as text
-    /// (batches hold 100k rules): what the store keeps.
+    /// (batches hold 100k rules, so as bytes, not by string appends): what the store keeps.
     var specText: String {
-        var text = ""
+        var text: [UInt8] = []
         text.reserveCapacity(160)
-        text.append("{\"chain\":")
+        text.append(contentsOf: #"{"chain":"#.utf8)
         Self.quote(chain, into: &text)
-        text.append(",\"destination\":")
+        text.append(contentsOf: #","destination":"#.utf8)
         Self.quote(destination, into: &text)
         if let interface {
-            text.append(",\"interface\":")
+            text.append(contentsOf: #","interface":"#.utf8)
             Self.quote(interface, into: &text)
         }
         if let ports {
-            text.append(",\"ports\":[")
+            text.append(contentsOf: #","ports":["#.utf8)
             for (index, range) in ports.enumerated() {
-                text.append(index == 0 ? "{\"high\":" : ",{\"high\":")
-                text.append(String(range.high))
-                text.append(",\"low\":")
-                text.append(String(range.low))
-                text.append("}")
+                text.append(contentsOf: (index == 0 ? #"{"high":"# : #",{"high":"#).utf8)
+                writeDecimal(range.high, into: &text)
+                text.append(contentsOf: #","low":"#.utf8)
+                writeDecimal(range.low, into: &text)
+                text.append(UInt8(ascii: "}"))
             }
-            text.append("]")
+            text.append(UInt8(ascii: "]"))
         }
-        text.append(",\"protocolName\":")
+        text.append(contentsOf: #","protocolName":"#.utf8)
         Self.quote(protocolName, into: &text)
-        text.append(",\"source\":")
+        text.append(contentsOf: #","source":"#.utf8)
         Self.quote(source, into: &text)
-        text.append(",\"verdict\":")
+        text.append(contentsOf: #","verdict":"#.utf8)
         Self.quote(verdict, into: &text)
-        text.append("}")
-        return text
+        text.append(UInt8(ascii: "}"))
+        return String(decoding: text, as: UTF8.self)
     }
 
-    private static func quote(_ value: String, into text: inout String) {
-        if value.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") && $0 < 0x7f }) {
-            text.append("\"")
-            text.append(value)
-            text.append("\"")
-        } else {
-            text.append(JSONValue.string(value).jsonText)
+    private static func quote(_ value: String, into text: inout [UInt8]) {
+        let plain = value.utf8.allSatisfy {
+            $0 >= 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\")
         }
+        guard plain else {
+            text.append(contentsOf: JSONValue.string(value).jsonText.utf8)
+            return
+        }
+        text.append(UInt8(ascii: "\""))
+        text.append(contentsOf: value.utf8)
+        text.append(UInt8(ascii: "\""))
     }
 
     /// Normalises `input` for `verdict`, naming the offending field on error.
@@ -108,38 +107,59 @@ struct EntryRule: Codable, Sendable, Hashable {
     var families: [String] {
         let source = Self.family(source)
         let destination = Self.family(destination)
+        // Shared arrays: a batch asks this of 100k rules.
         switch (source, destination) {
-        case (nil, nil): return ["v4", "v6"]
-        case (let one?, nil), (nil, let one?): return [one]
-        case (let one?, let other?): return one == other ? [one] : []
+        case (nil, nil): return Self.bothFamilies
+        case (let one?, nil), (nil, let one?): return one == "v4" ? Self.v4Only : Self.v6Only
+        case (let one?, let other?): return one == other ? (one == "v4" ? Self.v4Only : Self.v6Only) : []
         }
     }
+
+    private static let bothFamilies = ["v4", "v6"]
+    private static let v4Only = ["v4"]
+    private static let v6Only = ["v6"]
 
     private static func family(_ address: String) -> String? {
         address == "any" ? nil : address.utf8.contains(UInt8(ascii: ":")) ? "v6" : "v4"
     }
 
     /// One line for people: `allow input tcp 22 from 10.0.0.0/8 to any on eth0`.
-    var summary: String {
-        var text = ""
+    var summary: String { summary(comment: nil) }
+
+    /// `summary`, with ` (comment)` after it when there is one; written as bytes (a batch makes
+    /// 100k of them).
+    func summary(comment: String?) -> String {
+        var text: [UInt8] = []
         text.reserveCapacity(96)
-        for part in [verdict, " ", chain, " ", protocolName] { text.append(part) }
+        text.append(contentsOf: verdict.utf8)
+        text.append(UInt8(ascii: " "))
+        text.append(contentsOf: chain.utf8)
+        text.append(UInt8(ascii: " "))
+        text.append(contentsOf: protocolName.utf8)
         if let ports {
             for (index, range) in ports.enumerated() {
-                text.append(index == 0 ? " " : ",")
-                text.append(String(range.low))
+                text.append(UInt8(ascii: index == 0 ? " " : ","))
+                writeDecimal(range.low, into: &text)
                 if range.high != range.low {
-                    text.append("-")
-                    text.append(String(range.high))
+                    text.append(UInt8(ascii: "-"))
+                    writeDecimal(range.high, into: &text)
                 }
             }
         }
-        for part in [" from ", source, " to ", destination] { text.append(part) }
+        text.append(contentsOf: " from ".utf8)
+        text.append(contentsOf: source.utf8)
+        text.append(contentsOf: " to ".utf8)
+        text.append(contentsOf: destination.utf8)
         if let interface {
-            text.append(" on ")
-            text.append(interface)
+            text.append(contentsOf: " on ".utf8)
+            text.append(contentsOf: interface.utf8)
         }
-        return text
+        if let comment {
+            text.append(contentsOf: " (".utf8)
+            text.append(contentsOf: comment.utf8)
+            text.append(UInt8(ascii: ")"))
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// The set elements, one per family × port range: one host, one tcp/udp port and no

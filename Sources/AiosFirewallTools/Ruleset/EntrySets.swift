@@ -29,6 +29,16 @@ enum EntryShape: String, CaseIterable, Sendable, Hashable {
     }
 
     var idSuffix: String { String(suffix.map { $0 == "_" ? "-" : $0 }) }
+
+    /// The position in `allCases`.
+    var position: Int {
+        switch self {
+        case .box: 0
+        case .boxOnInterface: 1
+        case .source: 2
+        case .destination: 3
+        }
+    }
 }
 
 /// The sets that hold dynamic allow/deny entries, one per chain × verdict × family × shape, each
@@ -46,13 +56,22 @@ enum EntrySets {
 
     /// The position of a set in `all` (chains × verdicts × families × shapes).
     static func index(chain: String, verdict: String, family: String, shape: EntryShape) -> Int {
-        let chainIndex = chains.firstIndex(of: chain) ?? 0
+        // Without searching `chains` or `allCases` (an array built per call): every element of a
+        // 100k batch asks this.
+        let chainIndex =
+            switch chain {
+            case "output": 1
+            case "forward": 2
+            default: 0
+            }
         let verdictIndex = verdict == "deny" ? 0 : 1
         let familyIndex = family == "v4" ? 0 : 1
-        let shapeIndex = EntryShape.allCases.firstIndex(of: shape) ?? 0
-        return ((chainIndex * verdicts.count + verdictIndex) * families.count + familyIndex)
-            * EntryShape.allCases.count + shapeIndex
+        return ((chainIndex * verdicts.count + verdictIndex) * families.count + familyIndex) * shapeCount
+            + shape.position
     }
+
+    /// `EntryShape.allCases.count`.
+    static let shapeCount = EntryShape.allCases.count
 
     /// The rule id (`in-allow-v4-if`) for a set.
     static func ruleID(chain: String, verdict: String, family: String, shape: EntryShape) -> String {
