@@ -168,6 +168,28 @@ struct FirewallEntryTests {
         }
     }
 
+    @Test(
+        "a batch into a missing table fails whole, saying how to repair it: no rule stays active, no marker is left",
+        arguments: [10, 1000])
+    func missingTable(count: Int) async throws {
+        try await Lab.with { lab in
+            var topology = try Self.prepared(lab)
+            try Shell.check(["ip", "netns", "exec", topology.server, "nft", "delete", "table", "inet", "aios_firewall"])
+            // 1,000 entries take the concurrent path (records made and stored beside the kernel).
+            let entries = (0..<count).map { #"{"port": 8080, "source": "10.62.\#($0 / 250).\#($0 % 250 + 1)"}"# }
+            let batch = "{\"entries\": [\(entries.joined(separator: ","))], \"expires\": \"1h\"}"
+            let result = try topology.daemon.cli(["call", "firewall.allow", batch])
+            #expect(result.status == 66, "\(result.stderr)")
+            #expect(result.stderr.contains("run firewall.apply_default"), "\(result.stderr)")
+            let stopped = topology.daemon.stop()
+            #expect(stopped)
+            let store = try Store(dataDirectory: topology.daemon.dataDirectory)
+            #expect(try await store.activeFirewallRules().isEmpty, "the failed batch left active rules")
+            #expect(try await store.settings(prefix: "firewall.pending_batch.").isEmpty)
+            #expect(topology.foreignUntouched, "another table changed")
+        }
+    }
+
     @Test("a daemon restart with the table present neither resets nor extends a timer")
     func restartKeepsTimers() async throws {
         try await Lab.with { lab in
