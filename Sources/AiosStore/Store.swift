@@ -16,13 +16,20 @@ public final class Store: Sendable {
     let pool: DatabasePool
     /// Bumped after every committed change to `firewall_rules` (see `firewallRulesGeneration`).
     let firewallGeneration = Atomic<UInt64>(0)
+    /// The directory `temporary()` made, removed with the store (nil for a real data directory).
+    private let temporaryDirectory: String?
 
     /// The database file's name inside the data directory.
     public static let fileName = "aios-net.sqlite"
 
     /// Opens (creating if needed) the database in `dataDirectory` and migrates it.
     /// - Throws: `AiosError.unavailable` with a fix hint when the directory or file cannot be used.
-    public init(dataDirectory: String) throws {
+    public convenience init(dataDirectory: String) throws {
+        try self.init(dataDirectory: dataDirectory, temporary: false)
+    }
+
+    private init(dataDirectory: String, temporary: Bool) throws {
+        temporaryDirectory = temporary ? dataDirectory : nil
         let fm = FileManager.default
         do {
             try fm.createDirectory(
@@ -51,10 +58,15 @@ public final class Store: Sendable {
         }
     }
 
-    /// A store in a fresh temporary directory (tests and benchmarks).
+    /// A store in a fresh temporary directory (tests and benchmarks), removed when the store goes.
     public static func temporary() throws -> Store {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("aios-store-\(UUID().uuidString)").path
-        return try Store(dataDirectory: dir)
+        return try Store(dataDirectory: dir, temporary: true)
+    }
+
+    deinit {
+        // The pool's files are still open here; unlinking them is fine on Linux.
+        if let temporaryDirectory { try? FileManager.default.removeItem(atPath: temporaryDirectory) }
     }
 
     /// The schema version this build writes and expects.

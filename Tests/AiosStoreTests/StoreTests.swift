@@ -89,6 +89,16 @@ struct StoreTests {
         #expect(try await store.guardRecord(id: "g1")?.state == .confirmed)
     }
 
+    @Test("a temporary store's directory lives as long as the store")
+    func temporaryDirectoryGoes() async throws {
+        var store: Store? = try Store.temporary()
+        let directory = try #require(store.map { ($0.path as NSString).deletingLastPathComponent })
+        try await store?.setSetting("k", ["v": 1])
+        #expect(FileManager.default.fileExists(atPath: directory))
+        store = nil
+        #expect(!FileManager.default.fileExists(atPath: directory), "\(directory) is left behind")
+    }
+
     @Test("a database that cannot be created is a clear error")
     func unwritable() throws {
         let error = try #require(throws: AiosError.self) { try Store(dataDirectory: "/proc/aios-net-cannot-exist") }
