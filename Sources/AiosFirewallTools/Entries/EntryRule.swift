@@ -105,22 +105,21 @@ struct EntryRule: Codable, Sendable, Hashable {
 
     /// The address families this rule covers (none when source and destination disagree).
     var families: [String] {
-        let source = Self.family(source)
-        let destination = Self.family(destination)
-        // Shared arrays: a batch asks this of 100k rules.
-        switch (source, destination) {
-        case (nil, nil): return Self.bothFamilies
-        case (let one?, nil), (nil, let one?): return one == "v4" ? Self.v4Only : Self.v6Only
-        case (let one?, let other?): return one == other ? (one == "v4" ? Self.v4Only : Self.v6Only) : []
+        switch (Self.family(source), Self.family(destination)) {
+        case (nil, nil): Self.bothFamilies
+        case (let one?, nil), (nil, let one?): one
+        case (let one?, let other?): one == other ? one : []
         }
     }
 
+    // Shared arrays: a batch asks `families` of 100k rules.
     private static let bothFamilies = ["v4", "v6"]
     private static let v4Only = ["v4"]
     private static let v6Only = ["v6"]
 
-    private static func family(_ address: String) -> String? {
-        address == "any" ? nil : address.utf8.contains(UInt8(ascii: ":")) ? "v6" : "v4"
+    /// The one family `address` belongs to, or nil for `any`.
+    private static func family(_ address: String) -> [String]? {
+        address == "any" ? nil : address.utf8.contains(UInt8(ascii: ":")) ? v6Only : v4Only
     }
 
     /// One line for people: `allow input tcp 22 from 10.0.0.0/8 to any on eth0`.
