@@ -41,7 +41,9 @@ enum FirewallBench {
                     tool: "firewall.apply_default", input: ["management_subnets": ["192.0.2.0/24"]], yes: true)))
         if let id = applied["guard"]?["id"]?.stringValue { _ = try client.send("guard.confirm", ["id": .string(id)]) }
         let nft = try Nftables()
-        print("aios-net firewall benchmark (inside a network namespace); wall times, median of 3 for the batches")
+        print(
+            "aios-net firewall benchmark (inside a network namespace); wall times, median of \(Self.repetitions) for the batches"
+        )
         var port = 20000
         for size in sizes {
             let entries: [JSONValue] = (0..<size).map { index in
@@ -51,11 +53,14 @@ enum FirewallBench {
             var inDaemon: [Double] = []
             var raw: [Double] = []
             var ids: [JSONValue] = []
-            for _ in 0..<3 {
+            for _ in 0..<Self.repetitions {
                 let params = try JSONValue(
                     encoding: CallParams(
                         tool: "firewall.allow",
                         input: ["entries": .array(entries), "expires": "1h", "comment": "bench"]))
+                // Both figures start with the daemon idle: its background work after a call (the
+                // cache catching up, a batch freed) would otherwise land in the next measurement.
+                waitIdle(daemon)
                 let t0 = Date()
                 let result = try client.send("call", params)
                 ours.append(Date().timeIntervalSince(t0))
@@ -65,8 +70,9 @@ enum FirewallBench {
                     "call",
                     try JSONValue(encoding: CallParams(tool: "firewall.list", input: ["limit": .number(Double(size))])))
                 ids = (all["output"]?["rules"]?.arrayValue ?? []).compactMap { $0["id"] }
+                waitIdle(daemon)
                 raw.append(try rawTransaction(nft, size: size))
-                if raw.count < 3 {
+                if raw.count < Self.repetitions {
                     _ = try client.send(
                         "call",
                         try JSONValue(encoding: CallParams(tool: "firewall.remove", input: ["ids": .array(ids)])))
@@ -87,7 +93,10 @@ enum FirewallBench {
                         encoding: CallParams(
                             tool: "firewall.allow", input: ["port": .number(Double(port)), "source": "192.0.2.99"])))
             }
-            let (o, d, r) = (ours.sorted()[1], inDaemon.sorted()[1], raw.sorted()[1])
+            let (o, d, r) = (
+                ours.sorted()[Self.repetitions / 2], inDaemon.sorted()[Self.repetitions / 2],
+                raw.sorted()[Self.repetitions / 2]
+            )
             print(
                 String(
                     format:
@@ -155,6 +164,30 @@ enum FirewallBench {
         let elapsed = Date().timeIntervalSince(t0)
         _ = try nft.run(#"{"nftables":[{"delete":{"table":{"family":"inet","name":"bench_raw"}}}]}"#)
         return elapsed
+    }
+
+    /// Batches per size; the figures are their medians (the machine is shared and noisy).
+    static let repetitions = 5
+
+    /// Waits (up to 10 s) until `pid` uses no CPU for 100 ms, read from /proc/<pid>/stat.
+    static func waitIdle(_ pid: Int32) {
+        func cpuTicks() -> Int? {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return nil }
+            // After the command name: state is field 3; utime and stime are fields 14 and 15.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12]) else { return nil }
+            return user + system
+        }
+        let deadline = Date().addingTimeInterval(10)
+        var last = cpuTicks()
+        while Date() < deadline {
+            usleep(100_000)
+            let now = cpuTicks()
+            if now == last { return }
+            last = now
+        }
     }
 
     static func elementCount(_ nft: Nftables) throws -> Int {

@@ -30,7 +30,7 @@ public struct FirewallModule: ToolModule {
         let planner = EntryPlanner(table: table, store: store)
         try registry.add(AllowTool(planner: planner))
         try registry.add(DenyTool(planner: planner))
-        try registry.add(RemoveTool(table: table, store: store))
+        try registry.add(RemoveTool(table: table, store: store, cache: planner.active))
         try registry.add(ListTool(store: store))
         try registry.add(ReconcileTool(table: table, store: store))
         let sandboxes = SandboxNetworks(nft: nft, store: store, netlink: netlink, firewallTable: settings.table)

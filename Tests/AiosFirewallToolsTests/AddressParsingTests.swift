@@ -25,12 +25,22 @@ struct AddressParsingTests {
             "10.0.0.1", "10.0.0.1/8", "0.0.0.0/0", "255.255.255.255", "1.2.3.4/32", "1.2.3.4/33", "010.0.0.1",
             "1.02.3.4", "256.1.1.1", "1.2.3", "1.2.3.4.5", "1.2.3.4/", "1.2.3.4/08", "1.2.3.4/ 8", "1.2.3.4/-1",
             ".1.2.3", "1..2.3", "1.2.3.", "fd00::1/64", "::ffff:1.2.3.4", "", "a.b.c.d", "1.2.3.4/128",
+            "1.2.3.4/032", "1.2.3.4/3a", "1.2.3.4/8/8", "10.0.0.5/31", "1.2.3.4 ",
         ])
-    func agrees(text: String) {
+    func agrees(text: String) throws {
         #expect(CIDR(text)?.description == Self.reference(text))
         if let cidr = CIDR(text), !cidr.isIPv6 {
             let bytes = IPAddressText.parse(cidr.address) ?? []
             #expect(IPAddressText.ipv4Value(cidr.address) == bytes.reduce(0) { $0 << 8 | UInt32($1) })
+        }
+        // A rule's addresses are read in one pass (dotted quads) or through CIDR: the same result.
+        let range = AddressRange(cidrText: text)
+        #expect(range?.cidrText == Self.reference(text))
+        if let range, let cidr = CIDR(text) {
+            let bits = cidr.isIPv6 ? 128 : 32
+            let hostMask: UInt128 = bits - cidr.length >= 128 ? .max : (UInt128(1) << (bits - cidr.length)) - 1
+            #expect(range.low == cidr.value & ~hostMask && range.high == range.low | hostMask)
+            #expect(range.isIPv6 == cidr.isIPv6 && range.address == cidr.address && range.length == cidr.length)
         }
     }
 }

@@ -97,21 +97,33 @@ struct EntryShapeTests {
 
 @Suite("planning a batch across the cores")
 struct BatchPlanTests {
-    static func entries(_ count: Int, bad: [Int] = []) throws -> [RuleInput] {
-        try (0..<count).map { index in
+    /// Entries as a batch's input holds them (read one by one as they are planned).
+    static func entries(_ count: Int, bad: [Int] = []) -> [JSONValue] {
+        (0..<count).map { index in
             let port: JSONValue = bad.contains(index) ? 70000 : .number(Double(1 + index % 60000))
-            return try
-                (["port": port, "source": .string("10.\(index >> 16).\((index >> 8) & 255).\(index & 255)")]
-                as JSONValue).decode(as: RuleInput.self)
+            return ["port": port, "source": .string("10.\(index >> 16).\((index >> 8) & 255).\(index & 255)")]
         }
     }
 
-    static func prepare(_ raw: [RuleInput]) async throws -> EntryPlanner.Batch {
+    /// `entry` with `name` set to `value`.
+    static func with(_ entry: JSONValue, _ name: String, _ value: JSONValue) -> JSONValue {
+        guard case .object(var members) = entry else { return entry }
+        members[name] = value
+        return .object(members)
+    }
+
+    static func rule(_ entry: JSONValue) throws -> EntryRule {
+        try EntryRule.from(try entry.decode(as: RuleInput.self), verdict: "allow", field: "x")
+    }
+
+    static func prepare(_ raw: [JSONValue], current: ActiveRules.Snapshot = .init()) async throws
+        -> EntryPlanner.Batch
+    {
         try await EntryPlanner.prepare(
-            raw,
+            .entries(raw),
             .init(
                 defaults: RuleInput(), verdict: "allow", now: 0, limit: nil, origin: "user", single: false,
-                current: .init()))
+                current: current))
     }
 
     /// Element values of the batch's add-element document, in order.
@@ -125,11 +137,11 @@ struct BatchPlanTests {
 
     @Test("a big batch comes back whole and in input order, its document in the same order")
     func order() async throws {
-        let raw = try Self.entries(3 * EntryPlanner.parallelChunk + 7)
+        let raw = Self.entries(3 * EntryPlanner.parallelChunk + 7)
         let batch = try await Self.prepare(raw)
-        #expect(batch.count == raw.count && batch.indices == Array(raw.indices))
+        #expect(batch.count == raw.count && Array(batch.indices) == Array(raw.indices))
         for index in [0, 1, EntryPlanner.parallelChunk, raw.count - 1] {
-            let one = try EntryRule.from(raw[index], verdict: "allow", field: "x")
+            let one = try Self.rule(raw[index])
             #expect(batch.elements[index] == one.elements && batch.rules[index] == one)
         }
         let values = try Self.values(batch)
@@ -139,8 +151,8 @@ struct BatchPlanTests {
 
     @Test("records are made after planning: consecutive ids across chunks, each rule's spec, summary and comment")
     func recordsAfterPlanning() async throws {
-        var raw = try Self.entries(3 * EntryPlanner.parallelChunk)
-        raw[7].comment = "seven"
+        var raw = Self.entries(3 * EntryPlanner.parallelChunk)
+        raw[7] = Self.with(raw[7], "comment", "seven")
         let batch = try await Self.prepare(raw)
         let head = (0..<3).map { batch.record($0) }
         let records = batch.records(head: head)
@@ -148,7 +160,7 @@ struct BatchPlanTests {
         let ids = records.compactMap { UInt64($0.id, radix: 16) }
         #expect(ids.count == records.count && zip(ids, ids.dropFirst()).allSatisfy { $1 == $0 &+ 1 })
         for index in [0, 7, EntryPlanner.parallelChunk + 1, raw.count - 1] {
-            let rule = try EntryRule.from(raw[index], verdict: "allow", field: "x")
+            let rule = try Self.rule(raw[index])
             let stored = try EntryRule(specText: records[index].specText)
             #expect(records[index].specText == rule.specText && stored == rule)
             #expect(records[index].summary == rule.summary + (index == 7 ? " (seven)" : ""))
@@ -158,32 +170,59 @@ struct BatchPlanTests {
 
     @Test("the same rule in two chunks is planned once, as in one pass")
     func duplicateAcrossChunks() async throws {
-        var raw = try Self.entries(3 * EntryPlanner.parallelChunk)
+        var raw = Self.entries(3 * EntryPlanner.parallelChunk)
         raw.append(raw[1])
         let batch = try await Self.prepare(raw)
         #expect(batch.count == raw.count - 1 && batch.indices.last == raw.count - 2)
         #expect(try Self.values(batch).count == raw.count - 1)
     }
 
+    @Test(
+        "a rule of exact elements is known by them: the same rule again is planned once, a rule in force is unchanged")
+    func exactRulesKnownByElements() async throws {
+        // Host+port rules (exact elements) and a box rule, each twice, in one pass.
+        let host: JSONValue = ["port": [80, 443], "source": "10.9.9.9"]
+        let box: JSONValue = ["port": "1000-2000", "source": "10.8.0.0/16"]
+        let batch = try await Self.prepare([host, box, host, ["source": "10.9.9.9/32", "port": [80, 443]], box])
+        #expect(batch.count == 2 && Array(batch.indices) == [0, 1])
+        // The same elements from a rule that is not the same (its ports in another order) are refused.
+        let reordered = await #expect(throws: AiosError.self) {
+            try await Self.prepare([host, ["port": [443, 80], "source": "10.9.9.9"]])
+        }
+        #expect(reordered?.location?.field == "input.entries[1]")
+        // Against rules in force: the same rule is unchanged; another rule holding its element is refused.
+        let rule = try Self.rule(host)
+        var current = ActiveRules.Snapshot()
+        let record = FirewallRuleRecord(
+            id: "00000000000000aa", verdict: "allow", specText: rule.specText, summary: rule.summary, origin: "user",
+            createdMs: 0, expiresMs: nil, expiresText: nil)
+        current.byID[record.id] = record
+        current.byKey[rule] = record.id
+        ActiveRules.holdExact(rule.elements, owner: record.id, in: &current.exact)
+        let again = try await Self.prepare([host, Self.entries(1)[0]], current: current)
+        #expect(again.unchanged == [record.id] && again.count == 1)
+        let clash = await #expect(throws: AiosError.self) {
+            try await Self.prepare([["port": 443, "source": "10.9.9.9"]], current: current)
+        }
+        #expect(clash?.message.contains(record.id) == true, "\(clash?.message ?? "")")
+    }
+
     @Test("two entries writing one hash-set element are refused, also from different chunks")
     func sharedElement() async throws {
-        var raw = try Self.entries(3 * EntryPlanner.parallelChunk)
+        var raw = Self.entries(3 * EntryPlanner.parallelChunk)
         // Entry 1's element (port 2, its host) again, inside a port list in the last chunk.
-        var late = raw[1]
-        late.port = try PortSpec(tree: [40_000, 2], field: "x")
-        raw.append(late)
+        raw.append(Self.with(raw[1], "port", [40_000, 2]))
         let error = await #expect(throws: AiosError.self) { try await Self.prepare(raw) }
         #expect(error?.location?.field == "input.entries[\(raw.count - 1)]")
         #expect(error?.message.contains("input.entries[1]") == true, "\(error?.message ?? "")")
         // A port listed twice in one rule is not a clash with itself.
-        var twice = try Self.entries(1)
-        twice[0].port = try PortSpec(tree: [7, 7], field: "x")
+        let twice = [Self.with(Self.entries(1)[0], "port", [7, 7])]
         #expect(try await Self.prepare(twice).count == 1)
     }
 
     @Test("the error named is the first in the input, whichever chunk finds it", arguments: [[3, 14_000], [14_000]])
     func firstError(bad: [Int]) async throws {
-        let raw = try Self.entries(3 * EntryPlanner.parallelChunk, bad: bad)
+        let raw = Self.entries(3 * EntryPlanner.parallelChunk, bad: bad)
         let error = await #expect(throws: AiosError.self) { try await Self.prepare(raw) }
         #expect(error?.location?.field == "input.entries[\(bad[0])].port")
     }

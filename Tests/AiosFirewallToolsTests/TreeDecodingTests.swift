@@ -6,7 +6,8 @@ import Testing
 @Suite("allow/deny input read straight from the tree")
 struct TreeDecodingTests {
     static func summary(_ input: EntriesInput) throws -> [String] {
-        try ([input.rule] + (input.entries ?? [])).map { rule in
+        let entries = try (0..<(input.entries?.count ?? 0)).map { try input.items.rule($0, field: "x") }
+        return try ([input.rule] + entries).map { rule in
             rule.isEmpty
                 ? "empty"
                 : try EntryRule.from(rule, verdict: "allow", field: "x").summary
@@ -38,8 +39,16 @@ struct TreeDecodingTests {
             (["entries": [7]], "input.entries[0]"),
             (["entries": "x"], "input.entries"),
         ] as [(JSONValue, String)])
-    func wrongType(json: JSONValue, field: String) {
-        let error = #expect(throws: AiosError.self) { try EntriesInput(tree: json) }
+    func wrongType(json: JSONValue, field: String) async {
+        // A batch's entries are read as they are planned, so planning is where their errors show.
+        let error = await #expect(throws: AiosError.self) {
+            let input = try EntriesInput(tree: json)
+            _ = try await EntryPlanner.prepare(
+                input.items,
+                .init(
+                    defaults: input.rule, verdict: "allow", now: 0, limit: nil, origin: "user",
+                    single: input.entries == nil, current: .init()))
+        }
         #expect(error?.location?.field == field)
     }
 }

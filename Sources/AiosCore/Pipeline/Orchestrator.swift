@@ -162,6 +162,9 @@ public struct Orchestrator: Sendable {
                     for: call, descriptor: tool.descriptor, decision: decision ?? verdict, diff: diff,
                     result: status.rawValue,
                     error: nil, duration: outcome.durationMicros))
+            // A big change's plan holds its whole batch (100k rules and their elements): it is
+            // freed off the caller's path.
+            Task.detached(priority: .background) { withExtendedLifetime(plan) {} }
             return outcome
         } catch {
             let failure = Self.wrap(error)

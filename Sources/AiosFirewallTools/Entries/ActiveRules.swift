@@ -66,7 +66,8 @@ actor ActiveRules {
     /// Records this planner inserted, moving the generation from `before` to `after`: when
     /// nothing else wrote in between, they join the cache.
     func inserted(
-        _ records: [FirewallRuleRecord], rules: [EntryRule], elements: [[Element]], before: UInt64, after: UInt64
+        _ records: [FirewallRuleRecord], rules: Runs<EntryRule>, elements: Runs<[Element]>, before: UInt64,
+        after: UInt64
     ) {
         // Moved out of `cached` before changing it: a copy would duplicate 100k rules per insert.
         // On a mismatch the cache stays for the next read to replace (and free off its path).

@@ -41,22 +41,39 @@ struct ElementDocument: Sendable {
         count += elements.count
     }
 
+    /// Later chunks of the same batch, kept apart until the commands are written (joining them
+    /// here would copy a 100k batch's text once more).
+    private var later: [ElementDocument] = []
+
     /// Appends `other`'s elements (a later chunk of the same batch) after these.
     mutating func append(_ other: ElementDocument) {
-        for (set, text) in other.texts.enumerated() where !text.isEmpty {
-            if !texts[set].isEmpty { texts[set].append(UInt8(ascii: ",")) }
-            texts[set].append(contentsOf: text)
-        }
+        later.append(other)
         count += other.count
     }
+
+    /// This document and every later one, in order.
+    private var flattened: [ElementDocument] { [self] + later.flatMap(\.flattened) }
 
     /// One `add element` command per set that has elements, in `EntrySets.all` order.
     func commands(table: String) -> [String] {
         let tableText = JSONValue.string(table).jsonText
-        return texts.enumerated().compactMap { set, text in
-            guard !text.isEmpty else { return nil }
-            return "{\"add\":{\"element\":{\"family\":\"inet\",\"table\":\(tableText),\"name\":\""
-                + EntrySets.all[set].name + "\",\"elem\":[" + String(decoding: text, as: UTF8.self) + "]}}}"
+        let parts = flattened
+        return EntrySets.all.indices.compactMap { set in
+            let texts = parts.map { $0.texts[set] }.filter { !$0.isEmpty }
+            guard !texts.isEmpty else { return nil }
+            var command: [UInt8] = []
+            command.reserveCapacity(texts.reduce(96) { $0 + $1.count + 1 })
+            command.append(contentsOf: #"{"add":{"element":{"family":"inet","table":"#.utf8)
+            command.append(contentsOf: tableText.utf8)
+            command.append(contentsOf: #","name":""#.utf8)
+            command.append(contentsOf: EntrySets.all[set].name.utf8)
+            command.append(contentsOf: #"","elem":["#.utf8)
+            for (position, text) in texts.enumerated() {
+                if position > 0 { command.append(UInt8(ascii: ",")) }
+                command.append(contentsOf: text)
+            }
+            command.append(contentsOf: "]}}}".utf8)
+            return String(decoding: command, as: UTF8.self)
         }
     }
 }

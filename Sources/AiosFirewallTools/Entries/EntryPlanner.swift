@@ -9,24 +9,19 @@ import Foundation
 /// Input of `firewall.allow` / `firewall.deny`: one rule, or `entries` (a batch).
 public struct EntriesInput: Decodable, TreeDecodable, Sendable {
     var rule: RuleInput
-    var entries: [RuleInput]?
+    /// A batch's entries as given: each is read as it is planned, in the planner's parallel
+    /// chunks (a batch holds up to 100k).
+    var entries: [JSONValue]?
 
-    /// Read from the tree directly (a batch holds up to 100k entries).
+    /// Read from the tree directly.
     public init(tree: JSONValue) throws {
         let members = try tree.members(field: "input")
         rule = try RuleInput(members: members, field: "input")
-        if let list = members["entries"] {
-            let items = try list.elements(field: "input.entries")
-            var entries: [RuleInput] = []
-            entries.reserveCapacity(items.count)
-            for (index, item) in items.enumerated() {
-                entries.append(
-                    try RuleInput(
-                        members: try item.members(field: "input.entries[\(index)]"), field: "input.entries[\(index)]"))
-            }
-            self.entries = entries
-        }
+        if let list = members["entries"] { entries = try list.elements(field: "input.entries") }
     }
+
+    /// The rules to plan: the one rule, or the entries.
+    var items: RuleItems { entries.map { .entries($0) } ?? .single(rule) }
 
     /// Decodable through the same reading as `init(tree:)`.
     public init(from decoder: any Decoder) throws { try self.init(tree: JSONValue(from: decoder)) }
@@ -100,7 +95,7 @@ struct EntryPlanner: Sendable {
     func plan(_ input: EntriesInput, verdict: String, context: ToolContext) async throws -> ToolPlan<EntriesOutput> {
         let now = context.clock.nowMs()
         let single = input.entries == nil
-        let raw = input.entries ?? [input.rule]
+        let raw = input.items
         if !single && !input.rule.isEmpty {
             throw AiosError(
                 .invalidInput,
@@ -230,17 +225,17 @@ struct EntryPlanner: Sendable {
             var comment: String?
         }
 
-        /// The new rules, normalised (also their identity in the cache).
-        var rules: [EntryRule] = []
-        var terms: [Terms] = []
-        var elements: [[Element]] = []
+        /// The new rules, normalised (also their identity in the cache); runs of chunks.
+        var rules = Runs<EntryRule>()
+        var terms = Runs<Terms>()
+        var elements = Runs<[Element]>()
         /// The input index of each new rule (an error names its field).
-        var indices: [Int] = []
+        var indices = Runs<Int>()
         /// Ids of rules in force unchanged.
         var unchanged: [String] = []
-        /// The new rules and those of entries found unchanged.
+        /// The new rules that are not known by an exact element, and those found unchanged.
         var seen: Set<EntryRule> = []
-        /// The new rules' exact elements → the input index that writes each.
+        /// The new rules' exact elements → the position of the rule that writes each.
         var exact: [ExactKey: Int] = [:]
         var document: ElementDocument
         /// Whether some element is a box (only boxes can overlap).
@@ -283,10 +278,10 @@ struct EntryPlanner: Sendable {
 
         /// Appends a later chunk's rules (`other` shares no rule with these).
         mutating func append(_ other: Batch) {
-            rules += other.rules
-            terms += other.terms
-            elements += other.elements
-            indices += other.indices
+            rules.append(runs: other.rules)
+            terms.append(runs: other.terms)
+            elements.append(runs: other.elements)
+            indices.append(runs: other.indices)
             unchanged += other.unchanged
             document.append(other.document)
             hasBoxes = hasBoxes || other.hasBoxes
@@ -302,7 +297,7 @@ struct EntryPlanner: Sendable {
     /// text, in one pass per entry. From 10k entries the batch is split across the cores; when a
     /// chunk fails, or two chunks hold the same rule, the batch is planned again in one pass, so
     /// errors, duplicates and the rule named are exactly as in one pass.
-    static func prepare(_ raw: [RuleInput], _ context: Batch.Context) async throws -> Batch {
+    static func prepare(_ raw: RuleItems, _ context: Batch.Context) async throws -> Batch {
         let parts = raw.count < 2 * parallelChunk ? 1 : ProcessInfo.processInfo.activeProcessorCount
         guard parts > 1 else { return try prepare(raw, range: 0..<raw.count, context) }
         let size = (raw.count + parts - 1) / parts
@@ -333,7 +328,7 @@ struct EntryPlanner: Sendable {
     }
 
     /// One pass over `raw[range]`: stops at the first error.
-    static func prepare(_ raw: [RuleInput], range: Range<Int>, _ context: Batch.Context) throws -> Batch {
+    static func prepare(_ raw: RuleItems, range: Range<Int>, _ context: Batch.Context) throws -> Batch {
         let (defaults, verdict, now, current) = (context.defaults, context.verdict, context.now, context.current)
         let field = fieldPath(single: context.single)
         var batch = Batch(context)
@@ -341,18 +336,17 @@ struct EntryPlanner: Sendable {
         batch.terms.reserveCapacity(range.count)
         batch.elements.reserveCapacity(range.count)
         batch.indices.reserveCapacity(range.count)
-        batch.seen.reserveCapacity(range.count)
         batch.exact.reserveCapacity(range.count)
         var expiries: [String: Int64] = [:]
         for index in range {
-            let item = raw[index]
+            let item = try raw.rule(index, field: field(index))
             if item.isEmpty && verdict == "allow" {
                 throw AiosError(
                     .invalidInput,
                     "an allow rule needs at least a port, source, destination, interface or protocol",
                     location: InputLocation(field: field(index)))
             }
-            let rule = try EntryRule.from(item, verdict: verdict, field: field(index))
+            let (rule, elements) = try EntryRule.planned(item, verdict: verdict, field: field(index))
             let expiresText = item.expires ?? defaults.expires
             var expiresMs: Int64?
             if let expiresText {
@@ -365,8 +359,16 @@ struct EntryPlanner: Sendable {
                     expiresMs = absolute
                 }
             }
-            guard batch.seen.insert(rule).inserted else { continue }
-            if !current.byKey.isEmpty, let existing = current.byKey[rule].flatMap({ current.byID[$0] }),
+            // A rule of exact elements only is known by its first: the same rule again in the
+            // batch finds it, and a rule in force holds it (an int key, not the rule's strings).
+            let position = batch.count
+            let first = elements.allSatisfy(\.shape.isExact) ? elements[0].exactKey : nil
+            if let first, let other = batch.exact[first], batch.rules[other] == rule { continue }
+            let inForce = first.map { current.exact[$0] != nil } ?? true
+            if first == nil || inForce {
+                guard batch.seen.insert(rule).inserted else { continue }
+            }
+            if inForce, !current.byKey.isEmpty, let existing = current.byKey[rule].flatMap({ current.byID[$0] }),
                 existing.expiresMs.map({ $0 > now }) ?? true
             {
                 guard existing.expiresText == expiresText else {
@@ -378,18 +380,17 @@ struct EntryPlanner: Sendable {
                 batch.unchanged.append(existing.id)
                 continue
             }
-            let elements = rule.elements
             for element in elements {
                 guard let exact = element.exactKey else { continue }
-                if let other = batch.exact[exact], other != index {
-                    throw Self.shared(field(other), field: field(index))
+                if let other = batch.exact[exact], other != position {
+                    throw Self.shared(field(batch.indices[other]), field: field(index))
                 }
                 if !current.exact.isEmpty, let owner = current.exact[exact], let existing = current.byID[owner],
                     existing.expiresMs.map({ $0 > now }) ?? true
                 {
                     throw Self.shared("rule \(existing.id) (\(existing.summary))", field: field(index))
                 }
-                batch.exact[exact] = index
+                batch.exact[exact] = position
             }
             batch.rules.append(rule)
             batch.terms.append(
@@ -429,7 +430,7 @@ struct EntryPlanner: Sendable {
     }
 
     /// `delete element` commands for precomputed elements.
-    static func deleteCommands(elements rules: [[Element]], table: String) -> [JSONValue] {
+    static func deleteCommands(elements rules: some Sequence<[Element]>, table: String) -> [JSONValue] {
         var bySet: [String: [JSONValue]] = [:]
         for elements in rules {
             for element in elements { bySet[element.set, default: []].append(element.value) }
@@ -511,7 +512,7 @@ struct EntryPlanner: Sendable {
 
     /// True when a deny matches traffic from or to a management subnet (any port): it can cut the
     /// operators' path, so it is disruptive and runs under the guard.
-    private func touchesManagementSubnet(_ rules: [EntryRule]) async throws -> Bool {
+    private func touchesManagementSubnet(_ rules: Runs<EntryRule>) async throws -> Bool {
         let intent: ManagementIntent? = try await store.setting(ManagementIntent.settingKey).map { try $0.decode() }
         guard let intent else { return false }
         return rules.contains { rule in
@@ -527,7 +528,7 @@ struct EntryPlanner: Sendable {
         }
     }
 
-    private func managementTouched(_ rules: [EntryRule]) async throws -> [ProtectedItem] {
+    private func managementTouched(_ rules: Runs<EntryRule>) async throws -> [ProtectedItem] {
         let intent: ManagementIntent? = try await store.setting(ManagementIntent.settingKey).map { try $0.decode() }
         guard let intent else { return [] }
         var items: [ProtectedItem] = []

@@ -64,6 +64,14 @@ struct EntryRule: Codable, Sendable, Hashable {
 
     /// Normalises `input` for `verdict`, naming the offending field on error.
     static func from(_ input: RuleInput, verdict: String, field: @autoclosure () -> String) throws -> EntryRule {
+        try planned(input, verdict: verdict, field: field()).rule
+    }
+
+    /// `from(_:verdict:field:)` and the rule's elements, each address parsed once (a batch plans
+    /// 100k rules).
+    static func planned(_ input: RuleInput, verdict: String, field: @autoclosure () -> String) throws -> (
+        rule: EntryRule, elements: [Element]
+    ) {
         let protocolName = input.protocolName ?? "tcp"
         var ports: [PortRange]?
         if let port = input.port {
@@ -83,24 +91,27 @@ struct EntryRule: Codable, Sendable, Hashable {
         let source = try address(input.source, field: "\(field()).source")
         let destination = try address(input.destination, field: "\(field()).destination")
         let rule = EntryRule(
-            chain: input.chain ?? "input", verdict: verdict, protocolName: protocolName, ports: ports, source: source,
-            destination: destination, interface: input.interface)
-        if rule.families.isEmpty {
+            chain: input.chain ?? "input", verdict: verdict, protocolName: protocolName, ports: ports,
+            source: source?.cidrText ?? "any", destination: destination?.cidrText ?? "any", interface: input.interface)
+        let families = Self.families(source, destination)
+        if families.isEmpty {
             throw AiosError(
-                .invalidInput, "source \(source) and destination \(destination) are of different address families",
+                .invalidInput,
+                "source \(rule.source) and destination \(rule.destination) are of different address families",
                 location: InputLocation(field: "\(field()).destination"))
         }
-        return rule
+        return (rule, rule.elements(families: families, source: source, destination: destination))
     }
 
-    private static func address(_ text: String?, field: @autoclosure () -> String) throws -> String {
-        guard let text, text != "any" else { return "any" }
-        guard let cidr = CIDR(text) else {
+    /// The address range of `text`, nil for `any`.
+    private static func address(_ text: String?, field: @autoclosure () -> String) throws -> AddressRange? {
+        guard let text, text != "any" else { return nil }
+        guard let range = AddressRange(cidrText: text) else {
             throw AiosError(
                 .invalidInput, "\"\(text)\" is not an IPv4/IPv6 address or CIDR (e.g. 10.0.0.0/8, fd00::/8) or any",
                 location: InputLocation(field: field()))
         }
-        return cidr.description
+        return range
     }
 
     /// The address families this rule covers (none when source and destination disagree).
@@ -112,10 +123,20 @@ struct EntryRule: Codable, Sendable, Hashable {
         }
     }
 
+    /// `families`, from parsed addresses (nil: any).
+    private static func families(_ source: AddressRange?, _ destination: AddressRange?) -> [String] {
+        switch (source.map(\.isIPv6), destination.map(\.isIPv6)) {
+        case (nil, nil): bothFamilies
+        case (let one?, nil), (nil, let one?): one ? v6Only : v4Only
+        case (let one?, let other?): one == other ? (one ? v6Only : v4Only) : []
+        }
+    }
+
     // Shared arrays: a batch asks `families` of 100k rules.
     private static let bothFamilies = ["v4", "v6"]
     private static let v4Only = ["v4"]
     private static let v6Only = ["v6"]
+    private static let anyPort = [PortRange(low: 0, high: 65535)]
 
     /// The one family `address` belongs to, or nil for `any`.
     private static func family(_ address: String) -> [String]? {
@@ -164,13 +185,19 @@ struct EntryRule: Codable, Sendable, Hashable {
     /// The set elements, one per family × port range: one host, one tcp/udp port and no
     /// interface go to the exact (hash) sets, anything else is a box in an interval set.
     var elements: [Element] {
-        let families = families
-        let ranges = ports ?? [PortRange(low: 0, high: 65535)]
+        let source = source == "any" ? nil : AddressRange(cidrText: source)
+        let destination = destination == "any" ? nil : AddressRange(cidrText: destination)
+        return elements(families: Self.families(source, destination), source: source, destination: destination)
+    }
+
+    /// The elements for parsed addresses (nil: any).
+    private func elements(families: [String], source: AddressRange?, destination: AddressRange?) -> [Element] {
+        let ranges = ports ?? Self.anyPort
         var out: [Element] = []
         out.reserveCapacity(families.count * ranges.count)
         for family in families {
-            let source = AddressRange(source, family: family)
-            let destination = AddressRange(destination, family: family)
+            let source = source ?? AddressRange.any(family)
+            let destination = destination ?? AddressRange.any(family)
             let protocols = protocolRange(family)
             for range in ranges {
                 let shape = shape(source: source, destination: destination, ports: range)
@@ -325,29 +352,90 @@ struct AddressRange: Sendable, Hashable {
     var high: UInt128
     var address: String
     var length: Int
+    var isIPv6: Bool
 
-    private static let anyV4 = AddressRange(parsing: "any", family: "v4")
-    private static let anyV6 = AddressRange(parsing: "any", family: "v6")
+    private static let anyV4 = AddressRange(value: 0, length: 0, isIPv6: false, address: "0.0.0.0")
+    private static let anyV6 = AddressRange(value: 0, length: 0, isIPv6: true, address: "::")
 
+    /// Every address of `family` (`v4` or `v6`).
+    static func any(_ family: String) -> AddressRange { family == "v4" ? anyV4 : anyV6 }
+
+    /// `text` (an address or CIDR, or `any`) in `family`; `text` must parse (a stored or
+    /// validated address).
     init(_ text: String, family: String) {
-        if text == "any" {
-            self = family == "v4" ? Self.anyV4 : Self.anyV6
-        } else {
-            self.init(parsing: text, family: family)
-        }
+        self = text == "any" ? Self.any(family) : AddressRange(cidrText: text)!
     }
 
-    private init(parsing text: String, family: String) {
-        let cidr = text == "any" ? CIDR(family == "v4" ? "0.0.0.0/0" : "::/0")! : CIDR(text)!
-        let value = cidr.value
-        let bits = cidr.isIPv6 ? 128 : 32
-        let hostBits = bits - cidr.length
+    /// Parses an address or CIDR (`CIDR`'s grammar); a plain dotted quad, the common case, is read
+    /// in one pass. Nil when it is neither.
+    init?(cidrText text: String) {
+        if let (value, length, addressEnd) = Self.dottedQuad(text.utf8) {
+            let address = addressEnd == text.utf8.count ? text : String(text.utf8.prefix(addressEnd))!
+            self.init(value: UInt128(value), length: length, isIPv6: false, address: address)
+            return
+        }
+        guard let cidr = CIDR(text) else { return nil }
+        self.init(value: cidr.value, length: cidr.length, isIPv6: cidr.isIPv6, address: cidr.address)
+    }
+
+    /// `a.b.c.d` or `a.b.c.d/n` (no leading zeros, n ≤ 32 with one or two digits), read in one
+    /// pass: the value, the length and where the address ends. Nil for anything else (which
+    /// `CIDR` then reads).
+    private static func dottedQuad(_ utf8: String.UTF8View) -> (UInt32, Int, Int)? {
+        var value: UInt32 = 0
+        var part: UInt32 = 0
+        var digits = 0
+        var dots = 0
+        var leadingZero = false
+        var position = 0
+        var lengthDigits = -1
+        var length = 0
+        for byte in utf8 {
+            position += 1
+            if lengthDigits >= 0 {
+                guard (0x30...0x39).contains(byte), lengthDigits < 2 else { return nil }
+                length = length * 10 + Int(byte - 0x30)
+                lengthDigits += 1
+                continue
+            }
+            if byte == UInt8(ascii: ".") || byte == UInt8(ascii: "/") {
+                guard digits > 0 else { return nil }
+                value = value << 8 | part
+                if byte == UInt8(ascii: "/") {
+                    guard dots == 3 else { return nil }
+                    lengthDigits = 0
+                    continue
+                }
+                guard dots < 3 else { return nil }
+                (part, digits, dots, leadingZero) = (0, 0, dots + 1, false)
+                continue
+            }
+            guard (0x30...0x39).contains(byte), !leadingZero else { return nil }
+            leadingZero = digits == 0 && byte == 0x30
+            part = part * 10 + UInt32(byte - 0x30)
+            digits += 1
+            guard part <= 255 else { return nil }
+        }
+        if lengthDigits < 0 {
+            guard digits > 0, dots == 3 else { return nil }
+            return (value << 8 | part, 32, position)
+        }
+        guard lengthDigits > 0, length <= 32 else { return nil }
+        return (value, length, position - lengthDigits - 1)
+    }
+
+    private init(value: UInt128, length: Int, isIPv6: Bool, address: String) {
+        let hostBits = (isIPv6 ? 128 : 32) - length
         let mask: UInt128 = hostBits >= 128 ? .max : (UInt128(1) << hostBits) - 1
         low = value & ~mask
         high = low | mask
-        address = cidr.address
-        length = cidr.length
+        self.address = address
+        self.length = length
+        self.isIPv6 = isIPv6
     }
+
+    /// The normalised CIDR text (`10.0.0.1/32`): what a rule keeps.
+    var cidrText: String { address + "/" + String(length) }
 
     var json: JSONValue { ["prefix": ["addr": .string(address), "len": .number(Double(length))]] }
 

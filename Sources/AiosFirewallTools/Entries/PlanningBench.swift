@@ -9,7 +9,7 @@ public import AiosCore
         for _ in 0..<times {
             let start = ContinuousClock.now
             let batch = try await EntryPlanner.prepare(
-                decoded.entries ?? [decoded.rule],
+                decoded.items,
                 EntryPlanner.Batch.Context(
                     defaults: decoded.rule, verdict: "allow", now: 1_000_000, limit: nil, origin: "user",
                     single: decoded.entries == nil, current: ActiveRules.Snapshot()))

@@ -58,6 +58,28 @@ struct RuleInput: Decodable, Sendable {
     ]
 }
 
+/// The rules of an allow/deny call: one rule's fields, or a batch's entries, read one at a time.
+enum RuleItems: Sendable {
+    case single(RuleInput)
+    case entries([JSONValue])
+
+    var count: Int {
+        switch self {
+        case .single: 1
+        case .entries(let trees): trees.count
+        }
+    }
+
+    /// The rule at `index`, read from its tree; an error names `field`.
+    func rule(_ index: Int, field: @autoclosure () -> String) throws -> RuleInput {
+        switch self {
+        case .single(let rule): return rule
+        case .entries(let trees):
+            return try RuleInput(members: try trees[index].members(field: field()), field: field())
+        }
+    }
+}
+
 /// Ports: a number, `"a-b"`, or a list of either.
 struct PortSpec: Decodable, Sendable {
     enum Item: Sendable {

@@ -27,6 +27,8 @@ public struct RemoveTool: Tool {
 
     let table: FirewallTable
     let store: Store
+    /// The planner's cache of the rules in force, reloaded after a removal.
+    let cache: ActiveRules
 
     public func plan(_ input: Input, in context: ToolContext) async throws -> ToolPlan<Output> {
         let wanted = (input.ids ?? []) + (input.id.map { [$0] } ?? [])
@@ -34,12 +36,12 @@ public struct RemoveTool: Tool {
             throw AiosError(.invalidInput, "name a rule: id or ids", location: InputLocation(field: "input.id"))
         }
         let now = context.clock.nowMs()
-        let active = Dictionary(
+        let inForce = Dictionary(
             try await store.activeFirewallRules(unexpiredAt: now).map { ($0.id, $0) },
             uniquingKeysWith: { first, _ in first })
         var records: [FirewallRuleRecord] = []
         for (index, id) in wanted.enumerated() {
-            guard let record = active[id] else {
+            guard let record = inForce[id] else {
                 throw AiosError(
                     .notFound, "no active rule \(id); `aios-net call firewall.list` shows them",
                     location: InputLocation(field: input.ids != nil ? "input.ids[\(index)]" : "input.id"))
@@ -48,7 +50,7 @@ public struct RemoveTool: Tool {
         }
         let diff = records.map { Change("remove", "rule \($0.id)", detail: $0.summary) }
         let removing = records
-        return .change(diff) { [table, store] in
+        return .change(diff) { [table, store, cache] in
             // Elements that expire meanwhile are gone from the kernel, and deleting a missing element
             // fails the whole batch: leave out those about to expire, retry once without the late ones.
             var live = removing.filter { ($0.expiresMs ?? .max) > context.clock.nowMs() + 2000 }
@@ -59,6 +61,9 @@ public struct RemoveTool: Tool {
                 try table.apply(try Self.deletions(live, table: table), what: "cannot remove the rules")
             }
             try await store.endFirewallRules(ids: removing.map(\.id), state: "removed", endedMs: context.clock.nowMs())
+            // The next allow/deny would reload the rules in force (and free the old ones) on its
+            // own path: reload them now, after the answer.
+            Task { _ = try? await cache.snapshot() }
             return Output(removed: removing.map(\.id))
         }
     }
