@@ -93,15 +93,15 @@ enum FirewallBench {
                         encoding: CallParams(
                             tool: "firewall.allow", input: ["port": .number(Double(port)), "source": "192.0.2.99"])))
             }
-            let (o, d, r) = (
-                ours.sorted()[Self.repetitions / 2], inDaemon.sorted()[Self.repetitions / 2],
-                raw.sorted()[Self.repetitions / 2]
-            )
+            let (o, d, r) = (median(ours), median(inDaemon), median(raw))
+            // Each batch's ratio to the raw transaction run right after it (the machine's speed
+            // drifts between batches), then their median.
+            let ratio = median(zip(ours, raw).map { $0 / $1 })
             print(
                 String(
                     format:
                         "N=%6d  firewall.allow batch %7.3f s (in the daemon %6.3f s)   raw libnftables %7.3f s   ratio %5.2fx   one more %6.2f ms   list %6.2f ms   status %6.2f ms",
-                    size, o, d, r, o / r, oneMs, listMs, statusMs))
+                    size, o, d, r, ratio, oneMs, listMs, statusMs))
             if size == sizes.last {
                 // "Reboot": the kernel loses the table; the daemon restarts and restores it.
                 _ = try nft.run(#"{"nftables":[{"delete":{"table":{"family":"inet","name":"aios_firewall"}}}]}"#)
@@ -189,6 +189,8 @@ enum FirewallBench {
             last = now
         }
     }
+
+    static func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
     static func elementCount(_ nft: Nftables) throws -> Int {
         let output = try nft.run(

@@ -289,13 +289,29 @@ enum JSONText {
                 return
             }
             out.append(UInt8(ascii: "{"))
-            for (position, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
+            func member(_ position: Int, _ key: String, _ value: JSONValue) {
                 if position > 0 { out.append(UInt8(ascii: ",")) }
                 if pretty { newline(&out, indent + 1) }
-                writeString(member.key, into: &out)
+                writeString(key, into: &out)
                 out.append(UInt8(ascii: ":"))
                 if pretty { out.append(32) }
-                write(member.value, into: &out, pretty: pretty, indent: indent + 1)
+                write(value, into: &out, pretty: pretty, indent: indent + 1)
+            }
+            // Objects of one or two members (most of a batch's) are ordered without sorting.
+            if members.count <= 2 {
+                var pairs = members.makeIterator()
+                let first = pairs.next()!
+                if let second = pairs.next() {
+                    let (low, high) = first.key < second.key ? (first, second) : (second, first)
+                    member(0, low.key, low.value)
+                    member(1, high.key, high.value)
+                } else {
+                    member(0, first.key, first.value)
+                }
+            } else {
+                for (position, pair) in members.sorted(by: { $0.key < $1.key }).enumerated() {
+                    member(position, pair.key, pair.value)
+                }
             }
             if pretty { newline(&out, indent) }
             out.append(UInt8(ascii: "}"))
