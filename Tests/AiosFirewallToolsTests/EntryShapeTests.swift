@@ -168,6 +168,28 @@ struct BatchPlanTests {
         }
     }
 
+    @Test("the rows the store writes from a batch's bytes read back as the batch's records")
+    func rowsAsBytes() async throws {
+        var raw = Self.entries(2 * EntryPlanner.parallelChunk + 3)
+        raw[5] = Self.with(raw[5], "comment", "five \"quoted\"")
+        raw[6] = Self.with(raw[6], "expires", "2h")
+        let batch = try await EntryPlanner.prepare(
+            .entries(raw),
+            .init(
+                defaults: RuleInput(), verdict: "deny", now: 1_000, limit: nil, origin: "goal", single: false,
+                current: .init()))
+        let store = try Store.temporary()
+        try await store.insertFirewallRules(batch)
+        let stored = try await store.activeFirewallRules()
+        #expect(stored.count == raw.count)
+        #expect(Set(stored) == Set(batch.records(head: [])))
+        let five = try #require(stored.first { $0.id == batch.id(5) })
+        #expect(five.summary.hasSuffix("(five \"quoted\")") && five.verdict == "deny" && five.origin == "goal")
+        let six = try #require(stored.first { $0.id == batch.id(6) })
+        #expect(six.expiresMs == 1_000 + 7_200_000 && six.expiresText == "2h")
+        #expect(try await store.firewallRuleCounts(unexpiredAt: 0)["deny"] == raw.count)
+    }
+
     @Test("the same rule in two chunks is planned once, as in one pass")
     func duplicateAcrossChunks() async throws {
         var raw = Self.entries(3 * EntryPlanner.parallelChunk)

@@ -153,60 +153,56 @@ struct EntryPlanner: Sendable {
                 _ = try? table.apply(
                     Self.deleteCommands(elements: batch.elements, table: table.name), what: "compensate")
             }
-            let records: [FirewallRuleRecord]
+            // The rows are written from the batch as bytes (`FirewallRowSource`); the records
+            // (Strings) the cache keeps are made after the answer.
             if batch.count < Self.concurrentBatch {
                 try kernel()
-                records = batch.records(head: head)
                 do {
-                    try await store.insertFirewallRules(records)
+                    try await store.insertFirewallRules(batch)
                 } catch {
                     compensate()
                     throw error
                 }
             } else {
-                // A big batch makes and persists its rules' records while the kernel takes its
-                // elements. A marker, durable first, names the batch: if the daemon dies with the
-                // rows committed but the kernel transaction not, the boot reconcile re-adds that
-                // batch's elements (see ReconcileTool).
+                // A big batch persists its rules while the kernel takes its elements. A marker,
+                // durable first, names the batch: if the daemon dies with the rows committed but
+                // the kernel transaction not, the boot reconcile re-adds that batch's elements
+                // (see ReconcileTool).
                 let marker = Self.pendingKey(head[0].id)
                 try await store.setSetting(marker, ["created_ms": .number(Double(now))])
-                async let made: [FirewallRuleRecord] = {
-                    let records = batch.records(head: head)
-                    try await store.insertFirewallRules(records)
-                    return records
-                }()
+                async let stored: Void = store.insertFirewallRules(batch)
                 var kernelError: (any Error)?
                 do { try kernel() } catch { kernelError = error }
                 var storeError: (any Error)?
-                var stored: [FirewallRuleRecord] = []
-                do { stored = try await made } catch { storeError = error }
+                do { try await stored } catch { storeError = error }
                 if kernelError == nil, storeError != nil { compensate() }
                 if kernelError != nil, storeError == nil {
-                    _ = try? await store.endFirewallRules(ids: stored.map(\.id), state: "removed", endedMs: now)
+                    let ids = (0..<batch.count).map(batch.id)
+                    _ = try? await store.endFirewallRules(ids: ids, state: "removed", endedMs: now)
                 }
                 if let error = kernelError ?? storeError {
                     try? await store.removeSetting(marker)
                     throw error
                 }
                 try await store.removeSetting(marker)
-                records = stored
             }
-            // The cache catches up after the answer (100k records to index): a call that plans
-            // before it does sees the generation moved and reloads, so nothing stale is served.
+            // The cache catches up after the answer (100k records to make and index): a call that
+            // plans before it does sees the generation moved and reloads, so nothing stale is served.
             let after = store.firewallRulesGeneration
             Task {
                 await active.inserted(
-                    records, rules: batch.rules, elements: batch.elements, before: before, after: after)
+                    batch.records(head: head), rules: batch.rules, elements: batch.elements, before: before,
+                    after: after)
             }
             return EntriesOutput(
-                added: added, addedCount: records.count, unchanged: unchanged, elements: elementCount)
+                added: added, addedCount: batch.count, unchanged: unchanged, elements: elementCount)
         }
     }
 
     /// A batch, planned: its new rules with everything their apply and the cache need, made in
     /// the one pass that validates the entries. Their store records (id, spec text, summary) are
     /// made later (`record(_:)`, `records(head:)`): the kernel transaction does not wait for them.
-    struct Batch: Sendable {
+    struct Batch: Sendable, FirewallRowSource {
         /// What every chunk of a batch is planned against.
         struct Context: Sendable {
             var defaults: RuleInput
@@ -267,6 +263,18 @@ struct EntryPlanner: Sendable {
                 summary: rule.summary(comment: terms.comment), origin: origin, createdMs: now,
                 expiresMs: terms.expiresMs, expiresText: terms.expiresText)
         }
+
+        /// Writes the row of the new rule at `position` (the store's `FirewallRowSource`).
+        func write(_ position: Int, into row: inout FirewallRowBytes) {
+            ids.writeID(position, into: &row.id)
+            let (rule, terms) = (rules[position], terms[position])
+            rule.writeSpec(into: &row.spec)
+            rule.writeSummary(comment: terms.comment, into: &row.summary)
+            row.expiresMs = terms.expiresMs
+            row.expiresText = terms.expiresText
+        }
+
+        var createdMs: Int64 { now }
 
         /// Every new rule's record; `head` holds the first ones, made already.
         func records(head: [FirewallRuleRecord]) -> [FirewallRuleRecord] {
@@ -572,12 +580,21 @@ struct RuleIDs: Sendable {
     func id(_ position: Int) -> String {
         let id = start &+ UInt64(position)
         return String(unsafeUninitializedCapacity: 16) { buffer in
-            for position in 0..<16 {
-                let digit = UInt8(truncatingIfNeeded: id >> (60 - 4 * position) & 15)
-                buffer[position] = digit < 10 ? 0x30 + digit : 0x57 + digit
-            }
+            for position in 0..<16 { buffer[position] = Self.digit(id, position) }
             return 16
         }
+    }
+
+    /// `id(position)`'s text, appended to `text`.
+    func writeID(_ position: Int, into text: inout [UInt8]) {
+        let id = start &+ UInt64(position)
+        for digit in 0..<16 { text.append(Self.digit(id, digit)) }
+    }
+
+    /// The hex digit at `position` (0 = most significant) of `id`.
+    private static func digit(_ id: UInt64, _ position: Int) -> UInt8 {
+        let digit = UInt8(truncatingIfNeeded: id >> (60 - 4 * position) & 15)
+        return digit < 10 ? 0x30 + digit : 0x57 + digit
     }
 }
 

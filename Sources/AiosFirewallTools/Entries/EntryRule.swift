@@ -20,6 +20,12 @@ struct EntryRule: Codable, Sendable, Hashable {
     var specText: String {
         var text: [UInt8] = []
         text.reserveCapacity(160)
+        writeSpec(into: &text)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// `specText`, appended to `text`.
+    func writeSpec(into text: inout [UInt8]) {
         text.append(contentsOf: #"{"chain":"#.utf8)
         Self.quote(chain, into: &text)
         text.append(contentsOf: #","destination":"#.utf8)
@@ -46,7 +52,6 @@ struct EntryRule: Codable, Sendable, Hashable {
         text.append(contentsOf: #","verdict":"#.utf8)
         Self.quote(verdict, into: &text)
         text.append(UInt8(ascii: "}"))
-        return String(decoding: text, as: UTF8.self)
     }
 
     private static func quote(_ value: String, into text: inout [UInt8]) {
@@ -151,6 +156,12 @@ struct EntryRule: Codable, Sendable, Hashable {
     func summary(comment: String?) -> String {
         var text: [UInt8] = []
         text.reserveCapacity(96)
+        writeSummary(comment: comment, into: &text)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// `summary(comment:)`, appended to `text`.
+    func writeSummary(comment: String?, into text: inout [UInt8]) {
         text.append(contentsOf: verdict.utf8)
         text.append(UInt8(ascii: " "))
         text.append(contentsOf: chain.utf8)
@@ -179,7 +190,6 @@ struct EntryRule: Codable, Sendable, Hashable {
             text.append(contentsOf: comment.utf8)
             text.append(UInt8(ascii: ")"))
         }
-        return String(decoding: text, as: UTF8.self)
     }
 
     /// The set elements, one per family × port range: one host, one tcp/udp port and no

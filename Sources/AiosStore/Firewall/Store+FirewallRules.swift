@@ -94,6 +94,36 @@ extension Store {
         firewallGeneration.add(1, ordering: .releasing)
     }
 
+    /// Inserts a batch's rules (all active, of one verdict), each row written as bytes by `rows`:
+    /// a 100k batch makes no String per field. The records for a cache can be made later.
+    public func insertFirewallRules(_ rows: some FirewallRowSource) async throws {
+        try await pool.write { db in
+            let statement = try db.makeStatement(
+                sql: """
+                    INSERT INTO firewall_rules (id, verdict, spec, summary, origin, created_ms, expires_ms,
+                        expires_text, state, ended_ms) VALUES (?,?,?,?,?,?,?,?,'active',NULL)
+                    """)
+            let row = SQLiteRow(
+                statement: statement.sqliteStatement, connection: db.sqliteConnection!, sql: statement.sql)
+            var bytes = FirewallRowBytes()
+            try row.bind(2, rows.verdict)
+            try row.bind(5, rows.origin)
+            try row.bind(6, rows.createdMs)
+            for position in 0..<rows.count {
+                bytes.clear()
+                rows.write(position, into: &bytes)
+                try row.bind(1, bytes: bytes.id)
+                try row.bind(3, bytes: bytes.spec)
+                try row.bind(4, bytes: bytes.summary)
+                try row.bind(7, bytes.expiresMs)
+                try row.bind(8, bytes.expiresText)
+                try row.step()
+            }
+            try Self.count([rows.verdict: rows.count], in: db)
+        }
+        firewallGeneration.add(1, ordering: .releasing)
+    }
+
     /// Active rules (state `active`), optionally only those still unexpired at `nowMs`.
     public func activeFirewallRules(unexpiredAt nowMs: Int64? = nil) async throws -> [FirewallRuleRecord] {
         try await pool.read { db in

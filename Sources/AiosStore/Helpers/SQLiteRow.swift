@@ -17,6 +17,17 @@ struct SQLiteRow {
             text.withCString { sqlite3_bind_text(statement, index, $0, Int32(text.utf8.count), Self.transient) })
     }
 
+    /// Binds UTF-8 bytes as text (copied by SQLite).
+    func bind(_ index: Int32, bytes: [UInt8]) throws {
+        try check(
+            bytes.withUnsafeBufferPointer { buffer in
+                sqlite3_bind_text(
+                    statement, index,
+                    buffer.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) },
+                    Int32(buffer.count), Self.transient)
+            })
+    }
+
     func bind(_ index: Int32, _ number: Int64?) throws {
         guard let number else { return try check(sqlite3_bind_null(statement, index)) }
         try check(sqlite3_bind_int64(statement, index, number))
