@@ -179,7 +179,13 @@ struct BatchPlanTests {
                 defaults: RuleInput(), verdict: "deny", now: 1_000, limit: nil, origin: "goal", single: false,
                 current: .init()))
         let store = try Store.temporary()
-        try await store.insertFirewallRules(batch)
+        try await store.insertFirewallRules(batch, marker: ("test.marker.1", ["n": 1]))
+        #expect(try await store.settings(prefix: "test.marker.").map(\.key) == ["test.marker.1"])
+        // The marker commits with the rows or not at all: the same ids again fail whole.
+        await #expect(throws: (any Error).self) {
+            try await store.insertFirewallRules(batch, marker: ("test.marker.2", ["n": 2]))
+        }
+        #expect(try await store.settings(prefix: "test.marker.").map(\.key) == ["test.marker.1"])
         let stored = try await store.activeFirewallRules()
         #expect(stored.count == raw.count)
         #expect(Set(stored) == Set(batch.records(head: [])))

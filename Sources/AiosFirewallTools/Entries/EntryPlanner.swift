@@ -165,12 +165,13 @@ struct EntryPlanner: Sendable {
                 }
             } else {
                 // A big batch persists its rules while the kernel takes its elements. A marker,
-                // durable first, names the batch: if the daemon dies with the rows committed but
-                // the kernel transaction not, the boot reconcile re-adds that batch's elements
-                // (see ReconcileTool).
+                // committed with the rows, names the batch: if the daemon dies with the rows
+                // committed but the kernel transaction not, the boot reconcile re-adds that
+                // batch's elements (see ReconcileTool). (Dying before the rows commit leaves
+                // neither, as dying between the kernel and the rows of a small batch does.)
                 let marker = Self.pendingKey(head[0].id)
-                try await store.setSetting(marker, ["created_ms": .number(Double(now))])
-                async let stored: Void = store.insertFirewallRules(batch)
+                async let stored: Void = store.insertFirewallRules(
+                    batch, marker: (marker, ["created_ms": .number(Double(now))]))
                 var kernelError: (any Error)?
                 do { try kernel() } catch { kernelError = error }
                 var storeError: (any Error)?

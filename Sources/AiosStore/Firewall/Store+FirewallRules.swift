@@ -96,8 +96,12 @@ extension Store {
 
     /// Inserts a batch's rules (all active, of one verdict), each row written as bytes by `rows`:
     /// a 100k batch makes no String per field. The records for a cache can be made later.
-    public func insertFirewallRules(_ rows: some FirewallRowSource) async throws {
+    /// - Parameter marker: a setting committed in the same transaction as the rows.
+    public func insertFirewallRules(
+        _ rows: some FirewallRowSource, marker: (key: String, value: JSONValue)? = nil
+    ) async throws {
         try await pool.write { db in
+            if let marker { try Self.setSetting(marker.key, marker.value, in: db) }
             let statement = try db.makeStatement(
                 sql: """
                     INSERT INTO firewall_rules (id, verdict, spec, summary, origin, created_ms, expires_ms,

@@ -13,13 +13,16 @@ extension Store {
 
     /// Stores `value` under `key`, replacing what was there; committed when it returns.
     public func setSetting(_ key: String, _ value: JSONValue) async throws {
+        try await pool.write { db in try Self.setSetting(key, value, in: db) }
+    }
+
+    /// `setSetting(_:_:)` inside a transaction already open.
+    static func setSetting(_ key: String, _ value: JSONValue, in db: Database) throws {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        try await pool.write { db in
-            try db.execute(
-                sql:
-                    "INSERT INTO settings (key, value, updated_ms) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms",
-                arguments: [key, value.jsonText, now])
-        }
+        try db.execute(
+            sql:
+                "INSERT INTO settings (key, value, updated_ms) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms",
+            arguments: [key, value.jsonText, now])
     }
 
     /// Every key starting with `prefix`, with its value, in key order.
