@@ -73,7 +73,7 @@ struct ElementDocumentTests {
     @Test("decimal digits as String writes them", arguments: [0, 1, 9, 10, 58, 65535, 1_000_000, Int(Int32.max)])
     func decimal(value: Int) {
         var text: [UInt8] = []
-        writeDecimal(value, into: &text)
+        text.appendDecimal(value)
         #expect(String(decoding: text, as: UTF8.self) == String(value))
     }
 

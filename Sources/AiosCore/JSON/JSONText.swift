@@ -334,14 +334,7 @@ enum JSONText {
                 out.append(UInt8(ascii: "-"))
                 magnitude = -magnitude
             }
-            // The digits straight into `out` (a batch writes 100k ports).
-            var divisor: Int64 = 1
-            while divisor <= magnitude / 10 { divisor *= 10 }
-            while divisor > 0 {
-                out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: magnitude / divisor))
-                magnitude %= divisor
-                divisor /= 10
-            }
+            out.appendDecimal(Int(magnitude))
         } else {
             out.append(contentsOf: "\(number)".utf8)
         }

@@ -269,13 +269,14 @@ struct EntryPlanner: Sendable {
         func write(_ position: Int, into row: inout FirewallRowBytes) {
             ids.writeID(position, into: &row.id)
             let (rule, terms) = (rules[position], terms[position])
+            row.verdict = verdict
             rule.writeSpec(into: &row.spec)
             rule.writeSummary(comment: terms.comment, into: &row.summary)
+            row.origin = origin
+            row.createdMs = now
             row.expiresMs = terms.expiresMs
             row.expiresText = terms.expiresText
         }
-
-        var createdMs: Int64 { now }
 
         /// Every new rule's record; `head` holds the first ones, made already.
         func records(head: [FirewallRuleRecord]) -> [FirewallRuleRecord] {

@@ -38,9 +38,9 @@ struct EntryRule: Codable, Sendable, Hashable {
             text.append(contentsOf: #","ports":["#.utf8)
             for (index, range) in ports.enumerated() {
                 text.append(contentsOf: (index == 0 ? #"{"high":"# : #",{"high":"#).utf8)
-                writeDecimal(range.high, into: &text)
+                text.appendDecimal(range.high)
                 text.append(contentsOf: #","low":"#.utf8)
-                writeDecimal(range.low, into: &text)
+                text.appendDecimal(range.low)
                 text.append(UInt8(ascii: "}"))
             }
             text.append(UInt8(ascii: "]"))
@@ -170,10 +170,10 @@ struct EntryRule: Codable, Sendable, Hashable {
         if let ports {
             for (index, range) in ports.enumerated() {
                 text.append(UInt8(ascii: index == 0 ? " " : ","))
-                writeDecimal(range.low, into: &text)
+                text.appendDecimal(range.low)
                 if range.high != range.low {
                     text.append(UInt8(ascii: "-"))
-                    writeDecimal(range.high, into: &text)
+                    text.appendDecimal(range.high)
                 }
             }
         }
@@ -340,12 +340,12 @@ struct Element: Sendable, Hashable {
 
     private static func writeRange(_ range: PortRange, into text: inout [UInt8]) {
         if range.low == range.high {
-            writeDecimal(range.low, into: &text)
+            text.appendDecimal(range.low)
         } else {
             text.append(contentsOf: #"{"range":["#.utf8)
-            writeDecimal(range.low, into: &text)
+            text.appendDecimal(range.low)
             text.append(UInt8(ascii: ","))
-            writeDecimal(range.high, into: &text)
+            text.appendDecimal(range.high)
             text.append(contentsOf: "]}".utf8)
         }
     }
@@ -379,59 +379,13 @@ struct AddressRange: Sendable, Hashable {
     /// Parses an address or CIDR (`CIDR`'s grammar); a plain dotted quad, the common case, is read
     /// in one pass. Nil when it is neither.
     init?(cidrText text: String) {
-        if let (value, length, addressEnd) = Self.dottedQuad(text.utf8) {
-            let address = addressEnd == text.utf8.count ? text : String(text.utf8.prefix(addressEnd))!
-            self.init(value: UInt128(value), length: length, isIPv6: false, address: address)
+        if let prefix = IPAddressText.ipv4Prefix(text.utf8) {
+            let address = prefix.length == nil ? text : String(text.utf8.prefix(prefix.addressCount))!
+            self.init(value: UInt128(prefix.value), length: prefix.length ?? 32, isIPv6: false, address: address)
             return
         }
         guard let cidr = CIDR(text) else { return nil }
         self.init(value: cidr.value, length: cidr.length, isIPv6: cidr.isIPv6, address: cidr.address)
-    }
-
-    /// `a.b.c.d` or `a.b.c.d/n` (no leading zeros, n ≤ 32 with one or two digits), read in one
-    /// pass: the value, the length and where the address ends. Nil for anything else (which
-    /// `CIDR` then reads).
-    private static func dottedQuad(_ utf8: String.UTF8View) -> (UInt32, Int, Int)? {
-        var value: UInt32 = 0
-        var part: UInt32 = 0
-        var digits = 0
-        var dots = 0
-        var leadingZero = false
-        var position = 0
-        var lengthDigits = -1
-        var length = 0
-        for byte in utf8 {
-            position += 1
-            if lengthDigits >= 0 {
-                guard (0x30...0x39).contains(byte), lengthDigits < 2 else { return nil }
-                length = length * 10 + Int(byte - 0x30)
-                lengthDigits += 1
-                continue
-            }
-            if byte == UInt8(ascii: ".") || byte == UInt8(ascii: "/") {
-                guard digits > 0 else { return nil }
-                value = value << 8 | part
-                if byte == UInt8(ascii: "/") {
-                    guard dots == 3 else { return nil }
-                    lengthDigits = 0
-                    continue
-                }
-                guard dots < 3 else { return nil }
-                (part, digits, dots, leadingZero) = (0, 0, dots + 1, false)
-                continue
-            }
-            guard (0x30...0x39).contains(byte), !leadingZero else { return nil }
-            leadingZero = digits == 0 && byte == 0x30
-            part = part * 10 + UInt32(byte - 0x30)
-            digits += 1
-            guard part <= 255 else { return nil }
-        }
-        if lengthDigits < 0 {
-            guard digits > 0, dots == 3 else { return nil }
-            return (value << 8 | part, 32, position)
-        }
-        guard lengthDigits > 0, length <= 32 else { return nil }
-        return (value, length, position - lengthDigits - 1)
     }
 
     private init(value: UInt128, length: Int, isIPv6: Bool, address: String) {
@@ -454,7 +408,7 @@ struct AddressRange: Sendable, Hashable {
         text.append(contentsOf: #"{"prefix":{"addr":""#.utf8)
         text.append(contentsOf: address.utf8)
         text.append(contentsOf: #"","len":"#.utf8)
-        writeDecimal(length, into: &text)
+        text.appendDecimal(length)
         text.append(contentsOf: "}}".utf8)
     }
 
@@ -473,17 +427,4 @@ struct ExactKey: Sendable, Hashable {
     var address: UInt128
     var protocolNumber: Int
     var port: Int
-}
-
-/// Writes a non-negative integer's decimal digits (no String in between: a batch writes two or
-/// three per element).
-func writeDecimal(_ value: Int, into text: inout [UInt8]) {
-    var divisor = 1
-    while divisor <= value / 10 { divisor *= 10 }
-    var rest = value
-    while divisor > 0 {
-        text.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest / divisor))
-        rest %= divisor
-        divisor /= 10
-    }
 }

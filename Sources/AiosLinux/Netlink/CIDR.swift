@@ -36,18 +36,9 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
     /// The common case, without allocating: a dotted quad (already the text inet_ntop writes, as
     /// inet_pton takes no leading zeros) with an optional `/length`. Nil for anything else.
     private static func dottedQuad(_ text: String) -> CIDR? {
-        let utf8 = text.utf8
-        guard let end = utf8.firstIndex(of: UInt8(ascii: "/")) ?? Optional(utf8.endIndex),
-            IPAddressText.ipv4Value(text[..<end]) != nil
-        else { return nil }
-        var length = 32
-        if end != utf8.endIndex {
-            let digits = utf8[utf8.index(after: end)...]
-            guard (1...2).contains(digits.count), digits.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
-            length = digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
-            guard length <= 32 else { return nil }
-        }
-        return CIDR(address: String(text[..<end]), length: length, isIPv6: false)
+        guard let prefix = IPAddressText.ipv4Prefix(text.utf8) else { return nil }
+        let address = prefix.length == nil ? text : String(text.utf8.prefix(prefix.addressCount))!
+        return CIDR(address: address, length: prefix.length ?? 32, isIPv6: false)
     }
 
     private init(address: String, length: Int, isIPv6: Bool) {

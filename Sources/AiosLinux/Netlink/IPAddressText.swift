@@ -35,17 +35,45 @@ public enum IPAddressText {
 
     /// The value of a dotted-quad IPv4 address as inet_pton reads it (four decimal parts of at
     /// most 255, no leading zeros), without allocating; nil for anything else.
+    @inlinable
     public static func ipv4Value(_ text: some StringProtocol) -> UInt32? {
+        guard let prefix = ipv4Prefix(text.utf8), prefix.length == nil else { return nil }
+        return prefix.value
+    }
+
+    /// A dotted quad (as `ipv4Value` reads it) with an optional `/length` of one or two digits,
+    /// at most 32, read in one pass without allocating: the value, the length (nil when there is
+    /// none) and how many bytes the address takes. Nil for anything else. Inlinable, so that a
+    /// caller in another module gets it specialised (unspecialised, every byte cost a witness call).
+    @inlinable
+    public static func ipv4Prefix(_ bytes: some Collection<UInt8>) -> (value: UInt32, length: Int?, addressCount: Int)?
+    {
         var value: UInt32 = 0
         var part: UInt32 = 0
         var digits = 0
-        var parts = 0
+        var dots = 0
         var leadingZero = false
-        for byte in text.utf8 {
-            if byte == UInt8(ascii: ".") {
-                guard digits > 0, parts < 3 else { return nil }
+        var position = 0
+        var lengthDigits = -1
+        var length = 0
+        for byte in bytes {
+            position += 1
+            if lengthDigits >= 0 {
+                guard (0x30...0x39).contains(byte), lengthDigits < 2 else { return nil }
+                length = length * 10 + Int(byte - 0x30)
+                lengthDigits += 1
+                continue
+            }
+            if byte == UInt8(ascii: ".") || byte == UInt8(ascii: "/") {
+                guard digits > 0 else { return nil }
                 value = value << 8 | part
-                (part, digits, parts, leadingZero) = (0, 0, parts + 1, false)
+                if byte == UInt8(ascii: "/") {
+                    guard dots == 3 else { return nil }
+                    lengthDigits = 0
+                    continue
+                }
+                guard dots < 3 else { return nil }
+                (part, digits, dots, leadingZero) = (0, 0, dots + 1, false)
                 continue
             }
             guard (0x30...0x39).contains(byte), !leadingZero else { return nil }
@@ -54,8 +82,12 @@ public enum IPAddressText {
             digits += 1
             guard part <= 255 else { return nil }
         }
-        guard digits > 0, parts == 3 else { return nil }
-        return value << 8 | part
+        if lengthDigits < 0 {
+            guard digits > 0, dots == 3 else { return nil }
+            return (value << 8 | part, nil, position)
+        }
+        guard lengthDigits > 0, length <= 32 else { return nil }
+        return (value, length, position - lengthDigits - 1)
     }
 
     /// `aa:bb:cc:dd:ee:ff` for hardware address bytes.

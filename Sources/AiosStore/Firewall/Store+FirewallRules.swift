@@ -62,40 +62,8 @@ extension Store {
     /// committed by this process). A cache read after taking it is valid while it is unchanged.
     public var firewallRulesGeneration: UInt64 { firewallGeneration.load(ordering: .acquiring) }
 
-    /// Inserts rules in one transaction; committed when it returns.
-    public func insertFirewallRules(_ rules: [FirewallRuleRecord]) async throws {
-        try await pool.write { db in
-            let statement = try db.makeStatement(
-                sql: """
-                    INSERT INTO firewall_rules (id, verdict, spec, summary, origin, created_ms, expires_ms,
-                        expires_text, state, ended_ms) VALUES (?,?,?,?,?,?,?,?,?,?)
-                    """)
-            var added: [String: Int] = [:]
-            // Bound with SQLite's own calls: GRDB's argument arrays boxed ten values per row
-            // (two thirds of a 100k-row insert's CPU).
-            let row = SQLiteRow(
-                statement: statement.sqliteStatement, connection: db.sqliteConnection!, sql: statement.sql)
-            for rule in rules {
-                try row.bind(1, rule.id)
-                try row.bind(2, rule.verdict)
-                try row.bind(3, rule.specText)
-                try row.bind(4, rule.summary)
-                try row.bind(5, rule.origin)
-                try row.bind(6, rule.createdMs)
-                try row.bind(7, rule.expiresMs)
-                try row.bind(8, rule.expiresText)
-                try row.bind(9, rule.state)
-                try row.bind(10, rule.endedMs)
-                try row.step()
-            }
-            for rule in rules where rule.state == "active" { added[rule.verdict, default: 0] += 1 }
-            try Self.count(added, in: db)
-        }
-        firewallGeneration.add(1, ordering: .releasing)
-    }
-
-    /// Inserts a batch's rules (all active, of one verdict), each row written as bytes by `rows`:
-    /// a 100k batch makes no String per field. The records for a cache can be made later.
+    /// Inserts rules in one transaction, committed when it returns: records, or a batch that
+    /// writes each row as bytes (`FirewallRowSource`: a 100k batch makes no String per field).
     /// - Parameter marker: a setting committed in the same transaction as the rows.
     public func insertFirewallRules(
         _ rows: some FirewallRowSource, marker: (key: String, value: JSONValue)? = nil
@@ -105,25 +73,39 @@ extension Store {
             let statement = try db.makeStatement(
                 sql: """
                     INSERT INTO firewall_rules (id, verdict, spec, summary, origin, created_ms, expires_ms,
-                        expires_text, state, ended_ms) VALUES (?,?,?,?,?,?,?,?,'active',NULL)
+                        expires_text, state, ended_ms) VALUES (?,?,?,?,?,?,?,?,?,?)
                     """)
-            let row = SQLiteRow(
+            // Bound with SQLite's own calls: GRDB's argument arrays boxed ten values per row
+            // (two thirds of a 100k-row insert's CPU).
+            let bind = SQLiteRow(
                 statement: statement.sqliteStatement, connection: db.sqliteConnection!, sql: statement.sql)
-            var bytes = FirewallRowBytes()
-            try row.bind(2, rows.verdict)
-            try row.bind(5, rows.origin)
-            try row.bind(6, rows.createdMs)
+            var row = FirewallRowBytes()
+            // Active rows per verdict, counted by runs (a batch is one run).
+            var added: [String: Int] = [:]
+            var run = (verdict: "", count: 0)
             for position in 0..<rows.count {
-                bytes.clear()
-                rows.write(position, into: &bytes)
-                try row.bind(1, bytes: bytes.id)
-                try row.bind(3, bytes: bytes.spec)
-                try row.bind(4, bytes: bytes.summary)
-                try row.bind(7, bytes.expiresMs)
-                try row.bind(8, bytes.expiresText)
-                try row.step()
+                row.clear()
+                rows.write(position, into: &row)
+                try bind.bind(1, bytes: row.id)
+                try bind.bind(2, row.verdict)
+                try bind.bind(3, bytes: row.spec)
+                try bind.bind(4, bytes: row.summary)
+                try bind.bind(5, row.origin)
+                try bind.bind(6, row.createdMs)
+                try bind.bind(7, row.expiresMs)
+                try bind.bind(8, row.expiresText)
+                try bind.bind(9, row.state)
+                try bind.bind(10, row.endedMs)
+                try bind.step()
+                guard row.state == "active" else { continue }
+                if row.verdict != run.verdict {
+                    added[run.verdict, default: 0] += run.count
+                    run = (row.verdict, 0)
+                }
+                run.count += 1
             }
-            try Self.count([rows.verdict: rows.count], in: db)
+            added[run.verdict, default: 0] += run.count
+            try Self.count(added, in: db)
         }
         firewallGeneration.add(1, ordering: .releasing)
     }
