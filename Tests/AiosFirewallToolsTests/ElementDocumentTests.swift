@@ -70,6 +70,28 @@ struct ElementDocumentTests {
         #expect(elements.map { $0["elem"]?["timeout"] } == [nil, 5])
     }
 
+    @Test("a deletion document: one delete-element command per set, of the bare values, no timeouts")
+    func deletion() throws {
+        let rules = try [
+            Self.rule(["port": 8080, "source": "10.1.2.3"]),
+            Self.rule(["port": 8080, "source": "10.1.2.4"]),
+            Self.rule(["protocol": "udp", "port": "60000-61000"]),
+        ]
+        let commands = EntryPlanner.deleteCommands(elements: rules.map(\.elements), table: "t")
+        var seen: [String: [JSONValue]] = [:]
+        for text in commands {
+            let command = try JSONValue(parsing: text)
+            #expect(command["add"] == nil)
+            let body = try #require(command["delete"]?["element"])
+            #expect(body["family"] == "inet" && body["table"] == "t")
+            let name = try #require(body["name"]?.stringValue)
+            #expect(seen[name] == nil, "one command per set")
+            seen[name] = body["elem"]?.arrayValue ?? []
+        }
+        let expected = Dictionary(grouping: rules.flatMap(\.elements), by: \.set).mapValues { $0.map(\.value) }
+        #expect(seen == expected)
+    }
+
     @Test("decimal digits as String writes them", arguments: [0, 1, 9, 10, 58, 65535, 1_000_000, Int(Int32.max)])
     func decimal(value: Int) {
         var text: [UInt8] = []

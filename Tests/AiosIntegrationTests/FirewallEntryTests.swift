@@ -237,6 +237,47 @@ struct FirewallEntryTests {
         }
     }
 
+    @Test(
+        "a batch removed in one call: its elements leave the kernel, the answer counts them, a repeated id counts once, and the same batch can come back"
+    )
+    func removeBatch() async throws {
+        try await Lab.with { lab in
+            var topology = try Self.prepared(lab)
+            let daemon = topology.daemon
+            let hosts = (0..<240).map { "{\"port\": 8080, \"source\": \"10.70.\($0 / 200).\($0 % 200 + 1)\"}" }
+            let ranges = (0..<10).map { "{\"port\": \"\(9000 + 10 * $0)-\(9005 + 10 * $0)\"}" }
+            let batch = "{\"entries\": [\((hosts + ranges).joined(separator: ","))], \"expires\": \"1h\"}"
+            let hostSet = "input_allow_v4_src"
+            func hostsInKernel() throws -> Int {
+                try Self.elements(topology, set: hostSet).count { $0.value.contains("10.70.") }
+            }
+            for round in 0..<2 {
+                let added = try daemon.json(["call", "firewall.allow", batch])
+                let addedCount = ((added.1 as? [String: Any])?["output"] as? [String: Any])?["added_count"] as? Int
+                #expect(addedCount == 250, "round \(round): \(added.0.stdout.prefix(300)) \(added.0.stderr)")
+                #expect(try hostsInKernel() == 240)
+                #expect(try Self.member(topology, set: "input_allow_v4", key: #"{"range":[9090,9095]}"#))
+                let list = try daemon.json(["call", "firewall.list", #"{"limit": 1000}"#]).1 as? [String: Any]
+                let rules = ((list?["output"] as? [String: Any])?["rules"] as? [[String: Any]]) ?? []
+                let ids = rules.compactMap { $0["id"] as? String }
+                #expect(ids.count == 250)
+                let repeated = ids + [ids[7]]
+                let removal = "{\"ids\": [\(repeated.map { "\"\($0)\"" }.joined(separator: ","))]}"
+                let removed = try daemon.json(["call", "firewall.remove", removal])
+                let output = (removed.1 as? [String: Any])?["output"] as? [String: Any]
+                #expect(output?["removed_count"] as? Int == 250, "\(removed.0.stdout.prefix(300)) \(removed.0.stderr)")
+                #expect((output?["removed"] as? [String])?.count == 100, "the answer names the first 100")
+                #expect(try hostsInKernel() == 0)
+                #expect(try !Self.member(topology, set: "input_allow_v4", key: #"{"range":[9090,9095]}"#))
+                let after = try daemon.json(["call", "firewall.list"]).1 as? [String: Any]
+                #expect(((after?["output"] as? [String: Any])?["rules"] as? [Any])?.isEmpty == true)
+            }
+            #expect(try F.status(topology.daemon)["drift"] as? Bool == false)
+            #expect(topology.foreignUntouched, "another table changed")
+            _ = topology.daemon.stop()
+        }
+    }
+
     @Test("host entries (hash sets) and boxes (interval sets) meet in one chain: a range deny beats a host allow")
     func shapesTogether() async throws {
         try await Lab.with { lab in

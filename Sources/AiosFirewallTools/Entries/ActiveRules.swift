@@ -10,6 +10,8 @@ actor ActiveRules {
         /// Rule (its normalised form is its identity) → id (the record lives once, in `byID`).
         var byKey: [EntryRule: String] = [:]
         var byID: [String: FirewallRuleRecord] = [:]
+        /// Id → its rule, decoded (what `firewall.remove` deletes).
+        var rules: [String: EntryRule] = [:]
         var index = OverlapIndex([])
         /// The elements added since `index` was built (small; checked beside it).
         var recent = OverlapIndex([])
@@ -74,11 +76,13 @@ actor ActiveRules {
         guard cached?.generation == before, after == before + 1, var current = cached.take() else { return }
         current.snapshot.byKey.reserveCapacity(current.snapshot.byKey.count + records.count)
         current.snapshot.byID.reserveCapacity(current.snapshot.byID.count + records.count)
+        current.snapshot.rules.reserveCapacity(current.snapshot.rules.count + records.count)
         current.snapshot.exact.reserveCapacity(current.snapshot.exact.count + records.count)
         current.entries.reserveCapacity(current.entries.count + records.count)
         for ((record, rule), elements) in zip(zip(records, rules), elements) {
             if current.snapshot.byKey[rule] == nil { current.snapshot.byKey[rule] = record.id }
             current.snapshot.byID[record.id] = record
+            current.snapshot.rules[record.id] = rule
             Self.holdExact(elements, owner: record.id, in: &current.snapshot.exact)
             let added = Self.indexed(elements, owner: record.id)
             current.entries += added
@@ -110,6 +114,7 @@ actor ActiveRules {
         for record in records {
             snapshot.byID[record.id] = record
             guard let rule = try? EntryRule(specText: record.specText) else { continue }
+            snapshot.rules[record.id] = rule
             if snapshot.byKey[rule] == nil { snapshot.byKey[rule] = record.id }
             let elements = rule.elements
             holdExact(elements, owner: record.id, in: &snapshot.exact)

@@ -3,7 +3,8 @@ import AiosCore
 /// The `add element` commands of a batch, written as text one set at a time (a 100k batch would
 /// otherwise build a million JSON nodes only to print them). Each element carries its rule's
 /// remaining lifetime as its timeout: a new rule's rounds up to whole seconds; a restore rounds
-/// down, so it never extends a lifetime.
+/// down, so it never extends a lifetime. A deletion document (`deleting()`) writes `delete
+/// element` commands of bare values instead.
 struct ElementDocument: Sendable {
     /// Per set, in `EntrySets.all` order: the elements' JSON (UTF-8), comma-separated.
     private(set) var texts = [[UInt8]](repeating: [], count: EntrySets.all.count)
@@ -11,6 +12,8 @@ struct ElementDocument: Sendable {
     private(set) var count = 0
     let now: Int64
     let roundDown: Bool
+    /// `delete element` of bare values, not `add element` with timeouts.
+    private(set) var deletes = false
     /// The `timeout` and closing braces for `tailExpiry` (a batch's rules mostly share one).
     private var tail = Array("}}".utf8)
     private var tailExpiry: Int64?
@@ -20,8 +23,24 @@ struct ElementDocument: Sendable {
         self.roundDown = roundDown
     }
 
+    /// A document of `delete element` commands (`add(_:expiresMs:)` with any expiry).
+    static func deleting() -> ElementDocument {
+        var document = ElementDocument(now: 0)
+        document.deletes = true
+        return document
+    }
+
     /// Adds one rule's elements, expiring at `expiresMs` (nil: permanent).
     mutating func add(_ elements: [Element], expiresMs: Int64?) {
+        if deletes {
+            for element in elements {
+                let set = element.setIndex
+                if !texts[set].isEmpty { texts[set].append(UInt8(ascii: ",")) }
+                element.writeValue(into: &texts[set])
+            }
+            count += elements.count
+            return
+        }
         if expiresMs != tailExpiry {
             tailExpiry = expiresMs
             tail = Array("}}".utf8)
@@ -54,7 +73,8 @@ struct ElementDocument: Sendable {
     /// This document and every later one, in order.
     private var flattened: [ElementDocument] { [self] + later.flatMap(\.flattened) }
 
-    /// One `add element` command per set that has elements, in `EntrySets.all` order.
+    /// One `add element` (or `delete element`) command per set that has elements, in
+    /// `EntrySets.all` order.
     func commands(table: String) -> [String] {
         let tableText = JSONValue.string(table).jsonText
         let parts = flattened
@@ -63,7 +83,8 @@ struct ElementDocument: Sendable {
             guard !texts.isEmpty else { return nil }
             var command: [UInt8] = []
             command.reserveCapacity(texts.reduce(96) { $0 + $1.count + 1 })
-            command.append(contentsOf: #"{"add":{"element":{"family":"inet","table":"#.utf8)
+            command.append(contentsOf: (deletes ? #"{"delete":{"# : #"{"add":{"#).utf8)
+            command.append(contentsOf: #""element":{"family":"inet","table":"#.utf8)
             command.append(contentsOf: tableText.utf8)
             command.append(contentsOf: #","name":""#.utf8)
             command.append(contentsOf: EntrySets.all[set].name.utf8)

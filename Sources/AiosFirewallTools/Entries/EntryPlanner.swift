@@ -151,7 +151,8 @@ struct EntryPlanner: Sendable {
             let compensate = {
                 // Keep kernel and store in step: take the elements out again.
                 _ = try? table.apply(
-                    Self.deleteCommands(elements: batch.elements, table: table.name), what: "compensate")
+                    [], serialised: Self.deleteCommands(elements: batch.elements, table: table.name), what: "compensate"
+                )
             }
             // The rows are written from the batch as bytes (`FirewallRowSource`); the records
             // (Strings) the cache keeps are made after the answer.
@@ -434,26 +435,11 @@ struct EntryPlanner: Sendable {
         return document.commands(table: table)
     }
 
-    /// `delete element` commands for `rules`.
-    static func deleteCommands(_ rules: [EntryRule], table: String) -> [JSONValue] {
-        deleteCommands(elements: rules.map(\.elements), table: table)
-    }
-
-    /// `delete element` commands for precomputed elements.
-    static func deleteCommands(elements rules: some Sequence<[Element]>, table: String) -> [JSONValue] {
-        var bySet: [String: [JSONValue]] = [:]
-        for elements in rules {
-            for element in elements { bySet[element.set, default: []].append(element.value) }
-        }
-        return bySet.keys.sorted().map { name in
-            [
-                "delete": [
-                    "element": [
-                        "family": "inet", "table": .string(table), "name": .string(name), "elem": .array(bySet[name]!),
-                    ]
-                ]
-            ]
-        }
+    /// `delete element` commands (text) for the elements of `rules`.
+    static func deleteCommands(elements rules: some Sequence<[Element]>, table: String) -> [String] {
+        var document = ElementDocument.deleting()
+        for elements in rules { document.add(elements, expiresMs: nil) }
+        return document.commands(table: table)
     }
 
     /// Refuses elements the kernel would refuse: against the rules in force (their index is

@@ -12,7 +12,15 @@ public struct RemoveTool: Tool {
 
     /// What was removed.
     public struct Output: Codable, Sendable {
+        /// The ids removed (the first 100).
         public var removed: [String]
+        /// How many rules were removed in all.
+        public var removedCount: Int
+
+        enum CodingKeys: String, CodingKey {
+            case removed
+            case removedCount = "removed_count"
+        }
     }
 
     public static let descriptor = ToolDescriptor(
@@ -36,39 +44,50 @@ public struct RemoveTool: Tool {
             throw AiosError(.invalidInput, "name a rule: id or ids", location: InputLocation(field: "input.id"))
         }
         let now = context.clock.nowMs()
-        let inForce = Dictionary(
-            try await store.activeFirewallRules(unexpiredAt: now).map { ($0.id, $0) },
-            uniquingKeysWith: { first, _ in first })
+        // The rules in force are cached with their decoded rules (a 100k batch is neither read
+        // from the store nor decoded again to be removed).
+        let current = try await cache.snapshot()
         var records: [FirewallRuleRecord] = []
+        var rules: [EntryRule] = []
+        records.reserveCapacity(wanted.count)
+        rules.reserveCapacity(wanted.count)
+        var seen = Set<String>(minimumCapacity: wanted.count)
         for (index, id) in wanted.enumerated() {
-            guard let record = inForce[id] else {
+            guard seen.insert(id).inserted else { continue }
+            let field = input.ids != nil ? "input.ids[\(index)]" : "input.id"
+            guard let record = current.byID[id], (record.expiresMs ?? .max) > now else {
                 throw AiosError(
                     .notFound, "no active rule \(id); `aios-net call firewall.list` shows them",
-                    location: InputLocation(field: input.ids != nil ? "input.ids[\(index)]" : "input.id"))
+                    location: InputLocation(field: field))
+            }
+            guard let rule = current.rules[id] else {
+                throw AiosError(
+                    .failed, "rule \(id)'s stored form cannot be read: \(record.specText)",
+                    location: InputLocation(field: field))
             }
             records.append(record)
+            rules.append(rule)
         }
-        let diff = records.map { Change("remove", "rule \($0.id)", detail: $0.summary) }
-        let removing = records
-        return .change(diff) { [table, store, cache] in
+        var diff = records.prefix(50).map { Change("remove", "rule \($0.id)", detail: $0.summary) }
+        if records.count > 50 { diff.append(Change("remove", "\(records.count - 50) more rules")) }
+        return .change(diff) { [table, store, cache, removing = records, rules] in
             // Elements that expire meanwhile are gone from the kernel, and deleting a missing element
             // fails the whole batch: leave out those about to expire, retry once without the late ones.
-            var live = removing.filter { ($0.expiresMs ?? .max) > context.clock.nowMs() + 2000 }
+            func deletions(expiringAfter margin: Int64) -> [String] {
+                let after = context.clock.nowMs() + margin
+                let live = zip(removing, rules).lazy.filter { ($0.0.expiresMs ?? .max) > after }.map(\.1.elements)
+                return EntryPlanner.deleteCommands(elements: live, table: table.name)
+            }
             do {
-                try table.apply(try Self.deletions(live, table: table), what: "cannot remove the rules")
+                try table.apply([], serialised: deletions(expiringAfter: 2000), what: "cannot remove the rules")
             } catch {
-                live = live.filter { ($0.expiresMs ?? .max) > context.clock.nowMs() + 10_000 }
-                try table.apply(try Self.deletions(live, table: table), what: "cannot remove the rules")
+                try table.apply([], serialised: deletions(expiringAfter: 10_000), what: "cannot remove the rules")
             }
             try await store.endFirewallRules(ids: removing.map(\.id), state: "removed", endedMs: context.clock.nowMs())
             // The next allow/deny would reload the rules in force (and free the old ones) on its
             // own path: reload them now, after the answer.
             Task { _ = try? await cache.snapshot() }
-            return Output(removed: removing.map(\.id))
+            return Output(removed: removing.prefix(100).map(\.id), removedCount: removing.count)
         }
-    }
-
-    private static func deletions(_ records: [FirewallRuleRecord], table: FirewallTable) throws -> [JSONValue] {
-        EntryPlanner.deleteCommands(try records.map { try EntryRule(specText: $0.specText) }, table: table.name)
     }
 }

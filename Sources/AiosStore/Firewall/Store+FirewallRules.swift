@@ -196,17 +196,18 @@ extension Store {
     /// Ends rules (`removed` or `expired`) at `endedMs`; returns how many changed.
     @discardableResult
     public func endFirewallRules(ids: [String], state: String, endedMs: Int64) async throws -> Int {
+        // One statement for the whole list (the ids as one JSON array): 100k single-row updates
+        // from Swift took ~1.2 s, most of it per-statement overhead.
+        let list = JSONValue.array(ids.map(JSONValue.string)).jsonText
         let changed = try await pool.write { db in
             var ended: [String: Int] = [:]
-            let statement = try db.makeStatement(
-                sql:
-                    "UPDATE firewall_rules SET state = ?, ended_ms = ? WHERE id = ? AND state = 'active' RETURNING verdict"
-            )
-            for id in ids {
-                if let verdict = try String.fetchOne(statement, arguments: [state, endedMs, id]) {
-                    ended[verdict, default: 0] -= 1
-                }
-            }
+            let verdicts = try String.fetchCursor(
+                db,
+                sql: """
+                    UPDATE firewall_rules SET state = ?, ended_ms = ?
+                    WHERE state = 'active' AND id IN (SELECT value FROM json_each(?)) RETURNING verdict
+                    """, arguments: [state, endedMs, list])
+            while let verdict = try verdicts.next() { ended[verdict, default: 0] -= 1 }
             try Self.count(ended, in: db)
             return -ended.values.reduce(0, +)
         }
