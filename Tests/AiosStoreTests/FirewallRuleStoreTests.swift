@@ -1,5 +1,6 @@
 import AiosCore
 import Foundation
+import GRDB
 import Testing
 
 @testable import AiosStore
@@ -60,5 +61,25 @@ struct FirewallRuleStoreTests {
         #expect(all == ["tie", "soon", "late", "p1", "p2"])
         #expect(try await store.firewallRules(unexpiredAt: 100, limit: 2).map(\.id) == ["tie", "soon"])
         #expect(try await store.firewallRules(unexpiredAt: 100, limit: 4).map(\.id) == ["tie", "soon", "late", "p1"])
+    }
+
+    @Test(
+        "the first rules, the expired and the next expiry are read through the partial index of active rules, not a scan",
+        arguments: [
+            "SELECT * FROM firewall_rules WHERE state = 'active' AND expires_ms > 1 ORDER BY expires_ms, created_ms LIMIT 5",
+            "SELECT * FROM firewall_rules WHERE state = 'active' AND expires_ms IS NULL ORDER BY created_ms LIMIT 5",
+            "SELECT * FROM firewall_rules WHERE state = 'active' AND expires_ms IS NOT NULL AND expires_ms <= 1 ORDER BY expires_ms",
+            "SELECT MIN(expires_ms) FROM firewall_rules WHERE state = 'active' AND expires_ms IS NOT NULL",
+        ])
+    func activeIndex(query: String) async throws {
+        let store = try Store.temporary()
+        try await store.insertFirewallRules(
+            (0..<50).map { Self.rule("r\($0)", "allow", created: Int64($0), expires: 100) })
+        let plan = try await store.pool.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + query).map { $0["detail"] as String }
+        }
+        #expect(plan.contains { $0.contains("USING") && $0.contains("INDEX firewall_rules_active") }, "\(plan)")
+        #expect(!plan.contains { $0.hasPrefix("SCAN firewall_rules") && !$0.contains("INDEX") }, "\(plan)")
+        #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "sorted by the index: \(plan)")
     }
 }
