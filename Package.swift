@@ -118,7 +118,9 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "AiosDaemonTests",
-            dependencies: ["AiosDaemon", "AiosCore", "AiosStore", "AiosYAML", "AiosControl", "AiosTesting"],
+            dependencies: [
+                "AiosDaemon", "AiosCore", "AiosStore", "AiosYAML", "AiosControl", "AiosTesting", "AiosLinux",
+            ],
             exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
             name: "AiosIntegrationTests",

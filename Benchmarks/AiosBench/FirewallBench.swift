@@ -117,12 +117,13 @@ enum FirewallBench {
             print(
                 String(
                     format:
-                        "N=%6d  firewall.allow batch %7.3f s (in the daemon %6.3f s)   raw libnftables %7.3f s   ratio %5.2fx   dry run %7.3f s   floor %5.2fx   one more %6.2f ms   list %6.2f ms   status %6.2f ms",
-                    size, o, d, r, ratio, median(dry), floor, oneMs, listMs, statusMs))
+                        "N=%6d  firewall.allow batch %8.1f ms (in the daemon %8.1f ms)   raw libnftables %8.1f ms   ratio %5.2fx   dry run %7.1f ms   floor %5.2fx   one more %6.2f ms   list %6.2f ms   status %6.2f ms",
+                    size, o * 1000, d * 1000, r * 1000, ratio, median(dry) * 1000, floor, oneMs, listMs, statusMs))
             print(
                 String(
-                    format: "          firewall.remove of the batch %7.3f s   raw delete %7.3f s   ratio %5.2fx",
-                    median(removals), median(rawDeletes), median(zip(removals, rawDeletes).map { $0 / $1 })))
+                    format: "          firewall.remove of the batch %8.1f ms   raw delete %8.1f ms   ratio %5.2fx",
+                    median(removals) * 1000, median(rawDeletes) * 1000,
+                    median(zip(removals, rawDeletes).map { $0 / $1 })))
             if size == sizes.last {
                 // "Reboot": the kernel loses the table; the daemon restarts and restores it.
                 _ = try nft.run(#"{"nftables":[{"delete":{"table":{"family":"inet","name":"aios_firewall"}}}]}"#)

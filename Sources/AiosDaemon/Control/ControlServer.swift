@@ -10,7 +10,7 @@ import Synchronization
 ///
 /// Only root, or members of the configured group, may talk to it; the check uses the peer's
 /// credentials from the kernel (SO_PEERCRED), and anyone else gets a clear refusal. Blocking socket
-/// work runs on dedicated threads, never on the cooperative pool.
+/// work runs on dedicated threads (`AcceptThreads`), never on the cooperative pool.
 struct ControlServer: Service {
     let path: String
     let handler: RequestHandler
@@ -28,20 +28,13 @@ struct ControlServer: Service {
         } catch {
             throw AiosError(.unavailable, "cannot serve the control socket \(path): \(error)", cause: error)
         }
-        let stopping = Atomic<Bool>(false)
         let server = self
-        let thread = Thread {
-            while !stopping.load(ordering: .acquiring) {
-                guard let connection = try? UnixSocket.accept(listener) else { continue }
-                let worker = Thread { server.serve(connection) }
-                worker.start()
-            }
-        }
-        thread.start()
+        let threads = AcceptThreads(listener: listener, name: "aios-control") { server.serve($0) }
+        threads.start()
         logger.info("control socket listening at \(path)")
         onReady()
         try? await gracefulShutdown()
-        stopping.store(true, ordering: .releasing)
+        threads.stop()
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
         unlink(path)
