@@ -12,7 +12,8 @@ import Foundation
 /// vs the same elements as one raw libnftables transaction into a scratch table of the same set
 /// type, in the same run; the same batch as a dry run (the path without the kernel and the rows),
 /// which gives the best ratio the path could reach; `firewall.list` / `firewall.status` latency with N present; and the
-/// restore of 100k persisted entries after the table is deleted ("reboot") and the daemon restarts.
+/// restore of 100k persisted entries after the table is deleted ("reboot") and the daemon restarts;
+/// and the opt-in `firewall.status {"entries": true}`, which reads the sets whole.
 enum FirewallBench {
     static func run(arguments: [String]) async throws {
         let sizes =
@@ -98,6 +99,11 @@ enum FirewallBench {
             let statusMs = try median(20) {
                 _ = try client.send("call", try JSONValue(encoding: CallParams(tool: "firewall.status", input: [:])))
             }
+            // The opt-in entry check reads every set whole: it grows with N (median of 3).
+            let entriesMs = try median(3) {
+                _ = try client.send(
+                    "call", try JSONValue(encoding: CallParams(tool: "firewall.status", input: ["entries": true])))
+            }
             // The hot path with N in force: one more rule (distinct each time), median of 5.
             let oneMs = try median(5) {
                 port += 1
@@ -117,8 +123,9 @@ enum FirewallBench {
             print(
                 String(
                     format:
-                        "N=%6d  firewall.allow batch %8.1f ms (in the daemon %8.1f ms)   raw libnftables %8.1f ms   ratio %5.2fx   dry run %7.1f ms   floor %5.2fx   one more %6.2f ms   list %6.2f ms   status %6.2f ms",
-                    size, o * 1000, d * 1000, r * 1000, ratio, median(dry) * 1000, floor, oneMs, listMs, statusMs))
+                        "N=%6d  firewall.allow batch %8.1f ms (in the daemon %8.1f ms)   raw libnftables %8.1f ms   ratio %5.2fx   dry run %7.1f ms   floor %5.2fx   one more %6.2f ms   list %6.2f ms   status %6.2f ms   status with entries %7.1f ms",
+                    size, o * 1000, d * 1000, r * 1000, ratio, median(dry) * 1000, floor, oneMs, listMs, statusMs,
+                    entriesMs))
             print(
                 String(
                     format: "          firewall.remove of the batch %8.1f ms   raw delete %8.1f ms   ratio %5.2fx",

@@ -53,12 +53,24 @@ public struct Daemon: Sendable {
             logger.warning(
                 "guard \(record.id) for \(record.tool) was left open by a previous run: \(record.state.rawValue)")
         }
+        // A run that did not stop cleanly may have died between a change's kernel transaction and
+        // its rows: the firewall's entry sets are then checked against the stored rules (the
+        // elements right are left alone, so no timer is reset).
+        let previous = try await store.setting(Self.runningKey)
+        try await store.setSetting(
+            Self.runningKey, ["pid": .number(Double(getpid())), "started_ms": .number(Double(startedMs))])
+        if let previous {
+            logger.warning(
+                "the previous run (pid \(previous["pid"]?.intValue ?? 0)) did not stop cleanly: checking the firewall's entry sets against the stored rules"
+            )
+        }
         // After a reboot the kernel lost aios-net's table: put back what was in force, remaining lifetimes only.
         let reporter = FirewallExpiryReporter(store: store, clock: clock)
         _ = try? await reporter.reportExpired()
         do {
-            let outcome = try await orchestrator.execute(ToolCall(tool: "firewall.reconcile", origin: .boot))
-            if outcome.status == .applied { logger.info("firewall table restored from the stored intent") }
+            let outcome = try await orchestrator.execute(
+                ToolCall(tool: "firewall.reconcile", input: previous == nil ? [:] : ["entries": true], origin: .boot))
+            if outcome.status == .applied { logger.info("firewall table restored or repaired from the stored intent") }
         } catch {
             logger.error("could not restore the firewall table: \(error)")
         }
@@ -102,6 +114,10 @@ public struct Daemon: Sendable {
         try await group.run()
         SystemdNotify.send("STOPPING=1", environment: environment)
         try? await store.record(AuditEvent(timestampMs: clock.nowMs(), kind: "daemon.stopped", result: "ok"))
+        try? await store.removeSetting(Self.runningKey)
         logger.info("daemon stopped")
     }
+
+    /// Setting present while a daemon runs; found at start, it says the last run did not stop cleanly.
+    static let runningKey = "daemon.running"
 }

@@ -3,26 +3,49 @@ import AiosStore
 
 /// `firewall.reconcile`: after a reboot (aios-net's table is gone) put back the default ruleset
 /// from the stored intent and every unexpired rule with its **remaining** lifetime, in one
-/// transaction. When the table exists it changes nothing, so a daemon restart never resets or
-/// extends a timer. The daemon runs it at start with origin `boot`.
+/// transaction. When the table exists it changes nothing (but re-adding an interrupted batch's
+/// elements), so a daemon restart never resets or extends a timer. The daemon runs it at start
+/// with origin `boot`.
+///
+/// With `entries: true` and the table present it also repairs the entry sets: elements a rule in
+/// force should have and the kernel lacks are added back with their remaining lifetime, elements
+/// no stored rule writes are deleted, and the elements already right are not touched.
 public struct ReconcileTool: Tool {
-    /// No input.
-    public struct Input: Decodable, Sendable {}
+    /// `entries: true`: also make the entry sets match the rules in force.
+    public struct Input: Decodable, Sendable {
+        public var entries: Bool?
+    }
 
-    /// What was restored.
+    /// What was restored or repaired.
     public struct Output: Codable, Sendable {
         public var restored: Bool
         public var rules: Int
+        /// Elements added back to the entry sets (with `entries: true`).
+        public var elementsAdded: Int = 0
+        /// Elements no stored rule writes, deleted (with `entries: true`).
+        public var elementsDeleted: Int = 0
+
+        enum CodingKeys: String, CodingKey {
+            case restored, rules
+            case elementsAdded = "elements_added", elementsDeleted = "elements_deleted"
+        }
     }
 
     public static let descriptor = ToolDescriptor(
         name: "firewall.reconcile",
         summary:
-            "Restore aios-net's firewall table after a reboot from the stored intent and rules (remaining lifetimes only)",
-        effect: .change, inputSchema: .object(examples: [[:]]))
+            "Restore aios-net's firewall table after a reboot from the stored intent and rules (remaining lifetimes only); entries: true also repairs the entry sets' elements",
+        effect: .change,
+        inputSchema: .object(
+            [
+                "entries": .boolean(
+                    "Also add back the elements rules in force lack and delete those no rule writes (reads the sets whole)"
+                )
+            ], examples: [[:], ["entries": true]]))
 
     let table: FirewallTable
     let store: Store
+    let active: ActiveRules
 
     public func plan(_ input: Input, in context: ToolContext) async throws -> ToolPlan<Output> {
         guard
@@ -33,6 +56,7 @@ public struct ReconcileTool: Tool {
         let now = context.clock.nowMs()
         let pending = try await store.settings(prefix: EntryPlanner.pendingPrefix)
         guard try table.list(terse: true) == nil else {
+            if input.entries == true { return try await repairEntries(pending, now: now) }
             return try await interrupted(pending, now: now)
         }
         // A little margin: an element about to expire is not worth restoring for a few milliseconds.
@@ -53,6 +77,53 @@ public struct ReconcileTool: Tool {
             try table.apply(commands, serialised: elements, what: "cannot restore the firewall table")
             for marker in pending { try await store.removeSetting(marker.key) }
             return Output(restored: true, rules: rules.count)
+        }
+    }
+
+    /// The table exists and the entry sets are to match the rules in force: one transaction adds
+    /// what is missing (an interrupted batch's elements among them) and deletes what no rule writes.
+    private func repairEntries(_ pending: [(key: String, value: JSONValue)], now: Int64) async throws -> ToolPlan<
+        Output
+    > {
+        let comparison = EntryComparison(
+            snapshot: try await active.snapshot(), objects: try table.list() ?? [], now: now)
+        let rules = Set(comparison.missing.map(\.record.id)).count
+        let output = Output(
+            restored: false, rules: rules, elementsAdded: comparison.missing.count,
+            elementsDeleted: comparison.unknown.count)
+        guard !comparison.missing.isEmpty || !comparison.unknown.isEmpty else {
+            if !pending.isEmpty {
+                return .change([
+                    Change("remove", "\(pending.count) batch marker(s)", detail: "their elements are all in the kernel")
+                ]) {
+                    [store] in
+                    for marker in pending { try await store.removeSetting(marker.key) }
+                    return output
+                }
+            }
+            return .unchanged(output)
+        }
+        var diff: [Change] = []
+        if !comparison.missing.isEmpty {
+            diff.append(
+                Change(
+                    "add", "\(comparison.missing.count) elements of \(rules) rules",
+                    detail: "missing from the kernel; added back with their remaining lifetimes"))
+        }
+        for item in comparison.unknown.prefix(EntryDrift.named) {
+            diff.append(
+                Change(
+                    "remove", "element \(item.value.jsonText) from \(EntrySets.all[item.set].name)",
+                    detail: "no stored rule writes it"))
+        }
+        if comparison.unknown.count > EntryDrift.named {
+            diff.append(Change("remove", "\(comparison.unknown.count - EntryDrift.named) more unknown elements"))
+        }
+        let (deletions, additions) = comparison.repairCommands(table: table.name, now: now)
+        return .change(diff) { [table, store] in
+            try table.apply(deletions, serialised: additions, what: "cannot repair the entry sets")
+            for marker in pending { try await store.removeSetting(marker.key) }
+            return output
         }
     }
 

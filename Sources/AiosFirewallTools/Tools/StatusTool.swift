@@ -3,8 +3,10 @@ import AiosStore
 
 /// `firewall.status`: is aios-net's table there, does it drift from the stored intent, what was dropped.
 public struct StatusTool: Tool {
-    /// No input.
-    public struct Input: Decodable, Sendable {}
+    /// `entries: true` also compares every entry set's elements with the rules in force.
+    public struct Input: Decodable, Sendable {
+        public var entries: Bool?
+    }
 
     /// The table's state.
     public struct Output: Codable, Sendable {
@@ -24,9 +26,11 @@ public struct StatusTool: Tool {
         public var intendedSubnets: [String]?
         /// Packets dropped (and logged) per chain.
         public var drops: [String: Int]
+        /// With `entries: true`: how the entry sets differ from the rules in force.
+        public var entries: EntryDrift?
 
         enum CodingKeys: String, CodingKey {
-            case table, present, drift, chains, drops
+            case table, present, drift, chains, drops, entries
             case missingRules = "missing_rules", otherRules = "other_rules", managementSubnets = "management_subnets"
             case managementPorts = "management_ports", intendedSubnets = "intended_subnets"
         }
@@ -42,11 +46,18 @@ public struct StatusTool: Tool {
     public static let descriptor = ToolDescriptor(
         name: "firewall.status",
         summary:
-            "Show whether aios-net's firewall table is present, its drift from the stored intent, and drop counters",
-        effect: .read, inputSchema: .object(examples: [[:]]))
+            "Show whether aios-net's firewall table is present, its drift from the stored intent, and drop counters; entries: true also checks every rule's set elements",
+        effect: .read,
+        inputSchema: .object(
+            [
+                "entries": .boolean(
+                    "Also compare every entry set's elements with the rules in force (reads the sets whole: ~1 s with 100k rules)"
+                )
+            ], examples: [[:], ["entries": true]]))
 
     let table: FirewallTable
     let store: Store
+    let active: ActiveRules
 
     public func plan(_ input: Input, in context: ToolContext) async throws -> ToolPlan<Output> {
         .read {
@@ -55,7 +66,17 @@ public struct StatusTool: Tool {
                 return Output(
                     table: "inet \(table.name)", present: false, drift: intent != nil, missingRules: [], otherRules: 0,
                     chains: [],
-                    managementSubnets: [], managementPorts: [], intendedSubnets: intent?.subnets, drops: [:])
+                    managementSubnets: [], managementPorts: [], intendedSubnets: intent?.subnets, drops: [:],
+                    entries: nil)
+            }
+            var entries: EntryDrift?
+            if input.entries == true {
+                // The sets whole (100k elements): only when asked.
+                let snapshot = try await active.snapshot()
+                entries =
+                    EntryComparison(
+                        snapshot: snapshot, objects: try table.list() ?? [], now: context.clock.nowMs()
+                    ).drift
             }
             var inspection = RulesetInspection(objects)
             // Set contents are omitted from the terse listing; the management sets are small, list them.
@@ -63,7 +84,9 @@ public struct StatusTool: Tool {
                 try ["mgmt_v4", "mgmt_v6", "mgmt_ports"].flatMap { try table.listSet($0) ?? [] })
             inspection.managementSubnets = sets.managementSubnets
             inspection.managementPorts = sets.managementPorts
-            var drift = !inspection.missingRules.isEmpty || inspection.policies.values.contains { $0 != "drop" }
+            var drift =
+                !inspection.missingRules.isEmpty || inspection.policies.values.contains { $0 != "drop" }
+                || entries.map { !$0.isClean } ?? false
             if let intent {
                 drift =
                     drift || Set(intent.subnets) != Set(inspection.managementSubnets)
@@ -78,7 +101,7 @@ public struct StatusTool: Tool {
                 },
                 managementSubnets: inspection.managementSubnets.sorted(),
                 managementPorts: inspection.managementPorts.sorted(),
-                intendedSubnets: intent?.subnets, drops: inspection.drops)
+                intendedSubnets: intent?.subnets, drops: inspection.drops, entries: entries)
         }
     }
 }

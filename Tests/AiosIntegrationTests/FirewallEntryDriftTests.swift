@@ -1,0 +1,136 @@
+import AiosTesting
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Drift in the entry sets (the elements behind `firewall.allow/deny` rules), in the topology of
+/// `FirewallDefaultTests`: found by `firewall.status {"entries": true}`, repaired by
+/// `firewall.reconcile {"entries": true}`, and checked at start after a run that did not stop cleanly.
+@Suite("firewall entry sets: drift found, repaired, and checked after a crash", .serialized)
+struct FirewallEntryDriftTests {
+    typealias F = FirewallDefaultTests
+    typealias E = FirewallEntryTests
+
+    /// `firewall.status {"entries": true}`'s output.
+    static func entryStatus(_ topology: F.Topology) throws -> [String: Any] {
+        let (result, value) = try topology.daemon.json(["call", "firewall.status", #"{"entries": true}"#])
+        #expect(result.status == 0, "\(result.stderr)")
+        return ((value as? [String: Any])?["output"] as? [String: Any]) ?? [:]
+    }
+
+    static func nft(_ topology: F.Topology, _ arguments: String...) throws {
+        try Shell.check(["ip", "netns", "exec", topology.server, "nft"] + arguments)
+    }
+
+    /// A host rule the client's .3 address uses and a range rule (an interval-set box), both for 1 h.
+    static func addRules(_ topology: F.Topology) throws -> (host: String, range: String) {
+        let host = E.addedID(
+            try topology.daemon.json([
+                "call", "firewall.allow", #"{"port": 8080, "source": "10.60.0.3", "expires": "1h"}"#,
+            ]).0)
+        let range = E.addedID(
+            try topology.daemon.json([
+                "call", "firewall.allow", #"{"port": "9000-9010", "source": "10.70.0.0/16", "expires": "1h"}"#,
+            ]).0)
+        return (try #require(host), try #require(range))
+    }
+
+    static let hostKey = #"["10.60.0.3","tcp",8080]"#
+    static let rangeKey = #""range":[9000,9010]"#
+
+    @Test(
+        "an element deleted by hand and one added by hand: status with entries names both, reconcile puts the stored one back with its remaining lifetime and takes the other out; the rest keep their timers"
+    )
+    func driftRepaired() async throws {
+        try await Lab.with { lab in
+            var topology = try E.prepared(lab)
+            let (host, _) = try Self.addRules(topology)
+            var status = try Self.entryStatus(topology)
+            var entries = status["entries"] as? [String: Any]
+            #expect(status["drift"] as? Bool == false, "\(status)")
+            #expect(entries?["missing_count"] as? Int == 0 && entries?["unknown_count"] as? Int == 0, "\(status)")
+            #expect(entries?["rules"] as? Int == 2 && entries?["in_kernel"] as? Int == 2, "\(status)")
+            #expect(try F.status(topology.daemon)["entries"] == nil, "the plain status reads no set whole")
+
+            // Someone takes the .3 allow out and lets .2 in with an element of their own.
+            try Self.nft(
+                topology, "delete", "element", "inet", "aios_firewall", "input_allow_v4_src",
+                "{ 10.60.0.3 . tcp . 8080 }")
+            try Self.nft(
+                topology, "add", "element", "inet", "aios_firewall", "input_allow_v4_src",
+                "{ 10.60.0.2 . tcp . 8080 }")
+            #expect(try !F.connects(topology, port: 8080, from: "10.60.0.3"))
+            #expect(try F.connects(topology, port: 8080, from: "10.60.0.2"))
+            let rangeBefore = try #require(try E.remaining(topology, set: "input_allow_v4", key: Self.rangeKey))
+
+            status = try Self.entryStatus(topology)
+            entries = status["entries"] as? [String: Any]
+            #expect(status["drift"] as? Bool == true, "\(status)")
+            let missing = entries?["missing"] as? [[String: Any]] ?? []
+            #expect(entries?["missing_count"] as? Int == 1 && missing.first?["rule"] as? String == host, "\(status)")
+            let unknown = entries?["unknown"] as? [[String: Any]] ?? []
+            let element = try JSONSerialization.data(withJSONObject: unknown.first?["element"] ?? [:])
+            #expect(entries?["unknown_count"] as? Int == 1, "\(status)")
+            #expect(String(decoding: element, as: UTF8.self).contains("10.60.0.2"), "\(status)")
+
+            let (repair, repaired) = try topology.daemon.json(["call", "firewall.reconcile", #"{"entries": true}"#])
+            let output = (repaired as? [String: Any])?["output"] as? [String: Any]
+            #expect(output?["elements_added"] as? Int == 1 && output?["elements_deleted"] as? Int == 1, "\(repair)")
+            #expect(try F.connects(topology, port: 8080, from: "10.60.0.3"))
+            #expect(try !F.connects(topology, port: 8080, from: "10.60.0.2"))
+            let back = try #require(try E.remaining(topology, set: "input_allow_v4_src", key: Self.hostKey))
+            #expect(back < 3600, "re-added with its remaining lifetime, not a fresh one: \(back)")
+            let rangeAfter = try #require(try E.remaining(topology, set: "input_allow_v4", key: Self.rangeKey))
+            #expect(
+                rangeAfter <= rangeBefore, "an element that was right kept its timer: \(rangeBefore) → \(rangeAfter)")
+            #expect(try Self.entryStatus(topology)["drift"] as? Bool == false)
+            // Nothing left to repair: the same call again changes nothing.
+            let again = try topology.daemon.json(["call", "firewall.reconcile", #"{"entries": true}"#]).1
+            #expect((again as? [String: Any])?["status"] as? String == "unchanged", "\(String(describing: again))")
+            #expect(topology.foreignUntouched, "another table changed")
+            _ = topology.daemon.stop()
+        }
+    }
+
+    @Test(
+        "after a run that did not stop cleanly (SIGKILL) the start repairs the entry sets; after a clean stop it leaves them alone"
+    )
+    func checkedAfterCrash() async throws {
+        try await Lab.with { lab in
+            var topology = try E.prepared(lab)
+            _ = try Self.addRules(topology)
+            // What a crash between a change's kernel transaction and its rows leaves: an element
+            // no stored rule writes. And one of a stored rule is gone.
+            let killed = topology.daemon.stop(signal: SIGKILL)
+            #expect(killed)
+            try Self.nft(
+                topology, "add", "element", "inet", "aios_firewall", "input_allow_v4_src",
+                "{ 10.60.0.2 . tcp . 8080 timeout 1h }")
+            try Self.nft(
+                topology, "delete", "element", "inet", "aios_firewall", "input_allow_v4_src",
+                "{ 10.60.0.3 . tcp . 8080 }")
+            let rangeBefore = try #require(try E.remaining(topology, set: "input_allow_v4", key: Self.rangeKey))
+            try topology.daemon.start()
+            #expect(try !F.connects(topology, port: 8080, from: "10.60.0.2"), "the orphan element is gone")
+            #expect(try F.connects(topology, port: 8080, from: "10.60.0.3"), "the stored rule's element is back")
+            let rangeAfter = try #require(try E.remaining(topology, set: "input_allow_v4", key: Self.rangeKey))
+            #expect(rangeAfter <= rangeBefore, "\(rangeBefore) → \(rangeAfter)")
+            #expect(try Self.entryStatus(topology)["drift"] as? Bool == false)
+
+            // A clean stop: the next start does not read the sets, so a hand-made element stays.
+            let stopped = topology.daemon.stop()
+            #expect(stopped)
+            try Self.nft(
+                topology, "add", "element", "inet", "aios_firewall", "input_allow_v4_src",
+                "{ 10.60.0.2 . tcp . 8080 }")
+            try topology.daemon.start()
+            let entries = try Self.entryStatus(topology)["entries"] as? [String: Any]
+            #expect(entries?["unknown_count"] as? Int == 1, "\(String(describing: entries))")
+            #expect(topology.foreignUntouched, "another table changed")
+            _ = topology.daemon.stop()
+        }
+    }
+}
