@@ -12,7 +12,8 @@ import Foundation
 /// vs the same elements as one raw libnftables transaction into a scratch table of the same set
 /// type, in the same run; the same batch as a dry run (the path without the kernel and the rows),
 /// which gives the best ratio the path could reach; `firewall.list` / `firewall.status` latency with N present; and the
-/// restore of 100k persisted entries after the table is deleted ("reboot") and the daemon restarts;
+/// restore of 100k persisted entries after the table is deleted ("reboot") and the daemon restarts,
+/// and its start after a SIGKILL with the table present (the entry sets are checked);
 /// and the opt-in `firewall.status {"entries": true}`, which reads the sets whole.
 enum FirewallBench {
     static func run(arguments: [String]) async throws {
@@ -132,6 +133,17 @@ enum FirewallBench {
                     median(removals) * 1000, median(rawDeletes) * 1000,
                     median(zip(removals, rawDeletes).map { $0 / $1 })))
             if size == sizes.last {
+                // A crash with the table present: the next start checks the entry sets whole.
+                kill(daemon, SIGKILL)
+                while ChildProcess.isRunning(daemon) { usleep(5000) }
+                let k0 = Date()
+                daemon = try startDaemon(binary: binary, work: work)
+                let checked = Date().timeIntervalSince(k0)
+                print(
+                    String(
+                        format:
+                            "restart after SIGKILL (table present, entry sets checked against the store): %.3f s (daemon start to socket ready)",
+                        checked))
                 // "Reboot": the kernel loses the table; the daemon restarts and restores it.
                 _ = try nft.run(#"{"nftables":[{"delete":{"table":{"family":"inet","name":"aios_firewall"}}}]}"#)
                 ChildProcess.stop(daemon)

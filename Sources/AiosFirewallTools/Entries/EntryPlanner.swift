@@ -168,8 +168,10 @@ struct EntryPlanner: Sendable {
                 // A big batch persists its rules while the kernel takes its elements. A marker,
                 // committed with the rows, names the batch: if the daemon dies with the rows
                 // committed but the kernel transaction not, the boot reconcile re-adds that
-                // batch's elements (see ReconcileTool). (Dying before the rows commit leaves
-                // neither, as dying between the kernel and the rows of a small batch does.)
+                // batch's elements (see ReconcileTool). Dying after the kernel transaction but
+                // before the rows commit (here, or between the two steps of a small batch) leaves
+                // elements no row writes: the next start, finding that the run did not stop
+                // cleanly, reconciles the entry sets and deletes them.
                 let marker = Self.pendingKey(head[0].id)
                 async let stored: Void = store.insertFirewallRules(
                     batch, marker: (marker, ["created_ms": .number(Double(now))]))
