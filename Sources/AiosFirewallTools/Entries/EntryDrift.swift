@@ -181,7 +181,7 @@ struct EntryComparison: Sendable {
             }
         }
         var known: Set<ElementKey> = []
-        for (id, rule) in snapshot.rules.sorted(by: { $0.key < $1.key }) {
+        for (id, rule) in snapshot.rules {
             guard let record = snapshot.byID[id] else { continue }
             // Every active rule's elements are known (one expiring now may still be listed); only
             // those of rules well within their lifetime must be there.
@@ -195,6 +195,8 @@ struct EntryComparison: Sendable {
                 if listed[key] == nil { missing.append((record, element)) }
             }
         }
+        // In a stable order (the report names the first ones).
+        missing.sort { ($0.record.id, $0.element.setIndex) < ($1.record.id, $1.element.setIndex) }
         unknown =
             listed.filter { !known.contains($0.key) }.map(\.value).sorted { $0.value.jsonText < $1.value.jsonText }
             + unreadable
