@@ -1,4 +1,5 @@
 import AiosCore
+import AiosLinux
 import AiosStore
 import Testing
 
@@ -20,35 +21,44 @@ struct EntryDriftTests {
         try #require(EntrySets.all.firstIndex { $0.name == name })
     }
 
+    /// A port's word: 2 bytes big-endian, then padding.
+    static func port(_ port: Int) -> [UInt8] { [UInt8(port >> 8), UInt8(port & 255), 0, 0] }
+    static let anyV4: (low: [UInt8], high: [UInt8]) = ([0, 0, 0, 0], [255, 255, 255, 255])
+
     @Test(
-        "an element and its listing give one key, whatever form the listing takes",
+        "an element and the kernel's bytes for it give one key; the key's value is nft's JSON",
         arguments: [
-            (["port": 8080, "source": "10.1.2.3"], "input_allow_v4_src", ["concat": ["10.1.2.3", "tcp", 8080]]),
+            (
+                ["port": 8080, "source": "10.1.2.3"], "input_allow_v4_src",
+                NftablesSetElement(key: [10, 1, 2, 3, 6, 0, 0, 0] + port(8080), keyEnd: nil, expiresMs: 5000),
+                ["concat": ["10.1.2.3", 6, 8080]]
+            ),
             (
                 ["protocol": "udp", "port": 53, "destination": "fd00::53", "chain": "output"], "output_allow_v6_dst",
+                NftablesSetElement(
+                    key: [0xfd] + [UInt8](repeating: 0, count: 14) + [0x53, 17, 0, 0, 0] + port(53), keyEnd: nil,
+                    expiresMs: nil),
                 ["concat": ["fd00::53", 17, 53]]
             ),
             (
                 ["port": "1000-2000", "source": "10.1.0.0/16"], "input_allow_v4",
+                NftablesSetElement(
+                    key: [10, 1, 0, 0] + anyV4.low + [6, 0, 0, 0] + port(1000),
+                    keyEnd: [10, 1, 255, 255] + anyV4.high + [6, 0, 0, 0] + port(2000), expiresMs: nil),
                 [
                     "concat": [
-                        ["prefix": ["addr": "10.1.0.0", "len": 16]], ["prefix": ["addr": "0.0.0.0", "len": 0]], "tcp",
+                        ["prefix": ["addr": "10.1.0.0", "len": 16]], ["prefix": ["addr": "0.0.0.0", "len": 0]], 6,
                         ["range": [1000, 2000]],
                     ]
                 ]
             ),
             (
-                ["protocol": "icmp", "source": "fd00:1::/64"], "input_allow_v6",
-                [
-                    "concat": [
-                        ["prefix": ["addr": "fd00:1::", "len": 64]],
-                        ["range": ["::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"]],
-                        "ipv6-icmp", ["range": [0, 65535]],
-                    ]
-                ]
-            ),
-            (
                 ["protocol": "any", "source": "10.4.0.9", "interface": "eth0"], "input_allow_v4_if",
+                NftablesSetElement(
+                    key: Array("eth0".utf8) + [UInt8](repeating: 0, count: 12) + [10, 4, 0, 9] + anyV4.low
+                        + [0, 0, 0, 0] + port(0),
+                    keyEnd: Array("eth0".utf8) + [UInt8](repeating: 0, count: 12) + [10, 4, 0, 9] + anyV4.high
+                        + [255, 0, 0, 0] + port(65535), expiresMs: nil),
                 [
                     "concat": [
                         "eth0", "10.4.0.9", ["prefix": ["addr": "0.0.0.0", "len": 0]], ["range": [0, 255]],
@@ -56,20 +66,37 @@ struct EntryDriftTests {
                     ]
                 ]
             ),
-        ] as [(JSONValue, String, JSONValue)])
-    func sameKey(input: JSONValue, set: String, listed: JSONValue) throws {
+        ] as [(JSONValue, String, NftablesSetElement, JSONValue)])
+    func sameKey(input: JSONValue, set: String, kernel: NftablesSetElement, value: JSONValue) throws {
         let elements = try Self.rule(input).elements
         #expect(elements.count == 1 && elements[0].set == set)
-        let position = try Self.position(set)
-        #expect(ElementKey(listed: listed, set: position) == ElementKey(elements[0]))
+        let key = try #require(ElementKey(kernel: kernel, set: try Self.position(set)))
+        #expect(key == ElementKey(elements[0]))
+        #expect(key.value == value)
     }
 
-    @Test("a listed value not of the set's shape has no key")
-    func foreignShape() throws {
-        let position = try Self.position("input_allow_v4_src")
-        #expect(ElementKey(listed: ["concat": ["10.1.2.3", "tcp"]], set: position) == nil)
-        #expect(ElementKey(listed: ["concat": ["not an address", "tcp", 80]], set: position) == nil)
-        #expect(ElementKey(listed: "10.1.2.3", set: position) == nil)
+    @Test("a range that is not a prefix is written as a range; bytes of another layout have no key")
+    func otherForms() throws {
+        let box = try Self.position("input_deny_v4")
+        let range = try #require(
+            ElementKey(
+                kernel: NftablesSetElement(
+                    key: [10, 0, 0, 5] + Self.anyV4.low + [17, 0, 0, 0] + Self.port(53),
+                    keyEnd: [10, 0, 0, 9] + Self.anyV4.high + [17, 0, 0, 0] + Self.port(53), expiresMs: nil),
+                set: box))
+        #expect(
+            range.value == [
+                "concat": [["range": ["10.0.0.5", "10.0.0.9"]], ["prefix": ["addr": "0.0.0.0", "len": 0]], 17, 53]
+            ])
+        let exact = try Self.position("input_allow_v4_src")
+        #expect(
+            ElementKey(kernel: NftablesSetElement(key: [10, 1, 2, 3, 6, 0, 0, 0], expiresMs: nil), set: exact) == nil)
+        #expect(
+            ElementKey(
+                kernel: NftablesSetElement(
+                    key: [10, 0, 0, 9] + Self.anyV4.low + [6, 0, 0, 0] + Self.port(1),
+                    keyEnd: [10, 0, 0, 5] + Self.anyV4.high + [6, 0, 0, 0] + Self.port(2), expiresMs: nil), set: box)
+                == nil, "an end before its start")
     }
 
     @Test(
@@ -85,24 +112,16 @@ struct EntryDriftTests {
             Self.record("000000000000000c", ending, expiresMs: now + 500),
         ]
         let (snapshot, _) = ActiveRules.build(records)
-        let listing: [JSONValue] = [
-            ["table": ["family": "inet", "name": "aios_firewall"]],
-            [
-                "set": [
-                    "name": "input_allow_v4_src",
-                    "elem": [
-                        ["elem": ["val": ["concat": ["10.0.0.1", "tcp", 22]], "timeout": 60, "expires": 50]],
-                        ["concat": ["10.0.0.9", "tcp", 22]],
-                    ],
-                ]
-            ],
-            ["set": ["name": "mgmt_v4", "elem": ["192.0.2.0/24"]]],
+        var kernel = [[NftablesSetElement]](repeating: [], count: EntrySets.all.count)
+        kernel[try Self.position("input_allow_v4_src")] = [
+            NftablesSetElement(key: [10, 0, 0, 1, 6, 0, 0, 0] + Self.port(22), keyEnd: nil, expiresMs: 50_000),
+            NftablesSetElement(key: [10, 0, 0, 9, 6, 0, 0, 0] + Self.port(22), keyEnd: nil, expiresMs: nil),
         ]
-        let comparison = EntryComparison(snapshot: snapshot, objects: listing, now: now)
+        let comparison = EntryComparison(snapshot: snapshot, kernel: kernel, now: now)
         let drift = comparison.drift
         #expect(drift.rules == 2 && drift.elements == 2 && drift.inKernel == 2)
         #expect(drift.missing.map(\.rule) == ["000000000000000b"] && drift.missingCount == 1)
-        #expect(drift.unknown.map(\.element) == [["concat": ["10.0.0.9", "tcp", 22]]] && drift.unknownCount == 1)
+        #expect(drift.unknown.map(\.element) == [["concat": ["10.0.0.9", 6, 22]]] && drift.unknownCount == 1)
         #expect(!drift.isClean)
         let (deletions, additions) = comparison.repairCommands(table: "aios_firewall", now: now)
         #expect(
@@ -111,7 +130,7 @@ struct EntryDriftTests {
                     "delete": [
                         "element": [
                             "family": "inet", "table": "aios_firewall", "name": "input_allow_v4_src",
-                            "elem": [["concat": ["10.0.0.9", "tcp", 22]]],
+                            "elem": [["concat": ["10.0.0.9", 6, 22]]],
                         ]
                     ]
                 ]
@@ -128,9 +147,9 @@ struct EntryDriftTests {
                     ]
                 ]
             ])
-        let clean = EntryComparison(
-            snapshot: ActiveRules.build([records[0]]).0,
-            objects: [["set": ["name": "input_allow_v4_src", "elem": [["concat": ["10.0.0.1", "tcp", 22]]]]]], now: now)
+        var one = [[NftablesSetElement]](repeating: [], count: EntrySets.all.count)
+        one[try Self.position("input_allow_v4_src")] = [kernel[try Self.position("input_allow_v4_src")][0]]
+        let clean = EntryComparison(snapshot: ActiveRules.build([records[0]]).0, kernel: one, now: now)
         #expect(clean.drift.isClean && clean.drift.inKernel == 1)
     }
 }

@@ -25,7 +25,8 @@ struct FirewallEntryDriftTests {
         try Shell.check(["ip", "netns", "exec", topology.server, "nft"] + arguments)
     }
 
-    /// A host rule the client's .3 address uses and a range rule (an interval-set box), both for 1 h.
+    /// A host rule the client's .3 address uses and a range rule (an interval-set box), both for
+    /// 1 h, and three more rules of the other set layouts.
     static func addRules(_ topology: F.Topology) throws -> (host: String, range: String) {
         let host = E.addedID(
             try topology.daemon.json([
@@ -35,6 +36,15 @@ struct FirewallEntryDriftTests {
             try topology.daemon.json([
                 "call", "firewall.allow", #"{"port": "9000-9010", "source": "10.70.0.0/16", "expires": "1h"}"#,
             ]).0)
+        // One rule of each other set layout the kernel's bytes are read in: an interface box, an
+        // IPv6 box and an exact destination.
+        for rule in [
+            #"{"port": 443, "interface": "s0", "source": "10.80.0.0/24", "expires": "1h"}"#,
+            #"{"protocol": "icmp", "source": "fd00:1::/64"}"#,
+            #"{"chain": "output", "protocol": "udp", "port": 53, "destination": "10.90.0.5"}"#,
+        ] {
+            #expect(E.addedID(try topology.daemon.json(["call", "firewall.allow", rule]).0) != nil, "\(rule)")
+        }
         return (try #require(host), try #require(range))
     }
 
@@ -52,7 +62,7 @@ struct FirewallEntryDriftTests {
             var entries = status["entries"] as? [String: Any]
             #expect(status["drift"] as? Bool == false, "\(status)")
             #expect(entries?["missing_count"] as? Int == 0 && entries?["unknown_count"] as? Int == 0, "\(status)")
-            #expect(entries?["rules"] as? Int == 2 && entries?["in_kernel"] as? Int == 2, "\(status)")
+            #expect(entries?["rules"] as? Int == 5 && entries?["in_kernel"] as? Int == 5, "\(status)")
             #expect(try F.status(topology.daemon)["entries"] == nil, "the plain status reads no set whole")
 
             // Someone takes the .3 allow out and lets .2 in with an element of their own.

@@ -1,13 +1,9 @@
 public import AiosCore
+import AiosLinux
 import AiosStore
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// What a set element matches, as numbers: the same whether it comes from a rule's `Element` or
-/// from the kernel's listing (`"10.0.0.1"`, `{"prefix": {"addr": "10.0.0.1", "len": 32}}` and
-/// `{"range": ["10.0.0.1", "10.0.0.1"]}` are one key; so are `"tcp"` and `6`).
+/// from the kernel's own bytes (an element dump over nfnetlink).
 struct ElementKey: Hashable, Sendable {
     var set: Int
     var interface: String?
@@ -25,82 +21,100 @@ struct ElementKey: Hashable, Sendable {
         ports = element.ports.low...element.ports.high
     }
 
-    /// The key of a listed element's value (`{"concat": [...]}`) in `set`, or nil when its shape
-    /// is not the set's (not one aios-net writes).
-    init?(listed value: JSONValue, set: Int) {
+    /// The key of a kernel element of `set`, or nil when its bytes are not laid out as the set's
+    /// type (the kernel fixes a set's key length, so this means another type).
+    ///
+    /// Layout, in 32-bit words: `[ifname 16]` for `_if` sets, then the source address (4 or 16
+    /// bytes) unless the set is `_dst`, the destination unless it is `_src`, the protocol (1 byte
+    /// + padding) and the port (2 bytes big-endian + padding). An interval set's element has a
+    /// closing key of the same layout; an exact one is its own end.
+    init?(kernel element: NftablesSetElement, set: Int) {
         let entry = EntrySets.all[set]
-        guard let parts = value["concat"]?.arrayValue else { return nil }
+        let width = entry.family == "v4" ? 4 : 16
         let any = AddressRange.any(entry.family)
         let anyRange = any.low...any.high
+        var fields: [Int] = []
+        if entry.shape == .boxOnInterface { fields.append(16) }
+        if entry.shape != .destination { fields.append(width) }
+        if entry.shape != .source { fields.append(width) }
+        fields += [4, 4]
+        let length = fields.reduce(0, +)
+        let low = element.key
+        let high = element.keyEnd ?? element.key
+        guard low.count == length, high.count == length else { return nil }
+        var offset = 0
+        func take(_ count: Int) -> (low: ArraySlice<UInt8>, high: ArraySlice<UInt8>) {
+            defer { offset += count }
+            return (low[offset..<(offset + count)], high[offset..<(offset + count)])
+        }
         self.set = set
         interface = nil
-        switch entry.shape {
-        case .source, .destination:
-            guard parts.count == 3, let address = Self.addresses(parts[0]),
-                let protocols = Self.numbers(parts[1], protocols: true), let ports = Self.numbers(parts[2])
-            else { return nil }
-            (source, destination) = entry.shape == .source ? (address, anyRange) : (anyRange, address)
-            (self.protocols, self.ports) = (protocols, ports)
-        case .box, .boxOnInterface:
-            var rest = parts[...]
-            if entry.shape == .boxOnInterface {
-                guard let name = rest.first?.stringValue else { return nil }
-                interface = name
-                rest = rest.dropFirst()
+        if entry.shape == .boxOnInterface {
+            let name = take(16).low.prefix { $0 != 0 }
+            interface = String(decoding: name, as: UTF8.self)
+        }
+        func bounded<Bound: Comparable>(_ low: Bound, _ high: Bound) -> ClosedRange<Bound>? {
+            low <= high ? low...high : nil
+        }
+        var source: ClosedRange<UInt128>? = anyRange
+        var destination: ClosedRange<UInt128>? = anyRange
+        if entry.shape != .destination {
+            let bytes = take(width)
+            source = bounded(Self.number(bytes.low), Self.number(bytes.high))
+        }
+        if entry.shape != .source {
+            let bytes = take(width)
+            destination = bounded(Self.number(bytes.low), Self.number(bytes.high))
+        }
+        let protocolBytes = take(4)
+        let portBytes = take(4)
+        // An end before its start is no element aios-net writes.
+        guard let source, let destination,
+            let protocols = bounded(Int(protocolBytes.low.first!), Int(protocolBytes.high.first!)),
+            let ports = bounded(Self.port(portBytes.low), Self.port(portBytes.high))
+        else { return nil }
+        (self.source, self.destination, self.protocols, self.ports) = (source, destination, protocols, ports)
+    }
+
+    private static func number(_ bytes: ArraySlice<UInt8>) -> UInt128 {
+        bytes.reduce(UInt128(0)) { $0 << 8 | UInt128($1) }
+    }
+
+    private static func port(_ bytes: ArraySlice<UInt8>) -> Int {
+        Int(bytes[bytes.startIndex]) << 8 | Int(bytes[bytes.startIndex + 1])
+    }
+
+    /// The element as nft's JSON writes it: what the report shows and a deletion names.
+    var value: JSONValue {
+        let entry = EntrySets.all[set]
+        let isIPv6 = entry.family == "v6"
+        func address(_ range: ClosedRange<UInt128>) -> JSONValue {
+            let low = Self.text(range.lowerBound, isIPv6: isIPv6)
+            if range.lowerBound == range.upperBound { return .string(low) }
+            let span = range.upperBound - range.lowerBound
+            let hostBits = span == .max ? 128 : (span &+ 1).trailingZeroBitCount
+            if span == .max || (span &+ 1).nonzeroBitCount == 1 && range.lowerBound % (span &+ 1) == 0 {
+                return ["prefix": ["addr": .string(low), "len": .number(Double((isIPv6 ? 128 : 32) - hostBits))]]
             }
-            let fields = Array(rest)
-            guard fields.count == 4, let source = Self.addresses(fields[0]),
-                let destination = Self.addresses(fields[1]), let protocols = Self.numbers(fields[2], protocols: true),
-                let ports = Self.numbers(fields[3])
-            else { return nil }
-            (self.source, self.destination, self.protocols, self.ports) = (source, destination, protocols, ports)
+            return ["range": [.string(low), .string(Self.text(range.upperBound, isIPv6: isIPv6))]]
         }
+        func numbers(_ range: ClosedRange<Int>) -> JSONValue {
+            range.lowerBound == range.upperBound
+                ? .number(Double(range.lowerBound))
+                : ["range": [.number(Double(range.lowerBound)), .number(Double(range.upperBound))]]
+        }
+        var parts: [JSONValue] = []
+        if let interface { parts.append(.string(interface)) }
+        if entry.shape != .destination { parts.append(address(source)) }
+        if entry.shape != .source { parts.append(address(destination)) }
+        parts += [numbers(protocols), numbers(ports)]
+        return ["concat": .array(parts)]
     }
 
-    /// An address, prefix or range as listed.
-    private static func addresses(_ value: JSONValue) -> ClosedRange<UInt128>? {
-        if let text = value.stringValue {
-            return AddressRange(cidrText: text).map { $0.low...$0.high }
-        }
-        if let prefix = value["prefix"], let address = prefix["addr"]?.stringValue, let length = prefix["len"]?.intValue
-        {
-            return AddressRange(cidrText: "\(address)/\(length)").map { $0.low...$0.high }
-        }
-        if let bounds = value["range"]?.arrayValue, bounds.count == 2, let low = bounds[0].stringValue,
-            let high = bounds[1].stringValue, let first = AddressRange(cidrText: low),
-            let last = AddressRange(cidrText: high), first.low <= last.high
-        {
-            return first.low...last.high
-        }
-        return nil
-    }
-
-    /// A port or protocol (a number, a name from /etc/protocols, or a range of either) as listed.
-    private static func numbers(_ value: JSONValue, protocols: Bool = false) -> ClosedRange<Int>? {
-        func one(_ value: JSONValue) -> Int? {
-            if let number = value.intValue { return number }
-            guard protocols, let name = value.stringValue else { return nil }
-            return protocolNumber(name)
-        }
-        if let bounds = value["range"]?.arrayValue, bounds.count == 2, let low = one(bounds[0]),
-            let high = one(bounds[1]), low <= high
-        {
-            return low...high
-        }
-        return one(value).map { $0...$0 }
-    }
-
-    /// The number of a protocol name as nft prints it (from /etc/protocols when it has one).
-    static func protocolNumber(_ name: String) -> Int? {
-        switch name {
-        case "tcp": return 6
-        case "udp": return 17
-        case "icmp": return 1
-        case "ipv6-icmp", "icmpv6": return 58
-        default:
-            guard let entry = getprotobyname(name) else { return nil }
-            return Int(entry.pointee.p_proto)
-        }
+    private static func text(_ value: UInt128, isIPv6: Bool) -> String {
+        let count = isIPv6 ? 16 : 4
+        let bytes = (0..<count).map { UInt8(truncatingIfNeeded: value >> (8 * (count - 1 - $0))) }
+        return IPAddressText.format(bytes) ?? "?"
     }
 }
 
@@ -151,8 +165,8 @@ public struct EntryDrift: Codable, Sendable, Equatable {
 struct EntryComparison: Sendable {
     /// Elements to add back, with their rule's record.
     var missing: [(record: FirewallRuleRecord, element: Element)] = []
-    /// Listed values to delete, per set position.
-    var unknown: [(set: Int, value: JSONValue)] = []
+    /// Kernel elements no stored rule writes.
+    var unknown: [ElementKey] = []
     var rules = 0
     var elements = 0
     var inKernel = 0
@@ -161,24 +175,14 @@ struct EntryComparison: Sendable {
     /// just dropped their elements, or be about to.
     static let margin: Int64 = 1000
 
-    /// Compares the rules in force (`snapshot`) with the table's listing (`objects`) at `now`.
-    init(snapshot: ActiveRules.Snapshot, objects: [JSONValue], now: Int64) {
-        let positions = Dictionary(uniqueKeysWithValues: EntrySets.all.enumerated().map { ($1.name, $0) })
-        var listed: [ElementKey: (set: Int, value: JSONValue)] = [:]
-        var unreadable: [(set: Int, value: JSONValue)] = []
-        for object in objects {
-            guard let set = object["set"], let name = set["name"]?.stringValue, let position = positions[name] else {
-                continue
-            }
-            for item in set["elem"]?.arrayValue ?? [] {
-                let value = item["elem"]?["val"] ?? item
-                inKernel += 1
-                if let key = ElementKey(listed: value, set: position) {
-                    listed[key] = (position, value)
-                } else {
-                    unreadable.append((position, value))
-                }
-            }
+    /// Compares the rules in force (`snapshot`) with the kernel's elements of each entry set
+    /// (`kernel[i]`: those of `EntrySets.all[i]`) at `now`.
+    init(snapshot: ActiveRules.Snapshot, kernel: [[NftablesSetElement]], now: Int64) {
+        var listed: Set<ElementKey> = []
+        for (position, elements) in kernel.enumerated() {
+            inKernel += elements.count
+            // The kernel fixes a set's key layout: an element that does not decode is not ours to judge.
+            for element in elements { if let key = ElementKey(kernel: element, set: position) { listed.insert(key) } }
         }
         var known: Set<ElementKey> = []
         for (id, rule) in snapshot.rules {
@@ -192,14 +196,12 @@ struct EntryComparison: Sendable {
                 known.insert(key)
                 guard live else { continue }
                 elements += 1
-                if listed[key] == nil { missing.append((record, element)) }
+                if !listed.contains(key) { missing.append((record, element)) }
             }
         }
         // In a stable order (the report names the first ones).
         missing.sort { ($0.record.id, $0.element.setIndex) < ($1.record.id, $1.element.setIndex) }
-        unknown =
-            listed.filter { !known.contains($0.key) }.map(\.value).sorted { $0.value.jsonText < $1.value.jsonText }
-            + unreadable
+        unknown = listed.filter { !known.contains($0) }.sorted { $0.value.jsonText < $1.value.jsonText }
     }
 
     /// The report: counts, and the first of each list.
@@ -222,7 +224,7 @@ struct EntryComparison: Sendable {
         var document = ElementDocument(now: now, roundDown: true)
         for (record, element) in missing { document.add([element], expiresMs: record.expiresMs) }
         var bySet: [Int: [JSONValue]] = [:]
-        for (set, value) in unknown { bySet[set, default: []].append(value) }
+        for key in unknown { bySet[key.set, default: []].append(key.value) }
         let deletions: [JSONValue] = bySet.keys.sorted().map { set in
             [
                 "delete": [

@@ -86,7 +86,7 @@ public struct ReconcileTool: Tool {
         Output
     > {
         let comparison = EntryComparison(
-            snapshot: try await active.snapshot(), objects: try table.list() ?? [], now: now)
+            snapshot: try await active.snapshot(), kernel: try table.entryElements(), now: now)
         let rules = Set(comparison.missing.map(\.record.id)).count
         let output = Output(
             restored: false, rules: rules, elementsAdded: comparison.missing.count,

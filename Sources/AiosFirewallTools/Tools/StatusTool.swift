@@ -75,7 +75,7 @@ public struct StatusTool: Tool {
                 let snapshot = try await active.snapshot()
                 entries =
                     EntryComparison(
-                        snapshot: snapshot, objects: try table.list() ?? [], now: context.clock.nowMs()
+                        snapshot: snapshot, kernel: try table.entryElements(), now: context.clock.nowMs()
                     ).drift
             }
             var inspection = RulesetInspection(objects)
