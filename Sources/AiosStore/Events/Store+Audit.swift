@@ -5,12 +5,14 @@ extension Store: AuditSink {
     /// Appends one audit event; committed when it returns.
     public func record(_ event: AuditEvent) async throws {
         let row = event
-        try await pool.write { db in
-            try db.execute(
+        // One statement, its own transaction (autocommit), prepared once: every call writes one.
+        try await pool.writeWithoutTransaction { db in
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO events (ts_ms, kind, call_id, origin, tool, input, decision, reason, result, error_code,
                         error_message, duration_us, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     row.timestampMs, row.kind, row.callID, row.origin, row.tool, row.input, row.decision, row.reason,
                     row.result, row.errorCode, row.errorMessage, row.durationMicros, row.detail,
