@@ -29,6 +29,10 @@ public struct Daemon: Sendable {
     public func run() async throws {
         let clock = SystemClock()
         let startedMs = clock.nowMs()
+        // Before anything reads or writes the state: a second daemon on the same data directory
+        // would roll back the first one's open guards and reconcile its firewall at start.
+        let lock = try Self.lock(dataDirectory: options.dataDirectory)
+        defer { withExtendedLifetime(lock) {} }
         let store = try Store(dataDirectory: options.dataDirectory)
         let policy = try PolicyLoader.load(path: options.policyPath)
         let nft: Nftables
@@ -120,4 +124,24 @@ public struct Daemon: Sendable {
 
     /// Setting present while a daemon runs; found at start, it says the last run did not stop cleanly.
     static let runningKey = "daemon.running"
+
+    /// The data directory's lock (`daemon.lock`), held for the process's life; the kernel drops
+    /// it when the process ends, however it ends.
+    static func lock(dataDirectory: String) throws -> DirectoryLock {
+        let path = (dataDirectory as NSString).appendingPathComponent("daemon.lock")
+        do {
+            try FileManager.default.createDirectory(
+                atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            return try DirectoryLock(path: path)
+        } catch let error as SystemCallError where error.errno == EWOULDBLOCK {
+            throw AiosError(
+                .unavailable,
+                "another aios-net daemon is using the data directory \(dataDirectory) (\(error.operation)); stop it first, or give this one its own --data-dir",
+                cause: error)
+        } catch {
+            throw AiosError(
+                .unavailable, "cannot lock the data directory \(dataDirectory): \(error); pick another with --data-dir",
+                cause: error)
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import AiosLinux
 import AiosTesting
 import Foundation
 import Testing
@@ -100,6 +101,42 @@ struct PipelineProcessTests {
             let kinds = try daemon.events().compactMap { $0["kind"] as? String }
             #expect(kinds.contains("guard.rolled_back"))
             #expect(kinds.contains("guard.confirmed"))
+            _ = daemon.stop()
+        }
+    }
+
+    @Test(
+        "a second daemon on the same data directory refuses to start, naming the first; the first's open guard stays open"
+    )
+    func secondDaemonRefused() async throws {
+        try await Lab.with { lab in
+            var daemon = try DaemonHarness(lab: lab, namespace: try lab.namespace("client"))
+            try daemon.start()
+            // A guarded change left waiting: a second daemon's start-up recovery would roll it back.
+            let pending = try lab.spawn(
+                [
+                    daemon.binary, "call", "lab.flag_set", #"{"value": "B"}"#, "--yes", "--probe", "lab.flag_check",
+                    "--probe-input", #"{"expect": "never"}"#, "--window", "10m", "--socket", daemon.socket,
+                ], name: "pending-call")
+            #expect(Poll.until(seconds: 15) { daemon.labFlag == "B" })
+            // Spawned, not run to completion: a second daemon that did start would serve forever.
+            let second = try lab.spawn(
+                [
+                    daemon.binary, "daemon", "--data-dir", daemon.dataDirectory, "--socket",
+                    "\(lab.directory)/second.sock", "--lab-tools", "--dns-listen", "off",
+                ], name: "second-daemon")
+            let exited = Poll.until(seconds: 15) { !ChildProcess.isRunning(second.pid) }
+            #expect(exited, "the second daemon is still running")
+            if !exited { _ = lab.stop(second) }
+            #expect(
+                second.stderr.contains("another aios-net daemon is using the data directory \(daemon.dataDirectory)"),
+                "\(second.stderr)")
+            let holder = try String(contentsOfFile: "\(daemon.dataDirectory)/daemon.lock", encoding: .utf8)
+            #expect(second.stderr.contains("pid \(holder.trimmingCharacters(in: .whitespacesAndNewlines))"))
+            let guards = try daemon.json(["guard", "list"]).1 as? [[String: Any]] ?? []
+            #expect(guards.contains { $0["state"] as? String == "pending" }, "\(guards)")
+            #expect(daemon.labFlag == "B")
+            #expect(lab.stop(pending))
             _ = daemon.stop()
         }
     }
