@@ -85,37 +85,44 @@ public struct Daemon: Sendable {
             logger.error("could not restore the sandbox networks: \(error)")
         }
 
-        var allowedGroup: UInt32?
-        if let group = options.controlGroup {
-            guard let gid = ProcessGroups.gid(named: group) else {
-                throw AiosError(
-                    .invalidInput, "no group named \(group)", location: InputLocation(field: "--control-group"))
-            }
-            allowedGroup = gid
-        }
-        let handler = RequestHandler(
-            orchestrator: orchestrator, store: store, options: options, startedMs: startedMs, logger: logger)
+        // An error from here on ends the run in order (a bad --control-group, the socket taken):
+        // not a crash, so the next start need not check the entry sets.
         let environment = options.environment
-        let server = ControlServer(
-            path: options.socketPath, handler: handler, allowedGroup: allowedGroup,
-            onReady: {
-                SystemdNotify.send(
-                    "READY=1\nSTATUS=serving \(registry.descriptors.count) tools", environment: environment)
-            },
-            logger: logger)
-        let watcher = GuardWatcher(orchestrator: orchestrator, clock: clock, logger: logger)
-        var configuration = ServiceGroupConfiguration(
-            services: [
-                .init(service: server), .init(service: watcher),
-                .init(service: FirewallExpiryService(reporter: reporter, clock: clock, logger: logger)),
-            ]
-                + registry.background.map {
-                    .init(service: BackgroundService(work: $0, calls: orchestrator, logger: logger))
-                }, gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger)
-        configuration.maximumGracefulShutdownDuration = .seconds(10)
-        let group = ServiceGroup(configuration: configuration)
-        try await group.run()
+        do {
+            var allowedGroup: UInt32?
+            if let group = options.controlGroup {
+                guard let gid = ProcessGroups.gid(named: group) else {
+                    throw AiosError(
+                        .invalidInput, "no group named \(group)", location: InputLocation(field: "--control-group"))
+                }
+                allowedGroup = gid
+            }
+            let handler = RequestHandler(
+                orchestrator: orchestrator, store: store, options: options, startedMs: startedMs, logger: logger)
+            let server = ControlServer(
+                path: options.socketPath, handler: handler, allowedGroup: allowedGroup,
+                onReady: {
+                    SystemdNotify.send(
+                        "READY=1\nSTATUS=serving \(registry.descriptors.count) tools", environment: environment)
+                },
+                logger: logger)
+            let watcher = GuardWatcher(orchestrator: orchestrator, clock: clock, logger: logger)
+            var configuration = ServiceGroupConfiguration(
+                services: [
+                    .init(service: server), .init(service: watcher),
+                    .init(service: FirewallExpiryService(reporter: reporter, clock: clock, logger: logger)),
+                ]
+                    + registry.background.map {
+                        .init(service: BackgroundService(work: $0, calls: orchestrator, logger: logger))
+                    }, gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger)
+            configuration.maximumGracefulShutdownDuration = .seconds(10)
+            let group = ServiceGroup(configuration: configuration)
+            try await group.run()
+        } catch {
+            try? await store.removeSetting(Self.runningKey)
+            throw error
+        }
         SystemdNotify.send("STOPPING=1", environment: environment)
         try? await store.record(AuditEvent(timestampMs: clock.nowMs(), kind: "daemon.stopped", result: "ok"))
         try? await store.removeSetting(Self.runningKey)

@@ -1,4 +1,5 @@
 import AiosLinux
+import AiosStore
 import AiosTesting
 import Foundation
 import Testing
@@ -138,6 +139,26 @@ struct PipelineProcessTests {
             #expect(daemon.labFlag == "B")
             #expect(lab.stop(pending))
             _ = daemon.stop()
+        }
+    }
+
+    @Test(
+        "a daemon that stops on a start-up error (an unknown control group) says why and leaves no running marker, so its next start does not take it for a crash"
+    )
+    func startupErrorIsNoCrash() async throws {
+        try await Lab.with { lab in
+            let data = "\(lab.directory)/data-startup"
+            let daemon = try lab.spawn(
+                [
+                    BuiltBinary.path(), "daemon", "--data-dir", data, "--socket", "\(lab.directory)/startup.sock",
+                    "--control-group", "no-such-group-aios", "--dns-listen", "off",
+                ], name: "startup-error")
+            let exited = Poll.until(seconds: 15) { !ChildProcess.isRunning(daemon.pid) }
+            #expect(exited)
+            if !exited { _ = lab.stop(daemon) }
+            #expect(daemon.stderr.contains("no group named no-such-group-aios"), "\(daemon.stderr)")
+            let store = try Store(dataDirectory: data)
+            #expect(try await store.setting("daemon.running") == nil)
         }
     }
 
