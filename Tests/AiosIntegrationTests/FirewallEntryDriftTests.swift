@@ -1,3 +1,4 @@
+import AiosLinux
 import AiosTesting
 import Foundation
 import Testing
@@ -100,6 +101,68 @@ struct FirewallEntryDriftTests {
             // Nothing left to repair: the same call again changes nothing.
             let again = try topology.daemon.json(["call", "firewall.reconcile", #"{"entries": true}"#]).1
             #expect((again as? [String: Any])?["status"] as? String == "unchanged", "\(String(describing: again))")
+            #expect(topology.foreignUntouched, "another table changed")
+            _ = topology.daemon.stop()
+        }
+    }
+
+    @Test(
+        "repairs running while batches are allowed and removed never undo one or bring one back: the sets end as the store says"
+    )
+    func repairDuringChanges() async throws {
+        try await Lab.with { lab in
+            var topology = try E.prepared(lab)
+            // Repairs back to back, beside the changes below (each batch's kernel transaction and
+            // its rows are a few milliseconds apart: a repair between them used to see the
+            // elements as unknown, or the removed rows as missing).
+            let loop = """
+                i=0; while [ $i -lt 400 ] && [ ! -e "$3" ]; do
+                  "$1" call firewall.reconcile '{"entries": true}' --json --socket "$2" >>"$4" 2>&1; i=$((i+1))
+                done
+                """
+            let stop = "\(lab.directory)/stop-repairs"
+            let log = "\(lab.directory)/repairs.json"
+            let repairs = try lab.spawn(
+                ["sh", "-c", loop, "repairs", topology.daemon.binary, topology.daemon.socket, stop, log],
+                name: "repairs")
+            for round in 0..<8 {
+                let entries = (0..<1000).map {
+                    #"{"port": 8080, "source": "10.\#(100 + round).\#($0 / 250).\#($0 % 250 + 1)"}"#
+                }
+                let batch = "{\"entries\": [\(entries.joined(separator: ","))], \"expires\": \"1h\"}"
+                let (result, added) = try topology.daemon.json(["call", "firewall.allow", batch])
+                let output = (added as? [String: Any])?["output"] as? [String: Any]
+                #expect(output?["added_count"] as? Int == 1000, "\(result.stderr)")
+                guard round % 2 == 1 else { continue }
+                // Every other batch is removed again right away.
+                let listed = try topology.daemon.json(["call", "firewall.list", #"{"limit": 100000}"#]).1
+                let rules =
+                    ((listed as? [String: Any])?["output"] as? [String: Any])?["rules"] as? [[String: Any]] ?? []
+                let ids = rules.filter { ($0["summary"] as? String)?.contains("from 10.\(100 + round).") == true }
+                    .compactMap { $0["id"] as? String }
+                #expect(ids.count == 1000)
+                let quoted = ids.map { "\"\($0)\"" }.joined(separator: ",")
+                let removed = try topology.daemon.json(["call", "firewall.remove", "{\"ids\": [\(quoted)]}"])
+                #expect(removed.0.status == 0, "\(removed.0.stderr)")
+            }
+            #expect(FileManager.default.createFile(atPath: stop, contents: nil))
+            #expect(Poll.until(seconds: 60) { !ChildProcess.isRunning(repairs.pid) })
+            // Nobody else touched the sets: a repair that found anything to do saw a change half done.
+            let outcomes = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").filter { !$0.isWhitespace }
+            func count(_ status: String) -> Int {
+                outcomes.components(separatedBy: "\"status\":\"\(status)\"").count - 1
+            }
+            #expect(count("unchanged") >= 10, "\(outcomes.prefix(2000))")
+            let applied = outcomes.components(separatedBy: "{\"call_id\"").filter {
+                $0.contains("\"status\":\"applied\"")
+            }
+            #expect(applied.isEmpty, "\(applied)")
+            let status = try Self.entryStatus(topology)
+            let entries = status["entries"] as? [String: Any]
+            #expect(status["drift"] as? Bool == false, "\(String(describing: entries))")
+            #expect(
+                entries?["rules"] as? Int == 4000 && entries?["in_kernel"] as? Int == 4000,
+                "\(String(describing: entries))")
             #expect(topology.foreignUntouched, "another table changed")
             _ = topology.daemon.stop()
         }

@@ -37,6 +37,11 @@ actor ActiveRules {
     private let store: Store
     private var cached: Cached?
 
+    /// Held by every change to the entry sets from its kernel transaction to its rows (allow,
+    /// deny, remove, the entry repair) and by the entry check: one of them never sees another
+    /// half done (elements in the kernel whose rows are not committed yet, or the reverse).
+    nonisolated let changes = AsyncLock()
+
     init(store: Store) { self.store = store }
 
     /// The current rules; reloaded when the store's firewall generation moved.

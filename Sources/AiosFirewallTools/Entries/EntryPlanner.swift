@@ -135,71 +135,74 @@ struct EntryPlanner: Sendable {
         let commands = batch.document.commands(table: table.name)
         let elementCount = batch.document.count
         return .change(diff, inverse: inverse, touches: touches, disruptive: cutsManagement) { [table, store, active] in
-            let before = store.firewallRulesGeneration
-            let kernel = {
-                do {
-                    try table.apply([], serialised: commands, what: "cannot add the \(verdict) rules")
-                } catch let error as AiosError where error.message.contains("No such file or directory") {
-                    // Listing the table first costs more than the batch; a missing table or set
-                    // shows as the transaction's error instead.
-                    throw AiosError(
-                        .notFound,
-                        "the firewall table or one of its sets is missing: run firewall.apply_default to install or repair it",
-                        cause: error)
+            try await active.changes.withLock {
+                let before = store.firewallRulesGeneration
+                let kernel = {
+                    do {
+                        try table.apply([], serialised: commands, what: "cannot add the \(verdict) rules")
+                    } catch let error as AiosError where error.message.contains("No such file or directory") {
+                        // Listing the table first costs more than the batch; a missing table or set
+                        // shows as the transaction's error instead.
+                        throw AiosError(
+                            .notFound,
+                            "the firewall table or one of its sets is missing: run firewall.apply_default to install or repair it",
+                            cause: error)
+                    }
                 }
-            }
-            let compensate = {
-                // Keep kernel and store in step: take the elements out again.
-                _ = try? table.apply(
-                    [], serialised: Self.deleteCommands(elements: batch.elements, table: table.name), what: "compensate"
-                )
-            }
-            // The rows are written from the batch as bytes (`FirewallRowSource`); the records
-            // (Strings) the cache keeps are made after the answer.
-            if batch.count < Self.concurrentBatch {
-                try kernel()
-                do {
-                    try await store.insertFirewallRules(batch)
-                } catch {
-                    compensate()
-                    throw error
+                let compensate = {
+                    // Keep kernel and store in step: take the elements out again.
+                    _ = try? table.apply(
+                        [], serialised: Self.deleteCommands(elements: batch.elements, table: table.name),
+                        what: "compensate"
+                    )
                 }
-            } else {
-                // A big batch persists its rules while the kernel takes its elements. A marker,
-                // committed with the rows, names the batch: if the daemon dies with the rows
-                // committed but the kernel transaction not, the boot reconcile re-adds that
-                // batch's elements (see ReconcileTool). Dying after the kernel transaction but
-                // before the rows commit (here, or between the two steps of a small batch) leaves
-                // elements no row writes: the next start, finding that the run did not stop
-                // cleanly, reconciles the entry sets and deletes them.
-                let marker = Self.pendingKey(head[0].id)
-                async let stored: Void = store.insertFirewallRules(
-                    batch, marker: (marker, ["created_ms": .number(Double(now))]))
-                var kernelError: (any Error)?
-                do { try kernel() } catch { kernelError = error }
-                var storeError: (any Error)?
-                do { try await stored } catch { storeError = error }
-                if kernelError == nil, storeError != nil { compensate() }
-                if kernelError != nil, storeError == nil {
-                    let ids = (0..<batch.count).map(batch.id)
-                    _ = try? await store.endFirewallRules(ids: ids, state: "removed", endedMs: now)
+                // The rows are written from the batch as bytes (`FirewallRowSource`); the records
+                // (Strings) the cache keeps are made after the answer.
+                if batch.count < Self.concurrentBatch {
+                    try kernel()
+                    do {
+                        try await store.insertFirewallRules(batch)
+                    } catch {
+                        compensate()
+                        throw error
+                    }
+                } else {
+                    // A big batch persists its rules while the kernel takes its elements. A marker,
+                    // committed with the rows, names the batch: if the daemon dies with the rows
+                    // committed but the kernel transaction not, the boot reconcile re-adds that
+                    // batch's elements (see ReconcileTool). Dying after the kernel transaction but
+                    // before the rows commit (here, or between the two steps of a small batch) leaves
+                    // elements no row writes: the next start, finding that the run did not stop
+                    // cleanly, reconciles the entry sets and deletes them.
+                    let marker = Self.pendingKey(head[0].id)
+                    async let stored: Void = store.insertFirewallRules(
+                        batch, marker: (marker, ["created_ms": .number(Double(now))]))
+                    var kernelError: (any Error)?
+                    do { try kernel() } catch { kernelError = error }
+                    var storeError: (any Error)?
+                    do { try await stored } catch { storeError = error }
+                    if kernelError == nil, storeError != nil { compensate() }
+                    if kernelError != nil, storeError == nil {
+                        let ids = (0..<batch.count).map(batch.id)
+                        _ = try? await store.endFirewallRules(ids: ids, state: "removed", endedMs: now)
+                    }
+                    if let error = kernelError ?? storeError {
+                        try? await store.removeSetting(marker)
+                        throw error
+                    }
+                    try await store.removeSetting(marker)
                 }
-                if let error = kernelError ?? storeError {
-                    try? await store.removeSetting(marker)
-                    throw error
+                // The cache catches up after the answer (100k records to make and index): a call that
+                // plans before it does sees the generation moved and reloads, so nothing stale is served.
+                let after = store.firewallRulesGeneration
+                Task {
+                    await active.inserted(
+                        batch.records(head: head), rules: batch.rules, elements: batch.elements, before: before,
+                        after: after)
                 }
-                try await store.removeSetting(marker)
+                return EntriesOutput(
+                    added: added, addedCount: batch.count, unchanged: unchanged, elements: elementCount)
             }
-            // The cache catches up after the answer (100k records to make and index): a call that
-            // plans before it does sees the generation moved and reloads, so nothing stale is served.
-            let after = store.firewallRulesGeneration
-            Task {
-                await active.inserted(
-                    batch.records(head: head), rules: batch.rules, elements: batch.elements, before: before,
-                    after: after)
-            }
-            return EntriesOutput(
-                added: added, addedCount: batch.count, unchanged: unchanged, elements: elementCount)
         }
     }
 

@@ -54,11 +54,16 @@ public struct ReconcileTool: Tool {
             return .unchanged(Output(restored: false, rules: 0))
         }
         let now = context.clock.nowMs()
-        let pending = try await store.settings(prefix: EntryPlanner.pendingPrefix)
         guard try table.list(terse: true) == nil else {
-            if input.entries == true { return try await repairEntries(pending, now: now) }
+            // Read under the entry lock: a batch being applied holds it until its marker is gone,
+            // so the markers found are those of batches a crash interrupted.
+            let pending = try await active.changes.withLock {
+                try await store.settings(prefix: EntryPlanner.pendingPrefix)
+            }
+            if input.entries == true { return try await repairEntries(pending, now: now, clock: context.clock) }
             return try await interrupted(pending, now: now)
         }
+        let pending = try await store.settings(prefix: EntryPlanner.pendingPrefix)
         // A little margin: an element about to expire is not worth restoring for a few milliseconds.
         let rules = try await store.activeFirewallRules(unexpiredAt: now + 1000)
         let ruleset = DefaultRuleset(
@@ -82,11 +87,10 @@ public struct ReconcileTool: Tool {
 
     /// The table exists and the entry sets are to match the rules in force: one transaction adds
     /// what is missing (an interrupted batch's elements among them) and deletes what no rule writes.
-    private func repairEntries(_ pending: [(key: String, value: JSONValue)], now: Int64) async throws -> ToolPlan<
-        Output
-    > {
-        let comparison = EntryComparison(
-            snapshot: try await active.snapshot(), kernel: try table.entryElements(), now: now)
+    private func repairEntries(_ pending: [(key: String, value: JSONValue)], now: Int64, clock: any Clock)
+        async throws -> ToolPlan<Output>
+    {
+        let comparison = try await compare(now: now)
         let rules = Set(comparison.missing.map(\.record.id)).count
         let output = Output(
             restored: false, rules: rules, elementsAdded: comparison.missing.count,
@@ -95,10 +99,15 @@ public struct ReconcileTool: Tool {
             if !pending.isEmpty {
                 return .change([
                     Change("remove", "\(pending.count) batch marker(s)", detail: "their elements are all in the kernel")
-                ]) {
-                    [store] in
-                    for marker in pending { try await store.removeSetting(marker.key) }
-                    return output
+                ]) { [store, active] in
+                    // Under the entry lock no batch is being applied: the markers left are interrupted ones.
+                    try await active.changes.withLock {
+                        let still = Set(try await store.settings(prefix: EntryPlanner.pendingPrefix).map(\.key))
+                        for marker in pending where still.contains(marker.key) {
+                            try await store.removeSetting(marker.key)
+                        }
+                        return output
+                    }
                 }
             }
             return .unchanged(output)
@@ -119,11 +128,32 @@ public struct ReconcileTool: Tool {
         if comparison.unknown.count > EntryDrift.named {
             diff.append(Change("remove", "\(comparison.unknown.count - EntryDrift.named) more unknown elements"))
         }
-        let (deletions, additions) = comparison.repairCommands(table: table.name, now: now)
-        return .change(diff) { [table, store] in
-            try table.apply(deletions, serialised: additions, what: "cannot repair the entry sets")
-            for marker in pending { try await store.removeSetting(marker.key) }
-            return output
+        return .change(diff) { [self, table, store] in
+            // Compared again under the entry lock: a change applied since the plan is neither undone
+            // (its elements taken for unknown ones) nor missed.
+            try await active.changes.withLock {
+                let now = clock.nowMs()
+                let current = EntryComparison(
+                    snapshot: try await active.snapshot(), kernel: try table.entryElements(), now: now)
+                if !current.missing.isEmpty || !current.unknown.isEmpty {
+                    let (deletions, additions) = current.repairCommands(table: table.name, now: now)
+                    try table.apply(deletions, serialised: additions, what: "cannot repair the entry sets")
+                }
+                // Their elements were among the missing ones, now added.
+                for marker in try await store.settings(prefix: EntryPlanner.pendingPrefix) {
+                    try await store.removeSetting(marker.key)
+                }
+                return Output(
+                    restored: false, rules: Set(current.missing.map(\.record.id)).count,
+                    elementsAdded: current.missing.count, elementsDeleted: current.unknown.count)
+            }
+        }
+    }
+
+    /// The entry sets against the rules in force, read under the entry lock.
+    private func compare(now: Int64) async throws -> EntryComparison {
+        try await active.changes.withLock {
+            EntryComparison(snapshot: try await active.snapshot(), kernel: try table.entryElements(), now: now)
         }
     }
 
@@ -148,12 +178,15 @@ public struct ReconcileTool: Tool {
         let diff = [
             Change("add", "\(rules.count) rules", detail: "re-added from \(pending.count) interrupted batch(es)")
         ]
-        return .change(diff) { [table, store] in
-            if !elements.isEmpty {
-                try table.apply([], serialised: elements, what: "cannot re-add an interrupted batch")
+        return .change(diff) { [table, store, active] in
+            try await active.changes.withLock {
+                if !elements.isEmpty {
+                    try table.apply([], serialised: elements, what: "cannot re-add an interrupted batch")
+                }
+                let still = Set(try await store.settings(prefix: EntryPlanner.pendingPrefix).map(\.key))
+                for marker in pending where still.contains(marker.key) { try await store.removeSetting(marker.key) }
+                return Output(restored: false, rules: rules.count)
             }
-            for marker in pending { try await store.removeSetting(marker.key) }
-            return Output(restored: false, rules: rules.count)
         }
     }
 }

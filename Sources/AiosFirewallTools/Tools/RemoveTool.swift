@@ -71,23 +71,26 @@ public struct RemoveTool: Tool {
         var diff = records.prefix(50).map { Change("remove", "rule \($0.id)", detail: $0.summary) }
         if records.count > 50 { diff.append(Change("remove", "\(records.count - 50) more rules")) }
         return .change(diff) { [table, store, cache, removing = records, rules] in
-            // Elements that expire meanwhile are gone from the kernel, and deleting a missing element
-            // fails the whole batch: leave out those about to expire, retry once without the late ones.
-            func deletions(expiringAfter margin: Int64) -> [String] {
-                let after = context.clock.nowMs() + margin
-                let live = zip(removing, rules).lazy.filter { ($0.0.expiresMs ?? .max) > after }.map(\.1.elements)
-                return EntryPlanner.deleteCommands(elements: live, table: table.name)
+            try await cache.changes.withLock {
+                // Elements that expire meanwhile are gone from the kernel, and deleting a missing element
+                // fails the whole batch: leave out those about to expire, retry once without the late ones.
+                func deletions(expiringAfter margin: Int64) -> [String] {
+                    let after = context.clock.nowMs() + margin
+                    let live = zip(removing, rules).lazy.filter { ($0.0.expiresMs ?? .max) > after }.map(\.1.elements)
+                    return EntryPlanner.deleteCommands(elements: live, table: table.name)
+                }
+                do {
+                    try table.apply([], serialised: deletions(expiringAfter: 2000), what: "cannot remove the rules")
+                } catch {
+                    try table.apply([], serialised: deletions(expiringAfter: 10_000), what: "cannot remove the rules")
+                }
+                try await store.endFirewallRules(
+                    ids: removing.map(\.id), state: "removed", endedMs: context.clock.nowMs())
+                // The next allow/deny would reload the rules in force (and free the old ones) on its
+                // own path: reload them now, after the answer.
+                Task { _ = try? await cache.snapshot() }
+                return Output(removed: removing.prefix(100).map(\.id), removedCount: removing.count)
             }
-            do {
-                try table.apply([], serialised: deletions(expiringAfter: 2000), what: "cannot remove the rules")
-            } catch {
-                try table.apply([], serialised: deletions(expiringAfter: 10_000), what: "cannot remove the rules")
-            }
-            try await store.endFirewallRules(ids: removing.map(\.id), state: "removed", endedMs: context.clock.nowMs())
-            // The next allow/deny would reload the rules in force (and free the old ones) on its
-            // own path: reload them now, after the answer.
-            Task { _ = try? await cache.snapshot() }
-            return Output(removed: removing.prefix(100).map(\.id), removedCount: removing.count)
         }
     }
 }

@@ -71,12 +71,14 @@ public struct StatusTool: Tool {
             }
             var entries: EntryDrift?
             if input.entries == true {
-                // The sets whole (100k elements): only when asked.
-                let snapshot = try await active.snapshot()
-                entries =
+                // The sets whole (100k elements): only when asked; under the entry lock, so no
+                // change is seen half done.
+                entries = try await active.changes.withLock {
                     EntryComparison(
-                        snapshot: snapshot, kernel: try table.entryElements(), now: context.clock.nowMs()
+                        snapshot: try await active.snapshot(), kernel: try table.entryElements(),
+                        now: context.clock.nowMs()
                     ).drift
+                }
             }
             var inspection = RulesetInspection(objects)
             // Set contents are omitted from the terse listing; the management sets are small, list them.
