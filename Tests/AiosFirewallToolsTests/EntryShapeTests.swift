@@ -235,6 +235,27 @@ struct BatchPlanTests {
         #expect(clash?.message.contains(record.id) == true, "\(clash?.message ?? "")")
     }
 
+    @Test(
+        "a rule committed between a batch's plan and its apply is found again: the same rule, or one on the same hash-set element; an expired or unrelated one is not"
+    )
+    func conflictSincePlan() async throws {
+        let host: JSONValue = ["port": [80, 443], "source": "10.9.9.9"]
+        let batch = try await Self.prepare([host, Self.entries(1)[0]])
+        func snapshot(_ json: JSONValue, expiresMs: Int64? = nil) throws -> ActiveRules.Snapshot {
+            let rule = try Self.rule(json)
+            let record = FirewallRuleRecord(
+                id: "00000000000000bb", verdict: "allow", specText: rule.specText, summary: rule.summary,
+                origin: "user", createdMs: 0, expiresMs: expiresMs, expiresText: nil)
+            return ActiveRules.build([record]).0
+        }
+        let same = EntryPlanner.conflict(batch, with: try snapshot(host), now: 1000)
+        #expect(same?.message.contains("00000000000000bb") == true && same?.message.contains("unchanged") == true)
+        let shared = EntryPlanner.conflict(batch, with: try snapshot(["port": 443, "source": "10.9.9.9"]), now: 1000)
+        #expect(shared?.message.contains("same set element") == true, "\(shared?.message ?? "")")
+        #expect(EntryPlanner.conflict(batch, with: try snapshot(host, expiresMs: 500), now: 1000) == nil)
+        #expect(EntryPlanner.conflict(batch, with: try snapshot(["port": 22, "source": "10.9.9.8"]), now: 1000) == nil)
+    }
+
     @Test("two entries writing one hash-set element are refused, also from different chunks")
     func sharedElement() async throws {
         var raw = Self.entries(3 * EntryPlanner.parallelChunk)

@@ -169,6 +169,35 @@ struct FirewallEntryDriftTests {
     }
 
     @Test(
+        "the same 1k batch sent twice at once: one applies it, the other finds it in force or is refused; no element is held by two rules"
+    )
+    func sameBatchAtOnce() async throws {
+        try await Lab.with { lab in
+            var topology = try E.prepared(lab)
+            for round in 0..<6 {
+                let entries = (0..<1000).map {
+                    #"{"port": 8080, "source": "10.\#(110 + round).\#($0 / 250).\#($0 % 250 + 1)"}"#
+                }
+                let batch = "{\"entries\": [\(entries.joined(separator: ","))], \"expires\": \"1h\"}"
+                let calls = try (0..<2).map { index in
+                    try lab.spawn(
+                        [topology.daemon.binary, "call", "firewall.allow", batch, "--socket", topology.daemon.socket],
+                        name: "same-batch-\(round)-\(index)")
+                }
+                #expect(Poll.until(seconds: 60) { calls.allSatisfy { !ChildProcess.isRunning($0.pid) } })
+                let listed = try topology.daemon.json(["call", "firewall.list", #"{"limit": 100000}"#]).1
+                let rules =
+                    ((listed as? [String: Any])?["output"] as? [String: Any])?["rules"] as? [[String: Any]] ?? []
+                let these = rules.filter { ($0["summary"] as? String)?.contains("from 10.\(110 + round).") == true }
+                #expect(these.count == 1000, "round \(round): \(these.count) rules; \(calls.map(\.stderr))")
+            }
+            let status = try Self.entryStatus(topology)
+            #expect(status["drift"] as? Bool == false, "\(status)")
+            _ = topology.daemon.stop()
+        }
+    }
+
+    @Test(
         "after a run that did not stop cleanly (SIGKILL) the start repairs the entry sets; after a clean stop it leaves them alone"
     )
     func checkedAfterCrash() async throws {

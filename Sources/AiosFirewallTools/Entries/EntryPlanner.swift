@@ -103,6 +103,8 @@ struct EntryPlanner: Sendable {
                 location: InputLocation(field: "input.entries"))
         }
         let field = Self.fieldPath(single: single)
+        // Taken before the snapshot: a change committed after it is seen at apply time.
+        let planned = store.firewallRulesGeneration
         let current = try await active.snapshot()
         let batch = try await Self.prepare(
             raw,
@@ -136,6 +138,14 @@ struct EntryPlanner: Sendable {
         let elementCount = batch.document.count
         return .change(diff, inverse: inverse, touches: touches, disruptive: cutsManagement) { [table, store, active] in
             try await active.changes.withLock {
+                // Another change committed since this batch was planned: what the kernel would not
+                // refuse (the same rule twice, two rules on one hash-set element) is checked again
+                // against the rules in force now.
+                if store.firewallRulesGeneration != planned,
+                    let conflict = Self.conflict(batch, with: try await active.snapshot(), now: context.clock.nowMs())
+                {
+                    throw conflict
+                }
                 let before = store.firewallRulesGeneration
                 let kernel = {
                     do {
@@ -493,6 +503,33 @@ struct EntryPlanner: Sendable {
                 }
             }
         }
+    }
+
+    /// The first rule of `batch` that a rule in force (`current`, live at `now`) already is, or
+    /// whose hash-set element one holds: a change committed between this batch's plan and its
+    /// apply. Nil when there is none.
+    static func conflict(_ batch: Batch, with current: ActiveRules.Snapshot, now: Int64) -> AiosError? {
+        func live(_ id: String) -> FirewallRuleRecord? {
+            current.byID[id].flatMap { record in (record.expiresMs.map { $0 > now } ?? true) ? record : nil }
+        }
+        for position in 0..<batch.count {
+            if let id = current.byKey[batch.rules[position]], let existing = live(id) {
+                return AiosError(
+                    .failed,
+                    "rule \(existing.id) (\(existing.summary)) was added while this call was being planned; nothing was changed: run the call again (that rule will be reported unchanged)"
+                )
+            }
+            for element in batch.elements[position] {
+                guard let key = element.exactKey, let owner = current.exact[key], let existing = live(owner) else {
+                    continue
+                }
+                return AiosError(
+                    .failed,
+                    "rule \(existing.id) (\(existing.summary)) was added while this call was being planned and writes the same set element; nothing was changed: run the call again"
+                )
+            }
+        }
+        return nil
     }
 
     /// Two rules writing one hash-set element would share it and its timer (removing or expiring
