@@ -31,7 +31,7 @@ public struct Daemon: Sendable {
         let startedMs = clock.nowMs()
         // Before anything reads or writes the state: a second daemon on the same data directory
         // would roll back the first one's open guards and reconcile its firewall at start.
-        let lock = try Self.lock(dataDirectory: options.dataDirectory)
+        let lock = try await Self.lock(dataDirectory: options.dataDirectory, logger: logger)
         defer { withExtendedLifetime(lock) {} }
         let store = try Store(dataDirectory: options.dataDirectory)
         let policy = try PolicyLoader.load(path: options.policyPath)
@@ -133,22 +133,40 @@ public struct Daemon: Sendable {
     static let runningKey = "daemon.running"
 
     /// The data directory's lock (`daemon.lock`), held for the process's life; the kernel drops
-    /// it when the process ends, however it ends.
-    static func lock(dataDirectory: String) throws -> DirectoryLock {
+    /// it when the process ends, however it ends — once its last thread has exited. A killed
+    /// daemon with 100k rules in memory takes a moment to free it, while it already shows as
+    /// gone: its lock is waited for (up to `lockWait`); a live holder's is refused at once.
+    static func lock(dataDirectory: String, logger: Logger) async throws -> DirectoryLock {
         let path = (dataDirectory as NSString).appendingPathComponent("daemon.lock")
-        do {
-            try FileManager.default.createDirectory(
-                atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            return try DirectoryLock(path: path)
-        } catch let error as SystemCallError where error.errno == EWOULDBLOCK {
-            throw AiosError(
-                .unavailable,
-                "another aios-net daemon is using the data directory \(dataDirectory) (\(error.operation)); stop it first, or give this one its own --data-dir",
-                cause: error)
-        } catch {
-            throw AiosError(
-                .unavailable, "cannot lock the data directory \(dataDirectory): \(error); pick another with --data-dir",
-                cause: error)
+        let deadline = ContinuousClock.now + lockWait
+        var waiting = false
+        while true {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                return try DirectoryLock(path: path)
+            } catch let error as SystemCallError where error.errno == EWOULDBLOCK {
+                let holder = DirectoryLock.holder(path: path)
+                guard let holder, !ChildProcess.isRunning(holder), ContinuousClock.now < deadline else {
+                    throw AiosError(
+                        .unavailable,
+                        "another aios-net daemon is using the data directory \(dataDirectory) (\(error.operation)); stop it first, or give this one its own --data-dir",
+                        cause: error)
+                }
+                if !waiting {
+                    logger.warning("the previous daemon (pid \(holder)) is still exiting; waiting for its lock")
+                    waiting = true
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            } catch {
+                throw AiosError(
+                    .unavailable,
+                    "cannot lock the data directory \(dataDirectory): \(error); pick another with --data-dir",
+                    cause: error)
+            }
         }
     }
+
+    /// How long a start waits for an exiting daemon's lock.
+    static let lockWait: Duration = .seconds(30)
 }

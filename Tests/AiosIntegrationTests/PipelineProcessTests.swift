@@ -143,6 +143,30 @@ struct PipelineProcessTests {
     }
 
     @Test(
+        "a start waits for the lock of a daemon that is still exiting (its PID gone, its lock not yet dropped), then runs"
+    )
+    func waitsForExitingDaemon() async throws {
+        try await Lab.with { lab in
+            var daemon = try DaemonHarness(lab: lab, namespace: try lab.namespace("client"))
+            try FileManager.default.createDirectory(atPath: daemon.dataDirectory, withIntermediateDirectories: true)
+            // The lock file names a process that is gone; another holds the lock a little longer,
+            // as the last thread of a killed daemon does while its memory is freed.
+            let gone = try lab.spawn(["true"], name: "gone")
+            #expect(Poll.until(seconds: 10) { !ChildProcess.isRunning(gone.pid) })
+            let lock = "\(daemon.dataDirectory)/daemon.lock"
+            try "\(gone.pid)\n".write(toFile: lock, atomically: false, encoding: .utf8)
+            let held = "\(lab.directory)/held"
+            let holder = try lab.spawn(["flock", "-x", lock, "-c", "touch \(held); sleep 1"], name: "holder")
+            #expect(Poll.until(seconds: 10) { FileManager.default.fileExists(atPath: held) })
+            try daemon.start()
+            #expect(!ChildProcess.isRunning(holder.pid), "the daemon started while the lock was held")
+            #expect(daemon.process?.stderr.contains("is still exiting; waiting for its lock") == true)
+            #expect(try daemon.cli(["tools"]).status == 0)
+            _ = daemon.stop()
+        }
+    }
+
+    @Test(
         "a daemon that stops on a start-up error (an unknown control group) says why and leaves no running marker, so its next start does not take it for a crash"
     )
     func startupErrorIsNoCrash() async throws {

@@ -14,11 +14,9 @@ public final class DirectoryLock: Sendable {
         let descriptor = try SystemCall.check("open \(path)") { open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600) }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let code = errno
-            var bytes = [UInt8](repeating: 0, count: 32)
-            let count = read(descriptor, &bytes, bytes.count)
             close(descriptor)
-            let holder = String(decoding: bytes.prefix(max(0, count)), as: UTF8.self).filter(\.isNumber)
-            throw SystemCallError("lock \(path): held by pid \(holder.isEmpty ? "?" : holder)", errno: code)
+            let holder = Self.holder(path: path).map(String.init) ?? "?"
+            throw SystemCallError("lock \(path): held by pid \(holder)", errno: code)
         }
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(descriptor, 0)
@@ -27,4 +25,14 @@ public final class DirectoryLock: Sendable {
     }
 
     deinit { close(descriptor) }
+
+    /// The PID the holder of the lock on `path` wrote, if any.
+    public static func holder(path: String) -> Int32? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var bytes = [UInt8](repeating: 0, count: 32)
+        let count = read(descriptor, &bytes, bytes.count)
+        return Int32(String(decoding: bytes.prefix(max(0, count)), as: UTF8.self).filter(\.isNumber))
+    }
 }
