@@ -254,6 +254,13 @@ struct BatchPlanTests {
         #expect(shared?.message.contains("same set element") == true, "\(shared?.message ?? "")")
         #expect(EntryPlanner.conflict(batch, with: try snapshot(host, expiresMs: 500), now: 1000) == nil)
         #expect(EntryPlanner.conflict(batch, with: try snapshot(["port": 22, "source": "10.9.9.8"]), now: 1000) == nil)
+        // A batch that found a rule in force (unchanged) is refused once that rule is gone.
+        let inForce = try snapshot(host)
+        let partly = try await Self.prepare([host, Self.entries(1)[0]], current: inForce)
+        #expect(partly.unchanged == ["00000000000000bb"] && partly.count == 1)
+        #expect(EntryPlanner.conflict(partly, with: inForce, now: 1000) == nil)
+        let gone = EntryPlanner.conflict(partly, with: ActiveRules.Snapshot(), now: 1000)
+        #expect(gone?.message.contains("removed or expired meanwhile") == true, "\(gone?.message ?? "")")
     }
 
     @Test("two entries writing one hash-set element are refused, also from different chunks")

@@ -505,12 +505,20 @@ struct EntryPlanner: Sendable {
         }
     }
 
-    /// The first rule of `batch` that a rule in force (`current`, live at `now`) already is, or
-    /// whose hash-set element one holds: a change committed between this batch's plan and its
-    /// apply. Nil when there is none.
+    /// A change committed between this batch's plan and its apply, seen in the rules in force
+    /// (`current`, live at `now`): a rule the batch reported unchanged is gone, a new rule of the
+    /// batch is in force already, or a rule in force holds one of its hash-set elements. Nil when
+    /// there is none.
     static func conflict(_ batch: Batch, with current: ActiveRules.Snapshot, now: Int64) -> AiosError? {
         func live(_ id: String) -> FirewallRuleRecord? {
             current.byID[id].flatMap { record in (record.expiresMs.map { $0 > now } ?? true) ? record : nil }
+        }
+        // A rule this batch found in force (and reports unchanged) that was removed meanwhile.
+        if let gone = batch.unchanged.first(where: { live($0) == nil }) {
+            return AiosError(
+                .failed,
+                "rule \(gone), found in force when this call was planned, was removed or expired meanwhile; nothing was changed: run the call again"
+            )
         }
         for position in 0..<batch.count {
             if let id = current.byKey[batch.rules[position]], let existing = live(id) {
