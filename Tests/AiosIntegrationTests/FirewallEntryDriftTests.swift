@@ -169,7 +169,7 @@ struct FirewallEntryDriftTests {
     }
 
     @Test(
-        "the same 1k batch sent twice at once: one applies it, the other finds it in force or is refused; no element is held by two rules"
+        "the same 1k batch sent twice at once: one applies it, the other finds it in force or is refused, no element held by two rules; removed twice at once, both are done"
     )
     func sameBatchAtOnce() async throws {
         try await Lab.with { lab in
@@ -190,9 +190,22 @@ struct FirewallEntryDriftTests {
                     ((listed as? [String: Any])?["output"] as? [String: Any])?["rules"] as? [[String: Any]] ?? []
                 let these = rules.filter { ($0["summary"] as? String)?.contains("from 10.\(110 + round).") == true }
                 #expect(these.count == 1000, "round \(round): \(these.count) rules; \(calls.map(\.stderr))")
+                // And removed twice at once: both are done, the second finding nothing left to remove.
+                let quoted = these.compactMap { $0["id"] as? String }.map { "\"\($0)\"" }.joined(separator: ",")
+                let removes = try (0..<2).map { index in
+                    try lab.spawn(
+                        [
+                            topology.daemon.binary, "call", "firewall.remove", "{\"ids\": [\(quoted)]}", "--socket",
+                            topology.daemon.socket,
+                        ], name: "same-remove-\(round)-\(index)")
+                }
+                #expect(Poll.until(seconds: 60) { removes.allSatisfy { !ChildProcess.isRunning($0.pid) } })
+                for remove in removes { #expect(!remove.stderr.contains("rror"), "\(remove.stderr)") }
             }
             let status = try Self.entryStatus(topology)
+            let entries = status["entries"] as? [String: Any]
             #expect(status["drift"] as? Bool == false, "\(status)")
+            #expect(entries?["rules"] as? Int == 0 && entries?["in_kernel"] as? Int == 0, "\(status)")
             _ = topology.daemon.stop()
         }
     }

@@ -44,6 +44,8 @@ public struct RemoveTool: Tool {
             throw AiosError(.invalidInput, "name a rule: id or ids", location: InputLocation(field: "input.id"))
         }
         let now = context.clock.nowMs()
+        // Taken before the snapshot: a change committed after it is seen at apply time.
+        let planned = store.firewallRulesGeneration
         // The rules in force are cached with their decoded rules (a 100k batch is neither read
         // from the store nor decoded again to be removed).
         let current = try await cache.snapshot()
@@ -70,8 +72,22 @@ public struct RemoveTool: Tool {
         }
         var diff = records.prefix(50).map { Change("remove", "rule \($0.id)", detail: $0.summary) }
         if records.count > 50 { diff.append(Change("remove", "\(records.count - 50) more rules")) }
-        return .change(diff) { [table, store, cache, removing = records, rules] in
+        return .change(diff) { [table, store, cache, records, rules] in
             try await cache.changes.withLock {
+                // Rules another call removed (or that expired) since the plan are gone already:
+                // removing them again is done, not an error.
+                var removing = records
+                var rules = rules
+                if store.firewallRulesGeneration != planned {
+                    let current = try await cache.snapshot()
+                    let now = context.clock.nowMs()
+                    let live = records.indices.filter { index in
+                        current.byID[records[index].id].map { ($0.expiresMs ?? .max) > now } ?? false
+                    }
+                    removing = live.map { records[$0] }
+                    rules = live.map { rules[$0] }
+                    guard !removing.isEmpty else { return Output(removed: [], removedCount: 0) }
+                }
                 // Elements that expire meanwhile are gone from the kernel, and deleting a missing element
                 // fails the whole batch: leave out those about to expire, retry once without the late ones.
                 func deletions(expiringAfter margin: Int64) -> [String] {
