@@ -204,6 +204,17 @@ struct EntryComparison: Sendable {
         unknown = listed.filter { !known.contains($0) }.sorted { $0.value.jsonText < $1.value.jsonText }
     }
 
+    /// The rules in force against the kernel's entry sets now, read under the entry lock (no
+    /// change is seen half done).
+    static func locked(_ active: ActiveRules, _ table: FirewallTable, now: Int64) async throws -> EntryComparison {
+        try await active.changes.withLock { try await unlocked(active, table, now: now) }
+    }
+
+    /// As `locked`, for a caller that holds `active.changes` already.
+    static func unlocked(_ active: ActiveRules, _ table: FirewallTable, now: Int64) async throws -> EntryComparison {
+        EntryComparison(snapshot: try await active.snapshot(), kernel: try table.entryElements(), now: now)
+    }
+
     /// The report: counts, and the first of each list.
     var drift: EntryDrift {
         EntryDrift(

@@ -90,7 +90,7 @@ public struct ReconcileTool: Tool {
     private func repairEntries(_ pending: [(key: String, value: JSONValue)], now: Int64, clock: any Clock)
         async throws -> ToolPlan<Output>
     {
-        let comparison = try await compare(now: now)
+        let comparison = try await EntryComparison.locked(active, table, now: now)
         let rules = Set(comparison.missing.map(\.record.id)).count
         let output = Output(
             restored: false, rules: rules, elementsAdded: comparison.missing.count,
@@ -100,12 +100,8 @@ public struct ReconcileTool: Tool {
                 return .change([
                     Change("remove", "\(pending.count) batch marker(s)", detail: "their elements are all in the kernel")
                 ]) { [store, active] in
-                    // Under the entry lock no batch is being applied: the markers left are interrupted ones.
                     try await active.changes.withLock {
-                        let still = Set(try await store.settings(prefix: EntryPlanner.pendingPrefix).map(\.key))
-                        for marker in pending where still.contains(marker.key) {
-                            try await store.removeSetting(marker.key)
-                        }
+                        try await Self.clearMarkers(store)
                         return output
                     }
                 }
@@ -133,16 +129,13 @@ public struct ReconcileTool: Tool {
             // (its elements taken for unknown ones) nor missed.
             try await active.changes.withLock {
                 let now = clock.nowMs()
-                let current = EntryComparison(
-                    snapshot: try await active.snapshot(), kernel: try table.entryElements(), now: now)
+                let current = try await EntryComparison.unlocked(active, table, now: now)
                 if !current.missing.isEmpty || !current.unknown.isEmpty {
                     let (deletions, additions) = current.repairCommands(table: table.name, now: now)
                     try table.apply(deletions, serialised: additions, what: "cannot repair the entry sets")
                 }
                 // Their elements were among the missing ones, now added.
-                for marker in try await store.settings(prefix: EntryPlanner.pendingPrefix) {
-                    try await store.removeSetting(marker.key)
-                }
+                try await Self.clearMarkers(store)
                 return Output(
                     restored: false, rules: Set(current.missing.map(\.record.id)).count,
                     elementsAdded: current.missing.count, elementsDeleted: current.unknown.count)
@@ -150,10 +143,11 @@ public struct ReconcileTool: Tool {
         }
     }
 
-    /// The entry sets against the rules in force, read under the entry lock.
-    private func compare(now: Int64) async throws -> EntryComparison {
-        try await active.changes.withLock {
-            EntryComparison(snapshot: try await active.snapshot(), kernel: try table.entryElements(), now: now)
+    /// Removes the markers of interrupted batches (the caller holds the entry lock, so no batch
+    /// is being applied and every marker left is an interrupted one).
+    private static func clearMarkers(_ store: Store) async throws {
+        for marker in try await store.settings(prefix: EntryPlanner.pendingPrefix) {
+            try await store.removeSetting(marker.key)
         }
     }
 
@@ -183,8 +177,7 @@ public struct ReconcileTool: Tool {
                 if !elements.isEmpty {
                     try table.apply([], serialised: elements, what: "cannot re-add an interrupted batch")
                 }
-                let still = Set(try await store.settings(prefix: EntryPlanner.pendingPrefix).map(\.key))
-                for marker in pending where still.contains(marker.key) { try await store.removeSetting(marker.key) }
+                try await Self.clearMarkers(store)
                 return Output(restored: false, rules: rules.count)
             }
         }

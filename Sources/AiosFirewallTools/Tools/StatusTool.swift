@@ -51,7 +51,7 @@ public struct StatusTool: Tool {
         inputSchema: .object(
             [
                 "entries": .boolean(
-                    "Also compare every entry set's elements with the rules in force (reads the sets whole: ~1 s with 100k rules)"
+                    "Also compare every entry set's elements with the rules in force (reads the sets whole: ~0.5 s with 100k rules)"
                 )
             ], examples: [[:], ["entries": true]]))
 
@@ -73,12 +73,7 @@ public struct StatusTool: Tool {
             if input.entries == true {
                 // The sets whole (100k elements): only when asked; under the entry lock, so no
                 // change is seen half done.
-                entries = try await active.changes.withLock {
-                    EntryComparison(
-                        snapshot: try await active.snapshot(), kernel: try table.entryElements(),
-                        now: context.clock.nowMs()
-                    ).drift
-                }
+                entries = try await EntryComparison.locked(active, table, now: context.clock.nowMs()).drift
             }
             var inspection = RulesetInspection(objects)
             // Set contents are omitted from the terse listing; the management sets are small, list them.
