@@ -49,6 +49,25 @@ struct FirewallEntryDriftTests {
         return (try #require(host), try #require(range))
     }
 
+    /// A batch of 1,000 host rules on port 8080, from `10.<octet>.0.1` on, expiring in 1 h.
+    static func batch(octet: Int) -> String {
+        let entries = (0..<1000).map { #"{"port": 8080, "source": "10.\#(octet).\#($0 / 250).\#($0 % 250 + 1)"}"# }
+        return "{\"entries\": [\(entries.joined(separator: ","))], \"expires\": \"1h\"}"
+    }
+
+    /// The ids of the listed rules from `10.<octet>.`.
+    static func ids(_ topology: F.Topology, octet: Int) throws -> [String] {
+        let listed = try topology.daemon.json(["call", "firewall.list", #"{"limit": 100000}"#]).1
+        let rules = ((listed as? [String: Any])?["output"] as? [String: Any])?["rules"] as? [[String: Any]] ?? []
+        return rules.filter { ($0["summary"] as? String)?.contains("from 10.\(octet).") == true }
+            .compactMap { $0["id"] as? String }
+    }
+
+    /// `firewall.remove`'s input for `ids`.
+    static func removal(_ ids: [String]) -> String {
+        "{\"ids\": [\(ids.map { "\"\($0)\"" }.joined(separator: ","))]}"
+    }
+
     static let hostKey = #"["10.60.0.3","tcp",8080]"#
     static let rangeKey = #""range":[9000,9010]"#
 
@@ -126,23 +145,16 @@ struct FirewallEntryDriftTests {
                 ["sh", "-c", loop, "repairs", topology.daemon.binary, topology.daemon.socket, stop, log],
                 name: "repairs")
             for round in 0..<8 {
-                let entries = (0..<1000).map {
-                    #"{"port": 8080, "source": "10.\#(100 + round).\#($0 / 250).\#($0 % 250 + 1)"}"#
-                }
-                let batch = "{\"entries\": [\(entries.joined(separator: ","))], \"expires\": \"1h\"}"
-                let (result, added) = try topology.daemon.json(["call", "firewall.allow", batch])
+                let (result, added) = try topology.daemon.json([
+                    "call", "firewall.allow", Self.batch(octet: 100 + round),
+                ])
                 let output = (added as? [String: Any])?["output"] as? [String: Any]
                 #expect(output?["added_count"] as? Int == 1000, "\(result.stderr)")
                 guard round % 2 == 1 else { continue }
                 // Every other batch is removed again right away.
-                let listed = try topology.daemon.json(["call", "firewall.list", #"{"limit": 100000}"#]).1
-                let rules =
-                    ((listed as? [String: Any])?["output"] as? [String: Any])?["rules"] as? [[String: Any]] ?? []
-                let ids = rules.filter { ($0["summary"] as? String)?.contains("from 10.\(100 + round).") == true }
-                    .compactMap { $0["id"] as? String }
+                let ids = try Self.ids(topology, octet: 100 + round)
                 #expect(ids.count == 1000)
-                let quoted = ids.map { "\"\($0)\"" }.joined(separator: ",")
-                let removed = try topology.daemon.json(["call", "firewall.remove", "{\"ids\": [\(quoted)]}"])
+                let removed = try topology.daemon.json(["call", "firewall.remove", Self.removal(ids)])
                 #expect(removed.0.status == 0, "\(removed.0.stderr)")
             }
             #expect(FileManager.default.createFile(atPath: stop, contents: nil))
@@ -175,27 +187,20 @@ struct FirewallEntryDriftTests {
         try await Lab.with { lab in
             var topology = try E.prepared(lab)
             for round in 0..<6 {
-                let entries = (0..<1000).map {
-                    #"{"port": 8080, "source": "10.\#(110 + round).\#($0 / 250).\#($0 % 250 + 1)"}"#
-                }
-                let batch = "{\"entries\": [\(entries.joined(separator: ","))], \"expires\": \"1h\"}"
+                let batch = Self.batch(octet: 110 + round)
                 let calls = try (0..<2).map { index in
                     try lab.spawn(
                         [topology.daemon.binary, "call", "firewall.allow", batch, "--socket", topology.daemon.socket],
                         name: "same-batch-\(round)-\(index)")
                 }
                 #expect(Poll.until(seconds: 60) { calls.allSatisfy { !ChildProcess.isRunning($0.pid) } })
-                let listed = try topology.daemon.json(["call", "firewall.list", #"{"limit": 100000}"#]).1
-                let rules =
-                    ((listed as? [String: Any])?["output"] as? [String: Any])?["rules"] as? [[String: Any]] ?? []
-                let these = rules.filter { ($0["summary"] as? String)?.contains("from 10.\(110 + round).") == true }
+                let these = try Self.ids(topology, octet: 110 + round)
                 #expect(these.count == 1000, "round \(round): \(these.count) rules; \(calls.map(\.stderr))")
                 // And removed twice at once: both are done, the second finding nothing left to remove.
-                let quoted = these.compactMap { $0["id"] as? String }.map { "\"\($0)\"" }.joined(separator: ",")
                 let removes = try (0..<2).map { index in
                     try lab.spawn(
                         [
-                            topology.daemon.binary, "call", "firewall.remove", "{\"ids\": [\(quoted)]}", "--socket",
+                            topology.daemon.binary, "call", "firewall.remove", Self.removal(these), "--socket",
                             topology.daemon.socket,
                         ], name: "same-remove-\(round)-\(index)")
                 }

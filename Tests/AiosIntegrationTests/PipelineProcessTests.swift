@@ -106,6 +106,13 @@ struct PipelineProcessTests {
         }
     }
 
+    /// Whether `process` exits on its own within 15 s; if not, it is stopped.
+    static func exited(_ process: LabProcess, in lab: Lab) -> Bool {
+        let exited = Poll.until(seconds: 15) { !ChildProcess.isRunning(process.pid) }
+        if !exited { _ = lab.stop(process) }
+        return exited
+    }
+
     @Test(
         "a second daemon on the same data directory refuses to start, naming the first; the first's open guard stays open"
     )
@@ -126,9 +133,8 @@ struct PipelineProcessTests {
                     daemon.binary, "daemon", "--data-dir", daemon.dataDirectory, "--socket",
                     "\(lab.directory)/second.sock", "--lab-tools", "--dns-listen", "off",
                 ], name: "second-daemon")
-            let exited = Poll.until(seconds: 15) { !ChildProcess.isRunning(second.pid) }
+            let exited = Self.exited(second, in: lab)
             #expect(exited, "the second daemon is still running")
-            if !exited { _ = lab.stop(second) }
             #expect(
                 second.stderr.contains("another aios-net daemon is using the data directory \(daemon.dataDirectory)"),
                 "\(second.stderr)")
@@ -177,9 +183,8 @@ struct PipelineProcessTests {
                     BuiltBinary.path(), "daemon", "--data-dir", data, "--socket", "\(lab.directory)/startup.sock",
                     "--control-group", "no-such-group-aios", "--dns-listen", "off",
                 ], name: "startup-error")
-            let exited = Poll.until(seconds: 15) { !ChildProcess.isRunning(daemon.pid) }
+            let exited = Self.exited(daemon, in: lab)
             #expect(exited)
-            if !exited { _ = lab.stop(daemon) }
             #expect(daemon.stderr.contains("no group named no-such-group-aios"), "\(daemon.stderr)")
             let store = try Store(dataDirectory: data)
             #expect(try await store.setting("daemon.running") == nil)
