@@ -258,10 +258,15 @@ enum JSONText {
 
     /// Writes `value` as compact (or indented) JSON with sorted keys; `/` is not escaped.
     static func write(_ value: JSONValue, pretty: Bool = false) -> String {
+        String(decoding: bytes(value, pretty: pretty), as: UTF8.self)
+    }
+
+    /// `write(_:pretty:)` as UTF-8 bytes.
+    static func bytes(_ value: JSONValue, pretty: Bool = false) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
         write(value, into: &out, pretty: pretty, indent: 0)
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     private static func write(_ value: JSONValue, into out: inout [UInt8], pretty: Bool, indent: Int) {

@@ -81,6 +81,9 @@ public enum JSONValue: Sendable, Hashable, Codable {
     /// Compact JSON text with sorted keys (stable, so it can be compared and stored).
     public var jsonText: String { JSONText.write(self) }
 
+    /// `jsonText` as UTF-8 bytes (no copy through a String).
+    public var jsonBytes: [UInt8] { JSONText.bytes(self) }
+
     /// Indented JSON text with sorted keys, for people.
     public var prettyText: String { JSONText.write(self, pretty: true) }
 

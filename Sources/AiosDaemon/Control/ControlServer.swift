@@ -91,7 +91,9 @@ struct ControlServer: Service {
     @discardableResult
     private func respond(_ connection: Int32, _ response: ControlResponse) -> Bool {
         guard let value = try? JSONValue(encoding: response) else { return false }
-        return (try? UnixSocket.writeAll(connection, Array((value.jsonText + "\n").utf8))) != nil
+        var line = value.jsonBytes
+        line.append(UInt8(ascii: "\n"))
+        return (try? UnixSocket.writeAll(connection, line)) != nil
     }
 
     /// Runs async work from a plain thread and waits for it.
