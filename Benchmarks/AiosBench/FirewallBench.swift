@@ -130,7 +130,7 @@ enum FirewallBench {
             // The best ratio this path could reach if its kernel transaction cost exactly the raw
             // one and the rows cost nothing: (dry run + raw) / raw.
             let floor = median(zip(dry, raw).map { ($0 + $1) / $1 })
-            // For comparison with figures before 2026-12-03 11:40, which timed the encoding too.
+            // For comparison with figures before 2026-12-03 13:30, which timed the encoding too.
             let withEncoding = median(zip(zip(ours, encodings), raw).map { ($0.0 + $0.1) / $1 })
             print(
                 String(

@@ -83,8 +83,6 @@ public struct EncodedRequest: Sendable {
 
     /// `method` with `params`, written without re-encoding `params` (a 100k-entry batch).
     public init(_ method: String, _ params: JSONValue = [:]) {
-        var bytes = JSONValue.object(["method": .string(method), "params": params]).jsonBytes
-        bytes.append(UInt8(ascii: "\n"))
-        self.bytes = bytes
+        bytes = JSONValue.object(["method": .string(method), "params": params]).jsonLine
     }
 }

@@ -81,8 +81,13 @@ public enum JSONValue: Sendable, Hashable, Codable {
     /// Compact JSON text with sorted keys (stable, so it can be compared and stored).
     public var jsonText: String { JSONText.write(self) }
 
-    /// `jsonText` as UTF-8 bytes (no copy through a String).
-    public var jsonBytes: [UInt8] { JSONText.bytes(self) }
+    /// `jsonText` and a newline as UTF-8 bytes (no copy through a String): one line of a
+    /// line-delimited protocol such as the control socket's.
+    public var jsonLine: [UInt8] {
+        var line = JSONText.bytes(self)
+        line.append(UInt8(ascii: "\n"))
+        return line
+    }
 
     /// Indented JSON text with sorted keys, for people.
     public var prettyText: String { JSONText.write(self, pretty: true) }

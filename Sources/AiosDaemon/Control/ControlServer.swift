@@ -62,7 +62,7 @@ struct ControlServer: Service {
                 let progress: @Sendable (CallProgress) -> Void = { report in
                     guard let value = try? JSONValue(encoding: report) else { return }
                     _ = try? UnixSocket.writeAll(
-                        connection, Array((JSONValue.object(["progress": value]).jsonText + "\n").utf8))
+                        connection, JSONValue.object(["progress": value]).jsonLine)
                 }
                 response = Self.blocking { await handler.handle(request, progress: progress) }
             } catch {
@@ -91,9 +91,7 @@ struct ControlServer: Service {
     @discardableResult
     private func respond(_ connection: Int32, _ response: ControlResponse) -> Bool {
         guard let value = try? JSONValue(encoding: response) else { return false }
-        var line = value.jsonBytes
-        line.append(UInt8(ascii: "\n"))
-        return (try? UnixSocket.writeAll(connection, line)) != nil
+        return (try? UnixSocket.writeAll(connection, value.jsonLine)) != nil
     }
 
     /// Runs async work from a plain thread and waits for it.
