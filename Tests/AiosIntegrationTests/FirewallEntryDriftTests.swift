@@ -125,6 +125,71 @@ struct FirewallEntryDriftTests {
         }
     }
 
+    /// Holds the write lock of the database at `argv[1]` until it is stopped (by PID).
+    static let lockHolder = """
+        import sqlite3, sys, time
+        db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+        db.execute("BEGIN IMMEDIATE")
+        print("locked", flush=True)
+        time.sleep(600)
+        """
+
+    @Test(
+        "a 1k removal, whose rows are ended beside its kernel transaction, undoes the half that worked when the other fails: rows back in force when the kernel refuses, elements back with their remaining lifetime when the store does"
+    )
+    func batchRemovalFailures() async throws {
+        try await Lab.with { lab in
+            var topology = try E.prepared(lab)
+            let set = "input_allow_v4_src"
+            let added = try topology.daemon.cli(["call", "firewall.allow", Self.batch(octet: 61)])
+            #expect(added.status == 0, "\(added.stderr)")
+            let ids = try Self.ids(topology, octet: 61)
+            try #require(ids.count == 1000)
+
+            // The kernel half fails: one element is gone already, so deleting the batch's is refused.
+            try Self.nft(topology, "delete", "element", "inet", "aios_firewall", set, "{ 10.61.0.1 . tcp . 8080 }")
+            let refused = try topology.daemon.cli(["call", "firewall.remove", Self.removal(ids)])
+            #expect(refused.status != 0 && refused.stderr.contains("cannot remove the rules"), "\(refused.stderr)")
+            #expect(try Self.ids(topology, octet: 61).count == 1000, "the rows ended beside it are in force again")
+            #expect(try E.elements(topology, set: set).count == 999, "the transaction changed nothing")
+            let repaired = try topology.daemon.json(["call", "firewall.reconcile", #"{"entries": true}"#]).1
+            let output = (repaired as? [String: Any])?["output"] as? [String: Any]
+            #expect(output?["elements_added"] as? Int == 1, "\(String(describing: repaired))")
+
+            // The store half fails: another process holds the database's write lock past the
+            // daemon's busy timeout (5 s) while the kernel deletes the elements.
+            let holder = try lab.spawn(
+                ["python3", "-c", Self.lockHolder, "\(topology.daemon.dataDirectory)/aios-net.sqlite"], name: "holder")
+            #expect(Poll.until(seconds: 10) { holder.stdout.contains("locked") }, "\(holder.stderr)")
+            let removal = try lab.spawn(
+                [
+                    topology.daemon.binary, "call", "firewall.remove", Self.removal(ids), "--json", "--socket",
+                    topology.daemon.socket,
+                ], name: "removal")
+            #expect(Poll.until(seconds: 10) { ((try? E.elements(topology, set: set)) ?? []).isEmpty }, "deleted")
+            // The rows' update gives up: the elements go back before the call answers (its audit
+            // row waits for the lock too).
+            #expect(Poll.until(seconds: 20) { ((try? E.elements(topology, set: set)) ?? []).count == 1000 })
+            #expect(lab.stop(holder))
+            #expect(Poll.until(seconds: 20) { !Lab.alive(removal.pid) })
+            let answer = try? JSONSerialization.jsonObject(with: Data(removal.stdout.utf8)) as? [String: Any]
+            let failure = answer?["error"] as? [String: Any]
+            #expect(failure?["code"] != nil, "the removal failed: \(removal.stdout) \(removal.stderr)")
+            #expect(try Self.ids(topology, octet: 61).count == 1000)
+            let left = try E.elements(topology, set: set).compactMap(\.expires)
+            #expect(left.count == 1000 && left.allSatisfy { $0 < 3600 }, "back with their remaining lifetime")
+            #expect(try Self.entryStatus(topology)["drift"] as? Bool == false)
+
+            // Nothing in the way: the same removal succeeds and empties the set.
+            let removed = try topology.daemon.cli(["call", "firewall.remove", Self.removal(ids)])
+            #expect(removed.status == 0, "\(removed.stderr)")
+            #expect(try E.elements(topology, set: set).isEmpty)
+            #expect(try Self.ids(topology, octet: 61).isEmpty)
+            #expect(topology.foreignUntouched, "another table changed")
+            _ = topology.daemon.stop()
+        }
+    }
+
     @Test(
         "repairs running while batches are allowed and removed never undo one or bring one back: the sets end as the store says"
     )

@@ -31,6 +31,25 @@ struct FirewallRuleStoreTests {
         #expect(Dictionary(grouping: rows, by: \.verdict).mapValues(\.count) == ["allow": 1])
     }
 
+    @Test("a failed removal's rows come back active with their counts; rules ended at another time stay ended")
+    func reactivate() async throws {
+        let store = try Store.temporary()
+        try await store.insertFirewallRules([
+            Self.rule("a", "allow", created: 1, expires: nil), Self.rule("b", "deny", created: 2, expires: nil),
+            Self.rule("c", "allow", created: 3, expires: nil),
+        ])
+        #expect(try await store.endFirewallRules(ids: ["c"], state: "expired", endedMs: 40) == 1)
+        #expect(try await store.endFirewallRules(ids: ["a", "b"], state: "removed", endedMs: 50) == 2)
+        #expect(try await store.firewallRuleCounts(unexpiredAt: 60).isEmpty)
+        // c was ended at 40 (by another call): it is not this removal's to undo.
+        #expect(try await store.reactivateFirewallRules(ids: ["a", "b", "c", "nope"], endedMs: 50) == 2)
+        #expect(try await store.firewallRuleCounts(unexpiredAt: 60) == ["allow": 1, "deny": 1])
+        let rows = try await store.activeFirewallRules()
+        #expect(rows.map(\.id).sorted() == ["a", "b"])
+        #expect(rows.allSatisfy { $0.state == "active" && $0.endedMs == nil })
+        #expect(try await store.reactivateFirewallRules(ids: ["a", "b"], endedMs: 50) == 0)
+    }
+
     @Test("every field reads back as written (text with quotes and non-ASCII, nulls); a failing row commits none")
     func roundTripAndFailure() async throws {
         let store = try Store.temporary()

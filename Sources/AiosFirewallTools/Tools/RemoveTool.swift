@@ -5,9 +5,23 @@ import Foundation
 /// `firewall.remove`: take allow/deny rules out by id (one transaction).
 public struct RemoveTool: Tool {
     /// One id or several.
-    public struct Input: Decodable, Sendable {
+    public struct Input: Decodable, TreeDecodable, Sendable {
         public var id: String?
         public var ids: [String]?
+
+        /// Read from the tree directly (a 100k removal's ids, without a Decoder per string).
+        public init(tree: JSONValue) throws {
+            let members = try tree.members(field: "input")
+            id = try members["id"].map { try $0.string(field: "input.id") }
+            ids = try members["ids"].map { list in
+                try list.elements(field: "input.ids").enumerated().map { index, id in
+                    try id.string(field: "input.ids[\(index)]")
+                }
+            }
+        }
+
+        /// Decodable through the same reading as `init(tree:)`.
+        public init(from decoder: any Decoder) throws { try self.init(tree: JSONValue(from: decoder)) }
     }
 
     /// What was removed.
@@ -54,18 +68,19 @@ public struct RemoveTool: Tool {
         records.reserveCapacity(wanted.count)
         rules.reserveCapacity(wanted.count)
         var seen = Set<String>(minimumCapacity: wanted.count)
+        // The field is named only for an error: a 100k removal makes no string per id.
+        func field(_ index: Int) -> InputLocation {
+            InputLocation(field: input.ids != nil ? "input.ids[\(index)]" : "input.id")
+        }
         for (index, id) in wanted.enumerated() {
             guard seen.insert(id).inserted else { continue }
-            let field = input.ids != nil ? "input.ids[\(index)]" : "input.id"
             guard let record = current.byID[id], (record.expiresMs ?? .max) > now else {
                 throw AiosError(
-                    .notFound, "no active rule \(id); `aios-net call firewall.list` shows them",
-                    location: InputLocation(field: field))
+                    .notFound, "no active rule \(id); `aios-net call firewall.list` shows them", location: field(index))
             }
             guard let rule = current.rules[id] else {
                 throw AiosError(
-                    .failed, "rule \(id)'s stored form cannot be read: \(record.specText)",
-                    location: InputLocation(field: field))
+                    .failed, "rule \(id)'s stored form cannot be read: \(record.specText)", location: field(index))
             }
             records.append(record)
             rules.append(rule)
@@ -95,13 +110,44 @@ public struct RemoveTool: Tool {
                     let live = zip(removing, rules).lazy.filter { ($0.0.expiresMs ?? .max) > after }.map(\.1.elements)
                     return EntryPlanner.deleteCommands(elements: live, table: table.name)
                 }
-                do {
-                    try table.apply([], serialised: deletions(expiringAfter: 2000), what: "cannot remove the rules")
-                } catch {
-                    try table.apply([], serialised: deletions(expiringAfter: 10_000), what: "cannot remove the rules")
+                func kernel() throws {
+                    do {
+                        try table.apply([], serialised: deletions(expiringAfter: 2000), what: "cannot remove the rules")
+                    } catch {
+                        try table.apply(
+                            [], serialised: deletions(expiringAfter: 10_000), what: "cannot remove the rules")
+                    }
                 }
-                try await store.endFirewallRules(
-                    ids: removing.map(\.id), state: "removed", endedMs: context.clock.nowMs())
+                let ids = removing.map(\.id)
+                let endedMs = context.clock.nowMs()
+                if removing.count < EntryPlanner.concurrentBatch {
+                    try kernel()
+                    try await store.endFirewallRules(ids: ids, state: "removed", endedMs: endedMs)
+                } else {
+                    // A big removal ends its rows while the kernel deletes their elements (the
+                    // update costs about as much as the transaction). Whichever half fails, the
+                    // other is undone. Dying between the two leaves elements without active rows
+                    // (deleted by the next start's entry check) or active rows without elements
+                    // (added back by it, with their remaining lifetime), as a small removal does.
+                    async let ended = store.endFirewallRules(ids: ids, state: "removed", endedMs: endedMs)
+                    var kernelError: (any Error)?
+                    do { try kernel() } catch { kernelError = error }
+                    var storeError: (any Error)?
+                    do { _ = try await ended } catch { storeError = error }
+                    if kernelError != nil, storeError == nil {
+                        _ = try? await store.reactivateFirewallRules(ids: ids, endedMs: endedMs)
+                    }
+                    if kernelError == nil, storeError != nil {
+                        // The elements go back with their remaining lifetime; those expired meanwhile stay out.
+                        let now = context.clock.nowMs()
+                        let back = zip(removing, rules).filter { ($0.0.expiresMs ?? .max) > now + 1000 }
+                        _ = try? table.apply(
+                            [],
+                            serialised: EntryPlanner.addCommands(back, table: table.name, now: now, roundDown: true),
+                            what: "compensate")
+                    }
+                    if let error = kernelError ?? storeError { throw error }
+                }
                 // The next allow/deny would reload the rules in force (and free the old ones) on its
                 // own path: reload them now, after the answer.
                 Task { _ = try? await cache.snapshot() }

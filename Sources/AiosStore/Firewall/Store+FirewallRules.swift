@@ -215,6 +215,29 @@ extension Store {
         return changed
     }
 
+    /// Makes rules that `endFirewallRules` ended at `endedMs` active again (a removal whose kernel
+    /// transaction failed after its rows committed); returns how many changed. Rules ended at
+    /// another time (expired, or removed by another call) stay ended.
+    @discardableResult
+    public func reactivateFirewallRules(ids: [String], endedMs: Int64) async throws -> Int {
+        let list = JSONValue.array(ids.map(JSONValue.string)).jsonText
+        let changed = try await pool.write { db in
+            var back: [String: Int] = [:]
+            let verdicts = try String.fetchCursor(
+                db,
+                sql: """
+                    UPDATE firewall_rules SET state = 'active', ended_ms = NULL
+                    WHERE state != 'active' AND ended_ms = ? AND id IN (SELECT value FROM json_each(?))
+                    RETURNING verdict
+                    """, arguments: [endedMs, list])
+            while let verdict = try verdicts.next() { back[verdict, default: 0] += 1 }
+            try Self.count(back, in: db)
+            return back.values.reduce(0, +)
+        }
+        firewallGeneration.add(1, ordering: .releasing)
+        return changed
+    }
+
     /// Active rules whose expiry is at or before `nowMs` (not yet reported).
     public func expiredFirewallRules(at nowMs: Int64) async throws -> [FirewallRuleRecord] {
         try await pool.read { db in
