@@ -18,7 +18,8 @@ public enum Assembly {
                 store: store,
                 settings: NetSettings(
                     dataDirectory: options.dataDirectory, hookBinary: options.executablePath,
-                    autoConfigure: options.autoConfigure, dhcpTimeoutMs: options.dhcpTimeoutMs),
+                    autoConfigure: options.autoConfigure, dhcpTimeoutMs: options.dhcpTimeoutMs,
+                    resolvConf: options.resolvConf, wireguardCheckMs: options.wireguardCheckMs),
                 caFile: options.caFile, redactor: redactor, logger: logger))
         try registry.install(
             FirewallModule(

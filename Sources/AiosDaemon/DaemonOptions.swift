@@ -32,6 +32,11 @@ public struct DaemonOptions: Sendable {
     public var autoConfigure = "off"
     /// How long a DHCP attempt (and a renewal after a lost lease) waits before the fallback.
     public var dhcpTimeoutMs = 10_000
+    /// The resolver configuration whose nameservers `net.dns_lookup` (without a server) and
+    /// WireGuard endpoint names use.
+    public var resolvConf = "/etc/resolv.conf"
+    /// How often WireGuard peers whose handshake went stale have their endpoint names re-resolved.
+    public var wireguardCheckMs = 30_000
     /// This program (dhcpcd runs it as its hook).
     public var executablePath: String {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]

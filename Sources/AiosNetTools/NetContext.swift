@@ -47,12 +47,20 @@ public struct NetSettings: Sendable {
     public var dataDirectory: String
     /// The aios-net binary dhcpcd runs as its hook.
     public var hookBinary: String
+    /// The resolver configuration whose `nameserver` lines resolve names: `net.dns_lookup`
+    /// without a server, WireGuard endpoint names.
+    public var resolvConf: String
+    /// How often WireGuard peers whose handshake went stale have their endpoint names
+    /// re-resolved, ms.
+    public var wireguardCheckMs: Int
 
     /// Creates settings.
     public init(
         dataDirectory: String, hookBinary: String, autoConfigure: String = "off", dhcpTimeoutMs: Int = 10_000,
-        fallbackListenMs: Int = 3_000
+        fallbackListenMs: Int = 3_000, resolvConf: String = "/etc/resolv.conf", wireguardCheckMs: Int = 30_000
     ) {
+        self.resolvConf = resolvConf
+        self.wireguardCheckMs = wireguardCheckMs
         self.dataDirectory = dataDirectory
         self.hookBinary = hookBinary
         self.autoConfigure = autoConfigure

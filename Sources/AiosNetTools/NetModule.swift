@@ -41,7 +41,8 @@ public struct NetModule: ToolModule {
             dhcp: DHCPClients(
                 directory: settings.dataDirectory + "/net", store: store, hookBinary: settings.hookBinary),
             wireguard: WireGuardDevices(
-                store: store, netlink: netlink, keys: keys, logDirectory: settings.dataDirectory + "/net"),
+                store: store, netlink: netlink, keys: keys, logDirectory: settings.dataDirectory + "/net",
+                resolvConf: settings.resolvConf),
             settings: settings)
         http = HTTPClient(caFile: caFile)
         self.handlers = handlers
@@ -54,7 +55,7 @@ public struct NetModule: ToolModule {
         try registry.add(TCPProbeTool())
         try registry.add(PingTool())
         try registry.add(HTTPProbeTool(http: http))
-        try registry.add(DNSLookupTool(resolvConf: "/etc/resolv.conf"))
+        try registry.add(DNSLookupTool(resolvConf: context?.settings.resolvConf ?? "/etc/resolv.conf"))
         guard let context else { return }
         try registry.add(ConfigureTool(context: context))
         try registry.add(InterfaceRestoreTool(context: context))

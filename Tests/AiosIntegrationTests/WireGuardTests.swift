@@ -110,6 +110,93 @@ struct WireGuardTests {
         }
     }
 
+    /// A fresh WireGuard public key (`wg genkey | wg pubkey`).
+    static func publicKey() throws -> String {
+        let key = try Shell.check(["wg", "genkey"])
+        let derived = try Shell.run(["wg", "pubkey"], stdin: key)
+        #expect(derived.status == 0, "\(derived.stderr)")
+        return derived.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test(
+        "a peer that has no fresh handshake has its endpoint name re-resolved when the name's address changes, once per change; a literal endpoint is left alone"
+    )
+    func staleEndpointReresolved() async throws {
+        try await Lab.with { lab in
+            let namespace = try lab.namespace("wgr")
+            // peer.lab.example from a hosts file dnsmasq reads again on SIGHUP, on the namespace's
+            // own loopback, named by the daemon's own resolver file (never the host's).
+            let hosts = "\(lab.directory)/wg-hosts"
+            try "10.91.0.2 peer.lab.example\n".write(toFile: hosts, atomically: true, encoding: .utf8)
+            let queryLog = "\(lab.directory)/wg-dns.log"
+            let dns = try lab.spawn(
+                [
+                    "ip", "netns", "exec", namespace, "dnsmasq", "--no-daemon", "--keep-in-foreground", "--no-resolv",
+                    "--no-hosts", "--addn-hosts=\(hosts)", "--listen-address=127.0.0.1", "--bind-interfaces",
+                    "--port=53", "--pid-file=", "--log-queries", "--log-facility=\(queryLog)",
+                    "--dhcp-leasefile=\(lab.directory)/wg-dns.leases",
+                ], name: "wg-dns")
+            let log = { (try? String(contentsOfFile: queryLog, encoding: .utf8)) ?? "" }
+            #expect(Poll.until(seconds: 10) { log().contains("started") }, "\(dns.stderr)")
+            let queries = { log().components(separatedBy: "query[A] peer.lab.example").count - 1 }
+            let resolv = "\(lab.directory)/wg-resolv.conf"
+            try "nameserver 127.0.0.1\n".write(toFile: resolv, atomically: true, encoding: .utf8)
+            var daemon = try DaemonHarness(lab: lab, namespace: namespace)
+            daemon.extraArguments = ["--dns-listen", "off", "--resolv-conf", resolv, "--wireguard-check", "1s"]
+            try daemon.start()
+
+            _ = try Self.call(
+                daemon, "net.wireguard_setup", #"{"interface": "wg0", "listen_port": 51830, "address": "10.45.0.1/24"}"#
+            )
+            let named = try Self.publicKey()
+            let literal = try Self.publicKey()
+            _ = try Self.call(
+                daemon, "net.wireguard_peer_add",
+                #"{"interface": "wg0", "peer": {"public_key": "\#(named)", "endpoint": "peer.lab.example:51820", "allowed_ips": "10.45.0.2/32"}}"#
+            )
+            _ = try Self.call(
+                daemon, "net.wireguard_peer_add",
+                #"{"interface": "wg0", "peer": {"public_key": "\#(literal)", "endpoint": "10.91.0.9:51820", "allowed_ips": "10.45.0.3/32"}}"#
+            )
+            func endpoints() -> [String: String] {
+                let status = try? Self.call(daemon, "net.wireguard_status", #"{"interface": "wg0"}"#)
+                let interfaces = status?.output["interfaces"] as? [[String: Any]]
+                let peers = interfaces?.first?["peers"] as? [[String: Any]] ?? []
+                var found: [String: String] = [:]
+                for peer in peers {
+                    if let key = peer["public_key"] as? String { found[key] = peer["endpoint"] as? String }
+                }
+                return found
+            }
+            func updates() -> [String] {
+                ((try? daemon.events()) ?? []).filter { $0["kind"] as? String == "wireguard.endpoint_updated" }
+                    .compactMap { $0["detail"] as? String }
+            }
+            #expect(endpoints()[named] == "10.91.0.2:51820", "resolved when added: \(endpoints())")
+
+            // The name moves: the watcher (every second; neither peer has ever had a handshake)
+            // finds the new address and sets it.
+            try "10.91.0.3 peer.lab.example\n".write(toFile: hosts, atomically: true, encoding: .utf8)
+            kill(dns.pid, SIGHUP)
+            #expect(Poll.until(seconds: 20) { endpoints()[named] == "10.91.0.3:51820" }, "\(endpoints())")
+            // Three more checks find the name where it is: no more updates.
+            let seen = queries()
+            #expect(Poll.until(seconds: 20) { queries() >= seen + 3 }, "the watcher keeps checking")
+            var written = updates()
+            #expect(written.count == 1, "\(written)")
+            #expect(written.first?.contains("peer.lab.example:51820 now 10.91.0.3:51820") == true, "\(written)")
+
+            // And back: a second change, a second update.
+            try "10.91.0.2 peer.lab.example\n".write(toFile: hosts, atomically: true, encoding: .utf8)
+            kill(dns.pid, SIGHUP)
+            #expect(Poll.until(seconds: 20) { endpoints()[named] == "10.91.0.2:51820" }, "\(endpoints())")
+            written = updates()
+            #expect(written.count == 2 && written.first?.contains("now 10.91.0.2:51820") == true, "\(written)")
+            #expect(endpoints()[literal] == "10.91.0.9:51820", "a literal endpoint is never re-resolved")
+            _ = daemon.stop()
+        }
+    }
+
     @Test("a three-node mesh from one node list reaches every node; adding a node adds one peer")
     func mesh() async throws {
         try await Lab.with { lab in

@@ -13,7 +13,7 @@ enum WireGuardApply {
         let publicKey = WireGuardKey.base64(try WireGuardKey.publicKey(of: key))
         let backend = try await devices.ensure(setup.interface)
         var configuration = WireGuardConfiguration(privateKey: key, listenPort: setup.listenPort, replacePeers: true)
-        for peer in setup.peers { configuration.peers.append(try await change(peer)) }
+        for peer in setup.peers { configuration.peers.append(try await change(peer, devices: devices)) }
         try await devices.set(setup.interface, configuration)
         let link = try context.link(setup.interface)
         let netlink = context.netlink
@@ -50,12 +50,14 @@ enum WireGuardApply {
     }
 
     /// One peer's change (its endpoint name resolved).
-    static func change(_ peer: WireGuardPeer, updateOnly: Bool = false) async throws -> WireGuardConfiguration.Peer {
+    static func change(_ peer: WireGuardPeer, devices: WireGuardDevices, updateOnly: Bool = false) async throws
+        -> WireGuardConfiguration.Peer
+    {
         guard let bytes = WireGuardKey.decode(peer.publicKey) else {
             throw AiosError(.invalidInput, "not a base64 public key: \(peer.publicKey)")
         }
         var endpoint: (address: String, port: Int)?
-        if let text = peer.endpoint { endpoint = try await WireGuardDevices.resolve(text) }
+        if let text = peer.endpoint { endpoint = try await devices.resolve(text) }
         return WireGuardConfiguration.Peer(
             publicKey: bytes, endpointAddress: endpoint?.address, endpointPort: endpoint?.port,
             keepalive: peer.keepalive ?? 0,

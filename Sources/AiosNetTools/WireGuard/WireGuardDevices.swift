@@ -18,17 +18,23 @@ actor WireGuardDevices {
     let netlink: RouteNetlink
     let keys: WireGuardKeyStore
     let logDirectory: String
+    /// Where endpoint names find their nameservers.
+    let resolvConf: String
     private var processes: [String: (pid: Int32, ticks: UInt64)] = [:]
     /// Devices of the kernel module (configured over generic netlink).
     private var kernel: Set<String> = []
 
     static let executable = "/usr/bin/wireguard-go"
 
-    init(store: Store, netlink: RouteNetlink, keys: WireGuardKeyStore, logDirectory: String) {
+    init(
+        store: Store, netlink: RouteNetlink, keys: WireGuardKeyStore, logDirectory: String,
+        resolvConf: String = "/etc/resolv.conf"
+    ) {
         self.store = store
         self.netlink = netlink
         self.keys = keys
         self.logDirectory = logDirectory
+        self.resolvConf = resolvConf
     }
 
     /// Finds the wireguard-go instances a previous daemon left running, and the kernel devices.
@@ -159,12 +165,12 @@ actor WireGuardDevices {
         try? await store.deleteHelper("wireguard-go:\(interface)")
     }
 
-    /// Resolves an endpoint's host (names through the system resolvers).
+    /// Resolves an endpoint's host (a name through the nameservers of `resolvConf`, A then AAAA).
     /// - Returns: the address and the port.
-    static func resolve(_ endpoint: String) async throws -> (address: String, port: Int) {
+    nonisolated func resolve(_ endpoint: String) async throws -> (address: String, port: Int) {
         let parsed = try Endpoint.parse(endpoint, field: "endpoint")
         if parsed.isLiteral { return (parsed.host, parsed.port) }
-        let servers = DNSLookupTool.nameservers("/etc/resolv.conf")
+        let servers = DNSLookupTool.nameservers(resolvConf)
         for type in [1, 28] {
             if let answer = try? await UnboundResolver(forwarders: servers).resolve(
                 parsed.host, type: type, timeout: 3),
@@ -173,6 +179,6 @@ actor WireGuardDevices {
                 return (address, parsed.port)
             }
         }
-        throw AiosError(.failed, "cannot resolve the endpoint \(parsed.host)")
+        throw AiosError(.failed, "cannot resolve the endpoint \(parsed.host) through the nameservers in \(resolvConf)")
     }
 }

@@ -18,7 +18,7 @@ struct WireGuardWatcher: BackgroundWork {
     func run(calls: any ToolCalling) async throws {
         await context.wireguard.adopt()
         while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(30))
+            try? await Task.sleep(for: .milliseconds(context.settings.wireguardCheckMs))
             await check()
         }
     }
@@ -36,7 +36,7 @@ struct WireGuardWatcher: BackgroundWork {
                     let state = device.peers.first(where: { $0.publicKeyHex == hex })
                 else { continue }
                 let age = state.lastHandshake == 0 ? Int.max : now - state.lastHandshake
-                guard age > Self.staleAfter, let resolved = try? await WireGuardDevices.resolve(endpoint),
+                guard age > Self.staleAfter, let resolved = try? await context.wireguard.resolve(endpoint),
                     Endpoint.uapi(resolved.address, port: resolved.port) != state.endpoint,
                     let key = WireGuardKey.decode(peer.publicKey)
                 else { continue }

@@ -22,6 +22,7 @@ struct DaemonCommand: AsyncParsableCommand {
               aios-net daemon --dns-upstream 192.0.2.53 --dns-listen 127.0.0.1:53 --hosts-file /etc/hosts
               aios-net daemon --dns-listen off        # no managed resolver
               aios-net daemon --auto-configure dhcp-then-fallback --dhcp-timeout 5s
+              aios-net daemon --resolv-conf /run/aios-net/resolv.conf --wireguard-check 10s
             """)
 
     @OptionGroup var dataDirectory: DataDirectoryOption
@@ -75,6 +76,20 @@ struct DaemonCommand: AsyncParsableCommand {
         help: "How long to wait for a DHCP lease before the fallback, e.g. 10s (default) or 3s.")
     var dhcpTimeout: String = "10s"
 
+    @Option(
+        name: .customLong("resolv-conf"),
+        help:
+            "The resolver configuration whose nameservers resolve WireGuard endpoint names and net.dns_lookup without a server."
+    )
+    var resolvConf: String = "/etc/resolv.conf"
+
+    @Option(
+        name: .customLong("wireguard-check"),
+        help:
+            "How often WireGuard peers whose handshake is stale (over 3 min) have their endpoint names re-resolved, e.g. 30s or 5m."
+    )
+    var wireguardCheck: String = "30s"
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -106,6 +121,14 @@ struct DaemonCommand: AsyncParsableCommand {
             throw ValidationError("--dhcp-timeout takes a duration between 100ms and 10m, e.g. 10s")
         }
         options.dhcpTimeoutMs = Int(timeout)
+        guard FileManager.default.isReadableFile(atPath: resolvConf) || resolvConf == "/etc/resolv.conf" else {
+            throw ValidationError("--resolv-conf \(resolvConf): no such readable file")
+        }
+        options.resolvConf = resolvConf
+        guard let check = try? DurationText.milliseconds(wireguardCheck), (1000...3_600_000).contains(check) else {
+            throw ValidationError("--wireguard-check takes a duration between 1s and 1h, e.g. 30s")
+        }
+        options.wireguardCheckMs = Int(check)
         try await Renderer(json: false).run {
             try await Daemon(options: options, redactor: redactor, logger: logger).run()
         }
