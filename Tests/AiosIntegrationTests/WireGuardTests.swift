@@ -119,47 +119,68 @@ struct WireGuardTests {
     }
 
     @Test(
-        "a peer that has no fresh handshake has its endpoint name re-resolved when the name's address changes, once per change; a literal endpoint is left alone"
+        "endpoint names: a peer without a fresh handshake is re-resolved when its name moves, once per change; a peer with a fresh handshake keeps its endpoint; a literal endpoint is left alone"
     )
     func staleEndpointReresolved() async throws {
         try await Lab.with { lab in
-            let namespace = try lab.namespace("wgr")
-            // peer.lab.example from a hosts file dnsmasq reads again on SIGHUP, on the namespace's
-            // own loopback, named by the daemon's own resolver file (never the host's).
+            let a = try lab.namespace("wgr")
+            let b = try lab.namespace("wgs")
+            try lab.ip(a, "link", "add", "r0", "type", "veth", "peer", "name", "s0", "netns", b)
+            try lab.ip(a, "addr", "add", "10.91.0.1/24", "dev", "r0")
+            try lab.ip(b, "addr", "add", "10.91.0.2/24", "dev", "s0")
+            try lab.ip(a, "link", "set", "r0", "up")
+            try lab.ip(b, "link", "set", "s0", "up")
+            // Names from a hosts file dnsmasq reads again on SIGHUP, on a's own loopback, named by
+            // a's daemon in its own resolver file (never the host's). `live` is b; `gone` is no one.
             let hosts = "\(lab.directory)/wg-hosts"
-            try "10.91.0.2 peer.lab.example\n".write(toFile: hosts, atomically: true, encoding: .utf8)
+            func names(live: String, gone: String) throws {
+                try "\(live) live.lab.example\n\(gone) gone.lab.example\n".write(
+                    toFile: hosts, atomically: true, encoding: .utf8)
+            }
+            try names(live: "10.91.0.2", gone: "10.91.0.7")
             let queryLog = "\(lab.directory)/wg-dns.log"
             let dns = try lab.spawn(
                 [
-                    "ip", "netns", "exec", namespace, "dnsmasq", "--no-daemon", "--keep-in-foreground", "--no-resolv",
+                    "ip", "netns", "exec", a, "dnsmasq", "--no-daemon", "--keep-in-foreground", "--no-resolv",
                     "--no-hosts", "--addn-hosts=\(hosts)", "--listen-address=127.0.0.1", "--bind-interfaces",
                     "--port=53", "--pid-file=", "--log-queries", "--log-facility=\(queryLog)",
                     "--dhcp-leasefile=\(lab.directory)/wg-dns.leases",
                 ], name: "wg-dns")
             let log = { (try? String(contentsOfFile: queryLog, encoding: .utf8)) ?? "" }
             #expect(Poll.until(seconds: 10) { log().contains("started") }, "\(dns.stderr)")
-            let queries = { log().components(separatedBy: "query[A] peer.lab.example").count - 1 }
+            let queries = { (name: String) in log().components(separatedBy: "query[A] \(name)").count - 1 }
             let resolv = "\(lab.directory)/wg-resolv.conf"
             try "nameserver 127.0.0.1\n".write(toFile: resolv, atomically: true, encoding: .utf8)
-            var daemon = try DaemonHarness(lab: lab, namespace: namespace)
-            daemon.extraArguments = ["--dns-listen", "off", "--resolv-conf", resolv, "--wireguard-check", "1s"]
-            try daemon.start()
+            var daemonA = try DaemonHarness(lab: lab, namespace: a)
+            daemonA.extraArguments = ["--dns-listen", "off", "--resolv-conf", resolv, "--wireguard-check", "1s"]
+            try daemonA.start()
+            var daemonB = try Self.daemon(lab, b)
 
-            _ = try Self.call(
-                daemon, "net.wireguard_setup", #"{"interface": "wg0", "listen_port": 51830, "address": "10.45.0.1/24"}"#
-            )
-            let named = try Self.publicKey()
+            let keyA = try #require(
+                try Self.call(
+                    daemonA, "net.wireguard_setup",
+                    #"{"interface": "wg0", "listen_port": 51830, "address": "10.45.0.1/24"}"#
+                ).output["public_key"] as? String)
+            let keyB = try #require(
+                try Self.call(
+                    daemonB, "net.wireguard_setup",
+                    #"{"interface": "wg0", "listen_port": 51830, "address": "10.45.0.2/24"}"#
+                ).output["public_key"] as? String)
+            let gone = try Self.publicKey()
             let literal = try Self.publicKey()
+            for peer in [
+                #"{"public_key": "\#(keyB)", "endpoint": "live.lab.example:51830", "allowed_ips": "10.45.0.2/32", "keepalive": 1}"#,
+                #"{"public_key": "\#(gone)", "endpoint": "gone.lab.example:51820", "allowed_ips": "10.45.0.3/32"}"#,
+                #"{"public_key": "\#(literal)", "endpoint": "10.91.0.9:51820", "allowed_ips": "10.45.0.4/32"}"#,
+            ] {
+                _ = try Self.call(daemonA, "net.wireguard_peer_add", #"{"interface": "wg0", "peer": \#(peer)}"#)
+            }
             _ = try Self.call(
-                daemon, "net.wireguard_peer_add",
-                #"{"interface": "wg0", "peer": {"public_key": "\#(named)", "endpoint": "peer.lab.example:51820", "allowed_ips": "10.45.0.2/32"}}"#
-            )
-            _ = try Self.call(
-                daemon, "net.wireguard_peer_add",
-                #"{"interface": "wg0", "peer": {"public_key": "\#(literal)", "endpoint": "10.91.0.9:51820", "allowed_ips": "10.45.0.3/32"}}"#
+                daemonB, "net.wireguard_peer_add",
+                #"{"interface": "wg0", "peer": {"public_key": "\#(keyA)", "endpoint": "10.91.0.1:51830", "allowed_ips": "10.45.0.1/32"}}"#
             )
             func endpoints() -> [String: String] {
-                let status = try? Self.call(daemon, "net.wireguard_status", #"{"interface": "wg0"}"#)
+                let status = try? Self.call(daemonA, "net.wireguard_status", #"{"interface": "wg0"}"#)
                 let interfaces = status?.output["interfaces"] as? [[String: Any]]
                 let peers = interfaces?.first?["peers"] as? [[String: Any]] ?? []
                 var found: [String: String] = [:]
@@ -169,31 +190,36 @@ struct WireGuardTests {
                 return found
             }
             func updates() -> [String] {
-                ((try? daemon.events()) ?? []).filter { $0["kind"] as? String == "wireguard.endpoint_updated" }
+                ((try? daemonA.events()) ?? []).filter { $0["kind"] as? String == "wireguard.endpoint_updated" }
                     .compactMap { $0["detail"] as? String }
             }
-            #expect(endpoints()[named] == "10.91.0.2:51820", "resolved when added: \(endpoints())")
+            let ping = #"{"host": "10.45.0.2", "count": 1, "timeout_ms": 500}"#
+            #expect(Poll.until(seconds: 15) { (try? daemonA.cli(["call", "net.ping", ping]).status) == 0 })
+            #expect(endpoints()[keyB] == "10.91.0.2:51830" && endpoints()[gone] == "10.91.0.7:51820", "\(endpoints())")
 
-            // The name moves: the watcher (every second; neither peer has ever had a handshake)
-            // finds the new address and sets it.
-            try "10.91.0.3 peer.lab.example\n".write(toFile: hosts, atomically: true, encoding: .utf8)
+            // Both names move. The watcher (every second) sets gone's new address; the tunnel to b
+            // has a fresh handshake, so its endpoint stays (its name is not even looked up).
+            try names(live: "10.91.0.5", gone: "10.91.0.8")
             kill(dns.pid, SIGHUP)
-            #expect(Poll.until(seconds: 20) { endpoints()[named] == "10.91.0.3:51820" }, "\(endpoints())")
-            // Three more checks find the name where it is: no more updates.
-            let seen = queries()
-            #expect(Poll.until(seconds: 20) { queries() >= seen + 3 }, "the watcher keeps checking")
+            #expect(Poll.until(seconds: 20) { endpoints()[gone] == "10.91.0.8:51820" }, "\(endpoints())")
+            // Three more checks: gone's name is where it is, so no more updates, and b's endpoint stays.
+            let seen = queries("gone.lab.example")
+            #expect(Poll.until(seconds: 20) { queries("gone.lab.example") >= seen + 3 }, "the watcher keeps checking")
             var written = updates()
             #expect(written.count == 1, "\(written)")
-            #expect(written.first?.contains("peer.lab.example:51820 now 10.91.0.3:51820") == true, "\(written)")
+            #expect(written.first?.contains("gone.lab.example:51820 now 10.91.0.8:51820") == true, "\(written)")
+            #expect(endpoints()[keyB] == "10.91.0.2:51830", "a fresh handshake keeps its endpoint: \(endpoints())")
+            #expect((try? daemonA.cli(["call", "net.ping", ping]).status) == 0)
 
             // And back: a second change, a second update.
-            try "10.91.0.2 peer.lab.example\n".write(toFile: hosts, atomically: true, encoding: .utf8)
+            try names(live: "10.91.0.5", gone: "10.91.0.7")
             kill(dns.pid, SIGHUP)
-            #expect(Poll.until(seconds: 20) { endpoints()[named] == "10.91.0.2:51820" }, "\(endpoints())")
+            #expect(Poll.until(seconds: 20) { endpoints()[gone] == "10.91.0.7:51820" }, "\(endpoints())")
             written = updates()
-            #expect(written.count == 2 && written.first?.contains("now 10.91.0.2:51820") == true, "\(written)")
+            #expect(written.count == 2 && written.first?.contains("now 10.91.0.7:51820") == true, "\(written)")
             #expect(endpoints()[literal] == "10.91.0.9:51820", "a literal endpoint is never re-resolved")
-            _ = daemon.stop()
+            _ = daemonA.stop()
+            _ = daemonB.stop()
         }
     }
 
