@@ -74,6 +74,69 @@ struct StoreTests {
         #expect(all.first?.durationMicros == 42)
     }
 
+    static func event(_ index: Int) -> AuditEvent {
+        AuditEvent(
+            timestampMs: 5000 + Int64(index), kind: "call", callID: "e\(index)", origin: "user", tool: "lab.flag_check",
+            input: #"{"expect": "ünïcode"}"#, decision: "allow", reason: nil, result: "read", durationMicros: 7,
+            detail: index % 2 == 0 ? nil : "line one\nline two")
+    }
+
+    @Test(
+        "audit rows are written on the caller's thread while nothing holds the write lock, one in 128 through the writer (its commits checkpoint), every field intact"
+    )
+    func auditWithoutWaiting() async throws {
+        let store = try Store.temporary()
+        for index in 0..<300 { try await store.record(Self.event(index)) }
+        // Rows 128 and 256 went through the writer; the rest were inserted here.
+        #expect(store.auditConnection.insertedHere == 298)
+        let all = try await store.events(AuditQuery(limit: 500))
+        #expect(all.map(\.callID) == (0..<300).reversed().map { "e\($0)" })
+        let stored = try #require(all.first { $0.callID == "e7" })
+        let expected = Self.event(7)
+        #expect(
+            stored.timestampMs == expected.timestampMs && stored.kind == expected.kind
+                && stored.origin == expected.origin && stored.tool == expected.tool && stored.input == expected.input
+                && stored.decision == expected.decision && stored.reason == nil && stored.result == expected.result
+                && stored.errorCode == nil && stored.errorMessage == nil && stored.durationMicros == 7
+                && stored.detail == expected.detail)
+    }
+
+    @Test("an audit row finds the write lock held (a batch's rows): it waits for the writer instead of failing")
+    func auditBehindALock() async throws {
+        let store = try Store.temporary()
+        let (holding, held) = AsyncStream<Void>.makeStream()
+        let release = DispatchSemaphore(value: 0)
+        // Signalled again at the end whatever happens: an early failure leaves no writer blocked.
+        defer { release.signal() }
+        // A write transaction that holds SQLite's write lock until released. It waits on the
+        // writer's own dispatch queue, never on a cooperative thread.
+        let writer = Task {
+            try await store.pool.write { db in
+                // Finished however the closure ends: a failing insert fails the test, not hangs it.
+                defer { held.finish() }
+                try db.execute(sql: "INSERT INTO settings (key, value, updated_ms) VALUES ('held', '1', 1)")
+                held.yield()
+                release.wait()
+            }
+        }
+        var locked = false
+        for await _ in holding {
+            locked = true
+            break
+        }
+        try #require(locked, "the writer took the lock")
+        // The connection's own attempt answers at once, having written nothing.
+        #expect(try store.auditConnection.insertWithoutWaiting(Self.event(1)) == false)
+        #expect(store.auditConnection.insertedHere == 0)
+        let recorded = Task { try await store.record(Self.event(2)) }
+        // Nothing is in before the lock is let go: the row waits behind the writer.
+        #expect(try await store.events(AuditQuery()).isEmpty)
+        release.signal()
+        try await writer.value
+        try await recorded.value
+        #expect(try await store.events(AuditQuery()).map(\.callID) == ["e2"])
+    }
+
     @Test("guard transitions are conditional: only one of confirm and rollback wins")
     func guardTransitions() async throws {
         let store = try Store.temporary()

@@ -4,6 +4,8 @@ import GRDB
 extension Store: AuditSink {
     /// Appends one audit event; committed when it returns.
     public func record(_ event: AuditEvent) async throws {
+        // Written here when nothing has to be waited for; otherwise through the writer.
+        if try auditConnection.insertWithoutWaiting(event) { return }
         let row = event
         // One statement, its own transaction (autocommit), prepared once: every call writes one.
         try await pool.writeWithoutTransaction { db in

@@ -40,6 +40,16 @@ struct SQLiteRow {
         guard code == SQLITE_DONE else { throw error(code) }
     }
 
+    /// Runs the statement once, like `step()`, unless another connection holds the write lock.
+    /// - Returns: false when it did (SQLITE_BUSY: nothing was written).
+    func stepUnlessBusy() throws -> Bool {
+        let code = sqlite3_step(statement)
+        defer { sqlite3_reset(statement) }
+        if code == SQLITE_BUSY || code == SQLITE_LOCKED { return false }
+        guard code == SQLITE_DONE else { throw error(code) }
+        return true
+    }
+
     private func check(_ code: Int32) throws {
         guard code == SQLITE_OK else { throw error(code) }
     }
