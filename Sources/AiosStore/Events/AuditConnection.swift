@@ -65,7 +65,7 @@ final class AuditConnection: Sendable {
 
     /// Commits `event` now if nothing has to be waited for.
     /// - Returns: false when the row must go through the writer instead (nothing was written).
-    /// - Throws: the insert's error (a full disk, a broken file), as the writer would.
+    /// - Throws: the insert's error (a full disk, a broken file); the caller then tries the writer.
     func insertWithoutWaiting(_ event: AuditEvent) throws -> Bool {
         guard written.wrappingAdd(1, ordering: .relaxed).newValue % Self.writerEvery != 0 else { return false }
         let inserted = try handle.withLockIfAvailable { handle throws -> Bool in

@@ -4,8 +4,9 @@ import GRDB
 extension Store: AuditSink {
     /// Appends one audit event; committed when it returns.
     public func record(_ event: AuditEvent) async throws {
-        // Written here when nothing has to be waited for; otherwise through the writer.
-        if try auditConnection.insertWithoutWaiting(event) { return }
+        // Written here when nothing has to be waited for; otherwise, or when that connection
+        // fails, through the writer (whose error, if it fails too, is the one thrown).
+        if (try? auditConnection.insertWithoutWaiting(event)) == true { return }
         let row = event
         // One statement, its own transaction (autocommit), prepared once: every call writes one.
         try await pool.writeWithoutTransaction { db in
