@@ -191,6 +191,34 @@ struct FirewallEntryDriftTests {
     }
 
     @Test(
+        "an answer several times the socket's buffer arrives whole (firewall.list of 3,000 rules)"
+    )
+    func bigAnswer() async throws {
+        try await Lab.with { lab in
+            var topology = try E.prepared(lab)
+            for octet in 71...73 {
+                let added = try topology.daemon.cli(["call", "firewall.allow", Self.batch(octet: octet)])
+                #expect(added.status == 0, "\(added.stderr)")
+            }
+            // The daemon's answer is compact JSON; the CLI prints it again, pretty.
+            let (result, value) = try topology.daemon.json(["call", "firewall.list", #"{"limit": 100000}"#])
+            #expect(result.status == 0, "\(result.stderr)")
+            let output = (value as? [String: Any])?["output"] as? [String: Any]
+            let rules = output?["rules"] as? [[String: Any]] ?? []
+            #expect(rules.count == 3000)
+            #expect(Set(rules.compactMap { $0["id"] as? String }).count == 3000)
+            let wire = try JSONSerialization.data(withJSONObject: output ?? [:])
+            let buffer =
+                Int(
+                    (try? String(contentsOfFile: "/proc/sys/net/core/wmem_default", encoding: .utf8))?
+                        .trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 212_992
+            #expect(wire.count > 2 * buffer, "\(wire.count) bytes against a \(buffer)-byte buffer")
+            #expect(try Self.ids(topology, octet: 72).count == 1000)
+            _ = topology.daemon.stop()
+        }
+    }
+
+    @Test(
         "repairs running while batches are allowed and removed never undo one or bring one back: the sets end as the store says"
     )
     func repairDuringChanges() async throws {
