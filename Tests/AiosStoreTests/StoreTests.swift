@@ -101,6 +101,16 @@ struct StoreTests {
                 && stored.detail == expected.detail)
     }
 
+    @Test("the WAL stays bounded while audit rows are written on the caller's thread (the writer's rows checkpoint it)")
+    func auditKeepsTheWALBounded() async throws {
+        let store = try Store.temporary()
+        // About three pages a row: 6,000 rows never checkpointed would leave a WAL of some 70 MB.
+        for index in 0..<6000 { try await store.record(Self.event(index)) }
+        let wal = try FileManager.default.attributesOfItem(atPath: store.path + "-wal")[.size] as? Int ?? 0
+        #expect(wal > 0 && wal < 16 << 20, "WAL of \(wal) bytes")
+        #expect(try await store.events(AuditQuery(limit: 10_000)).count == 6000)
+    }
+
     @Test("an audit row finds the write lock held (a batch's rows): it waits for the writer instead of failing")
     func auditBehindALock() async throws {
         let store = try Store.temporary()
