@@ -196,23 +196,12 @@ extension Store {
     /// Ends rules (`removed` or `expired`) at `endedMs`; returns how many changed.
     @discardableResult
     public func endFirewallRules(ids: [String], state: String, endedMs: Int64) async throws -> Int {
-        // One statement for the whole list (the ids as one JSON array): 100k single-row updates
-        // from Swift took ~1.2 s, most of it per-statement overhead.
-        let list = JSONValue.array(ids.map(JSONValue.string)).jsonText
-        let changed = try await pool.write { db in
-            var ended: [String: Int] = [:]
-            let verdicts = try String.fetchCursor(
-                db,
-                sql: """
-                    UPDATE firewall_rules SET state = ?, ended_ms = ?
-                    WHERE state = 'active' AND id IN (SELECT value FROM json_each(?)) RETURNING verdict
-                    """, arguments: [state, endedMs, list])
-            while let verdict = try verdicts.next() { ended[verdict, default: 0] -= 1 }
-            try Self.count(ended, in: db)
-            return -ended.values.reduce(0, +)
-        }
-        firewallGeneration.add(1, ordering: .releasing)
-        return changed
+        try await moveFirewallRules(
+            ids: ids, activeBy: -1,
+            sql: """
+                UPDATE firewall_rules SET state = ?, ended_ms = ?
+                WHERE state = 'active' AND id IN (SELECT value FROM json_each(?)) RETURNING verdict
+                """, arguments: [state, endedMs])
     }
 
     /// Makes rules that `endFirewallRules` ended at `endedMs` active again (a removal whose kernel
@@ -220,19 +209,29 @@ extension Store {
     /// another time (expired, or removed by another call) stay ended.
     @discardableResult
     public func reactivateFirewallRules(ids: [String], endedMs: Int64) async throws -> Int {
+        try await moveFirewallRules(
+            ids: ids, activeBy: 1,
+            sql: """
+                UPDATE firewall_rules SET state = 'active', ended_ms = NULL
+                WHERE state != 'active' AND ended_ms = ? AND id IN (SELECT value FROM json_each(?))
+                RETURNING verdict
+                """, arguments: [endedMs])
+    }
+
+    /// Runs `sql` (an `UPDATE … RETURNING verdict` whose last parameter is the ids) and moves the
+    /// kept active counts by `activeBy` per changed rule; returns how many changed.
+    private func moveFirewallRules(ids: [String], activeBy step: Int, sql: String, arguments: StatementArguments)
+        async throws -> Int
+    {
+        // One statement for the whole list (the ids as one JSON array): 100k single-row updates
+        // from Swift took ~1.2 s, most of it per-statement overhead.
         let list = JSONValue.array(ids.map(JSONValue.string)).jsonText
         let changed = try await pool.write { db in
-            var back: [String: Int] = [:]
-            let verdicts = try String.fetchCursor(
-                db,
-                sql: """
-                    UPDATE firewall_rules SET state = 'active', ended_ms = NULL
-                    WHERE state != 'active' AND ended_ms = ? AND id IN (SELECT value FROM json_each(?))
-                    RETURNING verdict
-                    """, arguments: [endedMs, list])
-            while let verdict = try verdicts.next() { back[verdict, default: 0] += 1 }
-            try Self.count(back, in: db)
-            return back.values.reduce(0, +)
+            var moved: [String: Int] = [:]
+            let verdicts = try String.fetchCursor(db, sql: sql, arguments: arguments + [list])
+            while let verdict = try verdicts.next() { moved[verdict, default: 0] += step }
+            try Self.count(moved, in: db)
+            return moved.values.reduce(0) { $0 + abs($1) }
         }
         firewallGeneration.add(1, ordering: .releasing)
         return changed
