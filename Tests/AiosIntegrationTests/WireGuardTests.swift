@@ -30,18 +30,26 @@ struct WireGuardTests {
         return daemon
     }
 
+    /// Two namespaces joined by a veth pair: `<network>.1/24` on the first, `.2/24` on the second.
+    static func linked(_ lab: Lab, _ names: (String, String), links: (String, String), network: String) throws
+        -> (String, String)
+    {
+        let a = try lab.namespace(names.0)
+        let b = try lab.namespace(names.1)
+        try lab.ip(a, "link", "add", links.0, "type", "veth", "peer", "name", links.1, "netns", b)
+        try lab.ip(a, "addr", "add", "\(network).1/24", "dev", links.0)
+        try lab.ip(b, "addr", "add", "\(network).2/24", "dev", links.1)
+        try lab.ip(a, "link", "set", links.0, "up")
+        try lab.ip(b, "link", "set", links.1, "up")
+        return (a, b)
+    }
+
     @Test(
         "two nodes: a tunnel that pings, a recent handshake in status, and private keys in no log, event, output or database"
     )
     func tunnel() async throws {
         try await Lab.with { lab in
-            let a = try lab.namespace("wga")
-            let b = try lab.namespace("wgb")
-            try lab.ip(a, "link", "add", "a0", "type", "veth", "peer", "name", "b0", "netns", b)
-            try lab.ip(a, "addr", "add", "10.90.0.1/24", "dev", "a0")
-            try lab.ip(b, "addr", "add", "10.90.0.2/24", "dev", "b0")
-            try lab.ip(a, "link", "set", "a0", "up")
-            try lab.ip(b, "link", "set", "b0", "up")
+            let (a, b) = try Self.linked(lab, ("wga", "wgb"), links: ("a0", "b0"), network: "10.90.0")
             var daemonA = try Self.daemon(lab, a)
             var daemonB = try Self.daemon(lab, b)
             var transcript = ""
@@ -123,13 +131,7 @@ struct WireGuardTests {
     )
     func staleEndpointReresolved() async throws {
         try await Lab.with { lab in
-            let a = try lab.namespace("wgr")
-            let b = try lab.namespace("wgs")
-            try lab.ip(a, "link", "add", "r0", "type", "veth", "peer", "name", "s0", "netns", b)
-            try lab.ip(a, "addr", "add", "10.91.0.1/24", "dev", "r0")
-            try lab.ip(b, "addr", "add", "10.91.0.2/24", "dev", "s0")
-            try lab.ip(a, "link", "set", "r0", "up")
-            try lab.ip(b, "link", "set", "s0", "up")
+            let (a, b) = try Self.linked(lab, ("wgr", "wgs"), links: ("r0", "s0"), network: "10.91.0")
             // Names from a hosts file dnsmasq reads again on SIGHUP, on a's own loopback, named by
             // a's daemon in its own resolver file (never the host's). `live` is b; `gone` is no one.
             let hosts = "\(lab.directory)/wg-hosts"
