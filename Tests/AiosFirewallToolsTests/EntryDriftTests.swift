@@ -66,6 +66,21 @@ struct EntryDriftTests {
                     ]
                 ]
             ),
+            (
+                // A wildcard: `wg` padded with 0x00 up to `wg` padded with 0xff, as nft writes it.
+                ["protocol": "udp", "port": 53, "interface": "wg*", "destination": "0.0.0.0/0"], "input_allow_v4_if",
+                NftablesSetElement(
+                    key: Array("wg".utf8) + [UInt8](repeating: 0, count: 14) + anyV4.low + anyV4.low
+                        + [17, 0, 0, 0] + port(53),
+                    keyEnd: Array("wg".utf8) + [UInt8](repeating: 0xff, count: 14) + anyV4.high + anyV4.high
+                        + [17, 0, 0, 0] + port(53), expiresMs: nil),
+                [
+                    "concat": [
+                        "wg*", ["prefix": ["addr": "0.0.0.0", "len": 0]], ["prefix": ["addr": "0.0.0.0", "len": 0]], 17,
+                        53,
+                    ]
+                ]
+            ),
         ] as [(JSONValue, String, NftablesSetElement, JSONValue)])
     func sameKey(input: JSONValue, set: String, kernel: NftablesSetElement, value: JSONValue) throws {
         let elements = try Self.rule(input).elements
@@ -73,6 +88,9 @@ struct EntryDriftTests {
         let key = try #require(ElementKey(kernel: kernel, set: try Self.position(set)))
         #expect(key == ElementKey(elements[0]))
         #expect(key.value == value)
+        // What aios-net sends for the element is those bytes.
+        let sent = elements[0].kernelKeys
+        #expect(sent.key.bytes == kernel.key && sent.end?.bytes == kernel.keyEnd)
     }
 
     @Test("a range that is not a prefix is written as a range; bytes of another layout have no key")
@@ -123,29 +141,15 @@ struct EntryDriftTests {
         #expect(drift.missing.map(\.rule) == ["000000000000000b"] && drift.missingCount == 1)
         #expect(drift.unknown.map(\.element) == [["concat": ["10.0.0.9", 6, 22]]] && drift.unknownCount == 1)
         #expect(!drift.isClean)
-        let (deletions, additions) = comparison.repairCommands(table: "aios_firewall", now: now)
+        // One transaction: the unknown element deleted by the kernel's own bytes, then the missing one
+        // added with its remaining lifetime, 90.5 s rounded down (never extended).
+        let repair = comparison.repairTransaction(table: "aios_firewall", now: now).decoded()
+        #expect(repair.map(\.set) == ["input_allow_v4_src", "input_allow_v4_src"])
+        #expect(repair.map(\.change) == [.delete, .add])
+        #expect(repair.first?.elements == [NftablesSetElement(key: [10, 0, 0, 9, 6, 0, 0, 0] + Self.port(22))])
         #expect(
-            deletions == [
-                [
-                    "delete": [
-                        "element": [
-                            "family": "inet", "table": "aios_firewall", "name": "input_allow_v4_src",
-                            "elem": [["concat": ["10.0.0.9", 6, 22]]],
-                        ]
-                    ]
-                ]
-            ])
-        // 90.5 s left: rounded down, never extended.
-        #expect(
-            try additions.map { try JSONValue(parsing: $0) } == [
-                [
-                    "add": [
-                        "element": [
-                            "family": "inet", "table": "aios_firewall", "name": "input_allow_v4_src",
-                            "elem": [["elem": ["val": ["concat": ["10.0.0.2", 6, 22]], "timeout": 90]]],
-                        ]
-                    ]
-                ]
+            repair.last?.elements == [
+                NftablesSetElement(key: [10, 0, 0, 2, 6, 0, 0, 0] + Self.port(22), timeoutMs: 90_000)
             ])
         var one = [[NftablesSetElement]](repeating: [], count: EntrySets.all.count)
         one[try Self.position("input_allow_v4_src")] = [kernel[try Self.position("input_allow_v4_src")][0]]

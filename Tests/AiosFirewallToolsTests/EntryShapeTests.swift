@@ -1,4 +1,5 @@
 import AiosCore
+import AiosLinux
 import AiosStore
 import Testing
 
@@ -14,14 +15,15 @@ struct EntryShapeTests {
     func exact() throws {
         let source = try #require(try Self.elements(["port": 8080, "source": "10.1.2.3"]).first)
         #expect(source.shape == .source && source.set == "input_allow_v4_src")
-        #expect(source.value == ["concat": ["10.1.2.3", 6, 8080]])
+        #expect(ElementKey(source).value == ["concat": ["10.1.2.3", 6, 8080]])
+        #expect(source.kernelKeys.end == nil, "an exact element is no range")
         let destination = try Self.elements(
             ["chain": "output", "protocol": "udp", "port": [53, 853], "destination": "fd00::53"], verdict: "deny")
         #expect(destination.map(\.set) == ["output_deny_v6_dst", "output_deny_v6_dst"])
-        #expect(destination.map(\.value) == [["concat": ["fd00::53", 17, 53]], ["concat": ["fd00::53", 17, 853]]])
-        var text: [UInt8] = []
-        source.writeValue(into: &text)
-        #expect(try JSONValue(parsing: text) == source.value)
+        #expect(
+            destination.map { ElementKey($0).value } == [
+                ["concat": ["fd00::53", 17, 53]], ["concat": ["fd00::53", 17, 853]],
+            ])
     }
 
     @Test(
@@ -126,16 +128,15 @@ struct BatchPlanTests {
                 current: current))
     }
 
-    /// Element values of the batch's add-element document, in order.
-    static func values(_ batch: EntryPlanner.Batch) throws -> [JSONValue] {
-        try batch.document.commands(table: "t").flatMap { text in
-            (try JSONValue(parsing: text)["add"]?["element"]?["elem"]?.arrayValue ?? []).compactMap {
-                $0["elem"]?["val"]
-            }
+    /// The keys a batch sends to the kernel, in order (every entry here is in one set).
+    static func sent(_ batch: EntryPlanner.Batch) -> [ElementKey] {
+        batch.lists.transaction(table: "t").decoded().flatMap { message in
+            let position = EntrySets.all.firstIndex { $0.name == message.set }!
+            return message.elements.compactMap { ElementKey(kernel: $0, set: position) }
         }
     }
 
-    @Test("a big batch comes back whole and in input order, its document in the same order")
+    @Test("a big batch comes back whole and in input order, its elements sent in the same order")
     func order() async throws {
         let raw = Self.entries(3 * EntryPlanner.parallelChunk + 7)
         let batch = try await Self.prepare(raw)
@@ -144,9 +145,8 @@ struct BatchPlanTests {
             let one = try Self.rule(raw[index])
             #expect(batch.elements[index] == one.elements && batch.rules[index] == one)
         }
-        let values = try Self.values(batch)
-        #expect(values == batch.elements.flatMap { $0.map(\.value) })
-        #expect(batch.document.count == raw.count)
+        #expect(Self.sent(batch) == batch.elements.flatMap { $0.map(ElementKey.init) })
+        #expect(batch.lists.count == raw.count)
     }
 
     @Test("records are made after planning: consecutive ids across chunks, each rule's spec, summary and comment")
@@ -202,7 +202,7 @@ struct BatchPlanTests {
         raw.append(raw[1])
         let batch = try await Self.prepare(raw)
         #expect(batch.count == raw.count - 1 && batch.indices.last == raw.count - 2)
-        #expect(try Self.values(batch).count == raw.count - 1)
+        #expect(Self.sent(batch).count == raw.count - 1)
     }
 
     @Test(

@@ -37,10 +37,11 @@ struct FirewallEntryDriftTests {
             try topology.daemon.json([
                 "call", "firewall.allow", #"{"port": "9000-9010", "source": "10.70.0.0/16", "expires": "1h"}"#,
             ]).0)
-        // One rule of each other set layout the kernel's bytes are read in: an interface box, an
-        // IPv6 box and an exact destination.
+        // One rule of each other set layout the kernel's bytes are read in: an interface box (one
+        // name, and a wildcard), an IPv6 box and an exact destination.
         for rule in [
             #"{"port": 443, "interface": "s0", "source": "10.80.0.0/24", "expires": "1h"}"#,
+            #"{"port": 8443, "interface": "s*", "source": "10.81.0.0/24", "expires": "1h"}"#,
             #"{"protocol": "icmp", "source": "fd00:1::/64"}"#,
             #"{"chain": "output", "protocol": "udp", "port": 53, "destination": "10.90.0.5"}"#,
         ] {
@@ -82,7 +83,7 @@ struct FirewallEntryDriftTests {
             var entries = status["entries"] as? [String: Any]
             #expect(status["drift"] as? Bool == false, "\(status)")
             #expect(entries?["missing_count"] as? Int == 0 && entries?["unknown_count"] as? Int == 0, "\(status)")
-            #expect(entries?["rules"] as? Int == 5 && entries?["in_kernel"] as? Int == 5, "\(status)")
+            #expect(entries?["rules"] as? Int == 6 && entries?["in_kernel"] as? Int == 6, "\(status)")
             #expect(try F.status(topology.daemon)["entries"] == nil, "the plain status reads no set whole")
 
             // Someone takes the .3 allow out and lets .2 in with an element of their own.

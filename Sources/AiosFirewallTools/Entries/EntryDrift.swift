@@ -50,8 +50,19 @@ struct ElementKey: Hashable, Sendable {
         self.set = set
         interface = nil
         if entry.shape == .boxOnInterface {
-            let name = take(16).low.prefix { $0 != 0 }
-            interface = String(decoding: name, as: UTF8.self)
+            // One name (the same bytes both ends), or a wildcard `eth*` (`eth` padded with 0x00 to
+            // `eth` padded with 0xff).
+            let bytes = take(16)
+            let name = bytes.low.prefix { $0 != 0 }
+            let rest = bytes.high.dropFirst(name.count)
+            guard bytes.high.prefix(name.count).elementsEqual(name) else { return nil }
+            if rest.allSatisfy({ $0 == 0 }) {
+                interface = String(decoding: name, as: UTF8.self)
+            } else if rest.allSatisfy({ $0 == 0xff }) {
+                interface = String(decoding: name, as: UTF8.self) + "*"
+            } else {
+                return nil
+            }
         }
         func bounded<Bound: Comparable>(_ low: Bound, _ high: Bound) -> ClosedRange<Bound>? {
             low <= high ? low...high : nil
@@ -165,8 +176,9 @@ public struct EntryDrift: Codable, Sendable, Equatable {
 struct EntryComparison: Sendable {
     /// Elements to add back, with their rule's record.
     var missing: [(record: FirewallRuleRecord, element: Element)] = []
-    /// Kernel elements no stored rule writes.
-    var unknown: [ElementKey] = []
+    /// Kernel elements no stored rule writes: what they match, and their bytes (a repair deletes
+    /// exactly what the kernel holds).
+    var unknown: [(key: ElementKey, kernel: NftablesSetElement)] = []
     var rules = 0
     var elements = 0
     var inKernel = 0
@@ -178,11 +190,13 @@ struct EntryComparison: Sendable {
     /// Compares the rules in force (`snapshot`) with the kernel's elements of each entry set
     /// (`kernel[i]`: those of `EntrySets.all[i]`) at `now`.
     init(snapshot: ActiveRules.Snapshot, kernel: [[NftablesSetElement]], now: Int64) {
-        var listed: Set<ElementKey> = []
+        var listed: [ElementKey: NftablesSetElement] = [:]
         for (position, elements) in kernel.enumerated() {
             inKernel += elements.count
             // The kernel fixes a set's key layout: an element that does not decode is not ours to judge.
-            for element in elements { if let key = ElementKey(kernel: element, set: position) { listed.insert(key) } }
+            for element in elements {
+                if let key = ElementKey(kernel: element, set: position) { listed[key] = element }
+            }
         }
         var known: Set<ElementKey> = []
         for (id, rule) in snapshot.rules {
@@ -196,12 +210,13 @@ struct EntryComparison: Sendable {
                 known.insert(key)
                 guard live else { continue }
                 elements += 1
-                if !listed.contains(key) { missing.append((record, element)) }
+                if listed[key] == nil { missing.append((record, element)) }
             }
         }
         // In a stable order (the report names the first ones).
         missing.sort { ($0.record.id, $0.element.setIndex) < ($1.record.id, $1.element.setIndex) }
-        unknown = listed.filter { !known.contains($0) }.sorted { $0.value.jsonText < $1.value.jsonText }
+        unknown = listed.filter { !known.contains($0.key) }.map { (key: $0.key, kernel: $0.value) }
+            .sorted { $0.key.value.jsonText < $1.key.value.jsonText }
     }
 
     /// The rules in force against the kernel's entry sets now, read under the entry lock (no
@@ -224,28 +239,29 @@ struct EntryComparison: Sendable {
             },
             unknownCount: unknown.count,
             unknown: unknown.prefix(EntryDrift.named).map {
-                EntryDrift.Unknown(set: EntrySets.all[$0.set].name, element: $0.value)
+                EntryDrift.Unknown(set: EntrySets.all[$0.key.set].name, element: $0.key.value)
             })
     }
 
-    /// One transaction's commands that make the kernel match the store: the missing elements
-    /// added with their remaining lifetime (rounded down, so nothing is extended), the unknown
-    /// ones deleted. Elements already there are not touched, so no timer is reset.
-    func repairCommands(table: String, now: Int64) -> (json: [JSONValue], serialised: [String]) {
-        var document = ElementDocument(now: now, roundDown: true)
-        for (record, element) in missing { document.add([element], expiresMs: record.expiresMs) }
-        var bySet: [Int: [JSONValue]] = [:]
-        for key in unknown { bySet[key.set, default: []].append(key.value) }
-        let deletions: [JSONValue] = bySet.keys.sorted().map { set in
-            [
-                "delete": [
-                    "element": [
-                        "family": "inet", "table": .string(table), "name": .string(EntrySets.all[set].name),
-                        "elem": .array(bySet[set] ?? []),
-                    ]
-                ]
-            ]
+    /// One transaction that makes the kernel match the store: the unknown elements deleted (by
+    /// the bytes the kernel reported), the missing ones added with their remaining lifetime
+    /// (rounded down, so nothing is extended). Elements already there are not touched, so no
+    /// timer is reset.
+    func repairTransaction(table: String, now: Int64) -> NftablesElementTransaction {
+        var transaction = NftablesElementTransaction(family: .inet, table: table)
+        var deletions: [Int: NftablesElementList] = [:]
+        for item in unknown {
+            // A key that decoded has its set's layout, which fits an NftablesKey.
+            guard let key = NftablesKey(bytes: item.kernel.key) else { continue }
+            deletions[item.key.set, default: NftablesElementList()]
+                .append(key: key, keyEnd: item.kernel.keyEnd.flatMap(NftablesKey.init(bytes:)))
         }
-        return (deletions, document.commands(table: table))
+        for (set, list) in deletions.sorted(by: { $0.key < $1.key }) {
+            transaction.delete(list, from: EntrySets.all[set].name)
+        }
+        var lists = ElementLists(now: now, roundDown: true)
+        for (record, element) in missing { lists.add([element], expiresMs: record.expiresMs) }
+        lists.add(to: &transaction)
+        return transaction
     }
 }

@@ -1,4 +1,5 @@
 public import AiosCore
+import AiosLinux
 import AiosStore
 import Foundation
 
@@ -134,8 +135,8 @@ struct EntryPlanner: Sendable {
             ? CallRequest(
                 tool: "firewall.remove", input: ["ids": .array((0..<batch.count).map { .string(batch.id($0)) })])
             : nil
-        let commands = batch.document.commands(table: table.name)
-        let elementCount = batch.document.count
+        let transaction = batch.lists.transaction(table: table.name)
+        let elementCount = batch.lists.count
         return .change(diff, inverse: inverse, touches: touches, disruptive: cutsManagement) { [table, store, active] in
             try await active.changes.withLock {
                 // Another change committed since this batch was planned: what the kernel would not
@@ -149,8 +150,8 @@ struct EntryPlanner: Sendable {
                 let before = store.firewallRulesGeneration
                 let kernel = {
                     do {
-                        try table.apply([], serialised: commands, what: "cannot add the \(verdict) rules")
-                    } catch let error as AiosError where error.message.contains("No such file or directory") {
+                        try table.apply(transaction, what: "cannot add the \(verdict) rules")
+                    } catch let error as AiosError where (error.cause as? NetlinkError)?.errno == ENOENT {
                         // Listing the table first costs more than the batch; a missing table or set
                         // shows as the transaction's error instead.
                         throw AiosError(
@@ -162,9 +163,7 @@ struct EntryPlanner: Sendable {
                 let compensate = {
                     // Keep kernel and store in step: take the elements out again.
                     _ = try? table.apply(
-                        [], serialised: Self.deleteCommands(elements: batch.elements, table: table.name),
-                        what: "compensate"
-                    )
+                        Self.deleteElements(batch.elements, table: table.name), what: "compensate")
                 }
                 // The rows are written from the batch as bytes (`FirewallRowSource`); the records
                 // (Strings) the cache keeps are made after the answer.
@@ -250,7 +249,8 @@ struct EntryPlanner: Sendable {
         var seen: Set<EntryRule> = []
         /// The new rules' exact elements → the position of the rule that writes each.
         var exact: [ExactKey: Int] = [:]
-        var document: ElementDocument
+        /// The new rules' elements in the kernel's encoding.
+        var lists: ElementLists
         /// Whether some element is a box (only boxes can overlap).
         var hasBoxes = false
         var verdict: String
@@ -260,7 +260,7 @@ struct EntryPlanner: Sendable {
         var ids = RuleIDs()
 
         init(_ context: Context) {
-            document = ElementDocument(now: context.now)
+            lists = ElementLists(now: context.now)
             verdict = context.verdict
             origin = context.origin
             now = context.now
@@ -309,7 +309,7 @@ struct EntryPlanner: Sendable {
             elements.append(runs: other.elements)
             indices.append(runs: other.indices)
             unchanged += other.unchanged
-            document.append(other.document)
+            lists.append(other.lists)
             hasBoxes = hasBoxes || other.hasBoxes
         }
     }
@@ -319,8 +319,8 @@ struct EntryPlanner: Sendable {
         { index in single ? "input" : "input.entries[\(index)]" }
     }
 
-    /// Validates `raw` in order and plans its new rules: records, elements and their add-element
-    /// text, in one pass per entry. From 10k entries the batch is split across the cores; when a
+    /// Validates `raw` in order and plans its new rules: records, elements and their kernel
+    /// encoding, in one pass per entry. From 10k entries the batch is split across the cores; when a
     /// chunk fails, or two chunks hold the same rule, the batch is planned again in one pass, so
     /// errors, duplicates and the rule named are exactly as in one pass.
     static func prepare(_ raw: RuleItems, _ context: Batch.Context) async throws -> Batch {
@@ -421,7 +421,7 @@ struct EntryPlanner: Sendable {
             batch.rules.append(rule)
             batch.terms.append(
                 Batch.Terms(expiresMs: expiresMs, expiresText: expiresText, comment: item.comment ?? defaults.comment))
-            batch.document.add(elements, expiresMs: expiresMs)
+            batch.lists.add(elements, expiresMs: expiresMs)
             batch.hasBoxes = batch.hasBoxes || elements.contains { !$0.shape.isExact }
             batch.elements.append(elements)
             batch.indices.append(index)
@@ -440,21 +440,21 @@ struct EntryPlanner: Sendable {
 
     static func pendingKey(_ firstID: String) -> String { pendingPrefix + firstID }
 
-    /// `add element` commands for stored rules, each element with its remaining lifetime.
+    /// A transaction adding stored rules' elements, each with its remaining lifetime.
     /// - Parameter roundDown: restore whole seconds rounded down, so a restore never extends a lifetime.
-    static func addCommands(
+    static func addElements(
         _ rules: [(FirewallRuleRecord, EntryRule)], table: String, now: Int64, roundDown: Bool = false
-    ) -> [String] {
-        var document = ElementDocument(now: now, roundDown: roundDown)
-        for (record, rule) in rules { document.add(rule.elements, expiresMs: record.expiresMs) }
-        return document.commands(table: table)
+    ) -> NftablesElementTransaction {
+        var lists = ElementLists(now: now, roundDown: roundDown)
+        for (record, rule) in rules { lists.add(rule.elements, expiresMs: record.expiresMs) }
+        return lists.transaction(table: table)
     }
 
-    /// `delete element` commands (text) for the elements of `rules`.
-    static func deleteCommands(elements rules: some Sequence<[Element]>, table: String) -> [String] {
-        var document = ElementDocument.deleting()
-        for elements in rules { document.add(elements, expiresMs: nil) }
-        return document.commands(table: table)
+    /// A transaction deleting the elements of `rules`.
+    static func deleteElements(_ rules: some Sequence<[Element]>, table: String) -> NftablesElementTransaction {
+        var lists = ElementLists.deleting()
+        for elements in rules { lists.add(elements, expiresMs: nil) }
+        return lists.transaction(table: table)
     }
 
     /// Refuses elements the kernel would refuse: against the rules in force (their index is

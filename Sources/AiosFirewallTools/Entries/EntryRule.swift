@@ -298,62 +298,6 @@ struct Element: Sendable, Hashable {
             set: setIndex, address: shape == .source ? source.low : destination.low, protocolNumber: protocols.low,
             port: ports.low)
     }
-
-    /// The element's key for libnftables (`{"concat": [...]}`).
-    var value: JSONValue {
-        switch shape {
-        case .source: return ["concat": [.string(source.address), Self.range(protocols), Self.range(ports)]]
-        case .destination: return ["concat": [.string(destination.address), Self.range(protocols), Self.range(ports)]]
-        case .box, .boxOnInterface: break
-        }
-        var parts: [JSONValue] = [source.json, destination.json, Self.range(protocols), Self.range(ports)]
-        if let interface { parts.insert(.string(interface), at: 0) }
-        return ["concat": .array(parts)]
-    }
-
-    /// `value`, serialised straight into `text`.
-    func writeValue(into text: inout [UInt8]) {
-        text.append(contentsOf: #"{"concat":["#.utf8)
-        if shape.isExact {
-            text.append(UInt8(ascii: "\""))
-            text.append(contentsOf: (shape == .source ? source.address : destination.address).utf8)
-            text.append(contentsOf: #"","#.utf8)
-            Self.writeRange(protocols, into: &text)
-            text.append(UInt8(ascii: ","))
-            Self.writeRange(ports, into: &text)
-            text.append(contentsOf: "]}".utf8)
-            return
-        }
-        if let interface {
-            text.append(contentsOf: JSONValue.string(interface).jsonText.utf8)
-            text.append(UInt8(ascii: ","))
-        }
-        source.writePrefix(into: &text)
-        text.append(UInt8(ascii: ","))
-        destination.writePrefix(into: &text)
-        text.append(UInt8(ascii: ","))
-        Self.writeRange(protocols, into: &text)
-        text.append(UInt8(ascii: ","))
-        Self.writeRange(ports, into: &text)
-        text.append(contentsOf: "]}".utf8)
-    }
-
-    private static func writeRange(_ range: PortRange, into text: inout [UInt8]) {
-        if range.low == range.high {
-            text.appendDecimal(range.low)
-        } else {
-            text.append(contentsOf: #"{"range":["#.utf8)
-            text.appendDecimal(range.low)
-            text.append(UInt8(ascii: ","))
-            text.appendDecimal(range.high)
-            text.append(contentsOf: "]}".utf8)
-        }
-    }
-
-    private static func range(_ range: PortRange) -> JSONValue {
-        range.low == range.high
-            ? .number(Double(range.low)) : ["range": [.number(Double(range.low)), .number(Double(range.high))]]
-    }
 }
 
 /// A CIDR as an inclusive numeric range (IPv4 in the low 32 bits).
@@ -400,17 +344,6 @@ struct AddressRange: Sendable, Hashable {
 
     /// The normalised CIDR text (`10.0.0.1/32`): what a rule keeps.
     var cidrText: String { address + "/" + String(length) }
-
-    var json: JSONValue { ["prefix": ["addr": .string(address), "len": .number(Double(length))]] }
-
-    /// `json`, serialised into `text` (addresses need no escaping).
-    func writePrefix(into text: inout [UInt8]) {
-        text.append(contentsOf: #"{"prefix":{"addr":""#.utf8)
-        text.append(contentsOf: address.utf8)
-        text.append(contentsOf: #"","len":"#.utf8)
-        text.appendDecimal(length)
-        text.append(contentsOf: "}}".utf8)
-    }
 
     /// One address (`/32`, `/128`).
     var isHost: Bool { low == high }

@@ -81,12 +81,22 @@ struct FirewallTable: Sendable {
     }
 
     /// Runs `commands` as one transaction.
-    func apply(_ commands: [JSONValue], serialised: [String] = [], what: String) throws {
-        let parts = commands.map(\.jsonText) + serialised
+    func apply(_ commands: [JSONValue], what: String) throws {
         do {
-            _ = try nft.run("{\"nftables\":[" + parts.joined(separator: ",") + "]}")
+            _ = try nft.run("{\"nftables\":[" + commands.map(\.jsonText).joined(separator: ",") + "]}")
         } catch {
             throw nftError(what, error)
+        }
+    }
+
+    /// Sends set-element changes as one transaction over nfnetlink (libnftables would spend ~85 %
+    /// of it parsing and evaluating; see `NftablesElementTransaction`).
+    /// - Throws: `AiosError` (`.kernel`) whose cause is the `NetlinkError` with the kernel's errno.
+    func apply(_ elements: NftablesElementTransaction, what: String) throws {
+        do {
+            try elements.commit()
+        } catch {
+            throw AiosError(.kernel, "\(what): \(error)", cause: error)
         }
     }
 

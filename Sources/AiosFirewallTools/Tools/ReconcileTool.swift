@@ -1,9 +1,10 @@
 public import AiosCore
+import AiosLinux
 import AiosStore
 
 /// `firewall.reconcile`: after a reboot (aios-net's table is gone) put back the default ruleset
-/// from the stored intent and every unexpired rule with its **remaining** lifetime, in one
-/// transaction. When the table exists it changes nothing (but re-adding an interrupted batch's
+/// from the stored intent and every unexpired rule with its **remaining** lifetime (the ruleset,
+/// then the elements; a failure of the second takes the first out again). When the table exists it changes nothing (but re-adding an interrupted batch's
 /// elements), so a daemon restart never resets or extends a timer. The daemon runs it at start
 /// with origin `boot`.
 ///
@@ -71,7 +72,7 @@ public struct ReconcileTool: Tool {
             sandboxBridges: try await store.sandboxes().map(\.bridge))
         let pairs = try rules.map { ($0, try EntryRule(specText: $0.specText)) }
         let commands = ruleset.commands()
-        let elements = EntryPlanner.addCommands(pairs, table: table.name, now: now, roundDown: true)
+        let elements = EntryPlanner.addElements(pairs, table: table.name, now: now, roundDown: true)
         let diff = [
             Change(
                 "add", "table inet \(table.name)",
@@ -79,7 +80,17 @@ public struct ReconcileTool: Tool {
             Change("add", "\(rules.count) rules", detail: "with their remaining lifetimes"),
         ]
         return .change(diff, inverse: CallRequest(tool: RestoreTool.descriptor.name, input: [:])) { [table, store] in
-            try table.apply(commands, serialised: elements, what: "cannot restore the firewall table")
+            // The ruleset through libnftables, then the elements over nfnetlink. If the elements
+            // fail, the table goes again: as before the call (one transaction would have left
+            // none), and the next start restores the whole again.
+            try table.apply(commands, what: "cannot restore the firewall table")
+            do {
+                try table.apply(elements, what: "cannot restore the rules' elements")
+            } catch {
+                let me: JSONValue = ["family": .string(table.family), "name": .string(table.name)]
+                try? table.apply([["delete": ["table": me]]], what: "undo the restored table")
+                throw error
+            }
             for marker in pending { try await store.removeSetting(marker.key) }
             return Output(restored: true, rules: rules.count)
         }
@@ -118,7 +129,7 @@ public struct ReconcileTool: Tool {
         for item in comparison.unknown.prefix(EntryDrift.named) {
             diff.append(
                 Change(
-                    "remove", "element \(item.value.jsonText) from \(EntrySets.all[item.set].name)",
+                    "remove", "element \(item.key.value.jsonText) from \(EntrySets.all[item.key.set].name)",
                     detail: "no stored rule writes it"))
         }
         if comparison.unknown.count > EntryDrift.named {
@@ -131,8 +142,8 @@ public struct ReconcileTool: Tool {
                 let now = clock.nowMs()
                 let current = try await EntryComparison.unlocked(active, table, now: now)
                 if !current.missing.isEmpty || !current.unknown.isEmpty {
-                    let (deletions, additions) = current.repairCommands(table: table.name, now: now)
-                    try table.apply(deletions, serialised: additions, what: "cannot repair the entry sets")
+                    try table.apply(
+                        current.repairTransaction(table: table.name, now: now), what: "cannot repair the entry sets")
                 }
                 // Their elements were among the missing ones, now added.
                 try await Self.clearMarkers(store)
@@ -168,14 +179,14 @@ public struct ReconcileTool: Tool {
         }
         let rules = found
         let pairs = try rules.map { ($0, try EntryRule(specText: $0.specText)) }
-        let elements = EntryPlanner.addCommands(pairs, table: table.name, now: now, roundDown: true)
+        let elements = EntryPlanner.addElements(pairs, table: table.name, now: now, roundDown: true)
         let diff = [
             Change("add", "\(rules.count) rules", detail: "re-added from \(pending.count) interrupted batch(es)")
         ]
         return .change(diff) { [table, store, active] in
             try await active.changes.withLock {
                 if !elements.isEmpty {
-                    try table.apply([], serialised: elements, what: "cannot re-add an interrupted batch")
+                    try table.apply(elements, what: "cannot re-add an interrupted batch")
                 }
                 try await Self.clearMarkers(store)
                 return Output(restored: false, rules: rules.count)

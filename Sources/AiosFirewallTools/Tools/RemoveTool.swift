@@ -1,4 +1,5 @@
 public import AiosCore
+import AiosLinux
 import AiosStore
 import Foundation
 
@@ -105,17 +106,16 @@ public struct RemoveTool: Tool {
                 }
                 // Elements that expire meanwhile are gone from the kernel, and deleting a missing element
                 // fails the whole batch: leave out those about to expire, retry once without the late ones.
-                func deletions(expiringAfter margin: Int64) -> [String] {
+                func deletions(expiringAfter margin: Int64) -> NftablesElementTransaction {
                     let after = context.clock.nowMs() + margin
                     let live = zip(removing, rules).lazy.filter { ($0.0.expiresMs ?? .max) > after }.map(\.1.elements)
-                    return EntryPlanner.deleteCommands(elements: live, table: table.name)
+                    return EntryPlanner.deleteElements(live, table: table.name)
                 }
                 func kernel() throws {
                     do {
-                        try table.apply([], serialised: deletions(expiringAfter: 2000), what: "cannot remove the rules")
+                        try table.apply(deletions(expiringAfter: 2000), what: "cannot remove the rules")
                     } catch {
-                        try table.apply(
-                            [], serialised: deletions(expiringAfter: 10_000), what: "cannot remove the rules")
+                        try table.apply(deletions(expiringAfter: 10_000), what: "cannot remove the rules")
                     }
                 }
                 let ids = removing.map(\.id)
@@ -142,8 +142,7 @@ public struct RemoveTool: Tool {
                         let now = context.clock.nowMs()
                         let back = zip(removing, rules).filter { ($0.0.expiresMs ?? .max) > now + 1000 }
                         _ = try? table.apply(
-                            [],
-                            serialised: EntryPlanner.addCommands(back, table: table.name, now: now, roundDown: true),
+                            EntryPlanner.addElements(back, table: table.name, now: now, roundDown: true),
                             what: "compensate")
                     }
                     if let error = kernelError ?? storeError { throw error }

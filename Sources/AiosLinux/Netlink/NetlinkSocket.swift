@@ -89,6 +89,67 @@ final class NetlinkSocket {
         }
     }
 
+    /// What the kernel answered a batch: the sequence numbers acknowledged without error, and the
+    /// errors (positive errno) by sequence number.
+    struct BatchAnswers {
+        var acknowledged: Set<UInt32> = []
+        var errors: [UInt32: Int32] = [:]
+    }
+
+    /// Sends `batch` (`messages` messages, built elsewhere) in one send and collects the answers.
+    /// nfnetlink processes a batch within the send, so every answer is queued when it returns and
+    /// they are read until none is left. The buffers are raised to fit (`SO_*BUFFORCE` as root,
+    /// as nft does), and an error answer is capped to the message's header instead of echoing it.
+    func exchangeBatch(_ batch: [UInt8], messages: Int, operation: String) throws(NetlinkError) -> BatchAnswers {
+        var one: Int32 = 1
+        _ = setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, socklen_t(MemoryLayout<Int32>.size))
+        try raise(SO_SNDBUF, force: SO_SNDBUFFORCE, to: batch.count + 4096, operation: operation)
+        // An answer is one small datagram, but the buffer counts each at its allocation (~1 KiB).
+        try raise(SO_RCVBUF, force: SO_RCVBUFFORCE, to: messages * 2048 + 65536, operation: operation)
+        let sent = batch.withUnsafeBytes { mnl_socket_sendto(socket, $0.baseAddress, $0.count) }
+        guard sent == batch.count else {
+            throw NetlinkError(operation: "\(operation): send \(batch.count) bytes", errno: sent < 0 ? errno : EMSGSIZE)
+        }
+        var answers = BatchAnswers()
+        while true {
+            let received = recv(fd, buffer, size, Int32(MSG_DONTWAIT))
+            if received < 0 {
+                if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK { return answers }
+                // ENOBUFS: answers were dropped, so what the kernel did is unknown.
+                throw NetlinkError(operation: "\(operation): read the kernel's answers", errno: errno)
+            }
+            var remaining = Int32(received)
+            var message = UnsafePointer(buffer.assumingMemoryBound(to: nlmsghdr.self))
+            while mnl_nlmsg_ok(message, remaining) {
+                if Int32(message.pointee.nlmsg_type) == NLMSG_ERROR {
+                    let code = mnl_nlmsg_get_payload(message).load(as: Int32.self)
+                    if code < 0 {
+                        answers.errors[message.pointee.nlmsg_seq] = -code
+                    } else {
+                        answers.acknowledged.insert(message.pointee.nlmsg_seq)
+                    }
+                }
+                message = UnsafePointer(mnl_nlmsg_next(message, &remaining))
+            }
+        }
+    }
+
+    /// Raises the socket's `option` buffer to at least `bytes` (the kernel reports it doubled).
+    private func raise(_ option: Int32, force: Int32, to bytes: Int, operation: String) throws(NetlinkError) {
+        var current: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        if getsockopt(fd, SOL_SOCKET, option, &current, &length) == 0, Int(current) / 2 >= bytes { return }
+        var wanted = Int32(clamping: bytes)
+        let size = socklen_t(MemoryLayout<Int32>.size)
+        guard
+            setsockopt(fd, SOL_SOCKET, force, &wanted, size) == 0
+                || setsockopt(fd, SOL_SOCKET, option, &wanted, size) == 0
+        else {
+            throw NetlinkError(operation: "\(operation): make room for \(bytes) bytes", errno: errno)
+        }
+    }
+
     /// Sends a request built in `buffer` and collects what `parse` makes of each reply message,
     /// until the dump's DONE — or, for a plain request with `NLM_F_ACK`, the acknowledgement.
     func dump<T>(

@@ -35,12 +35,53 @@ public struct NftablesSetElement: Sendable, Hashable {
     public var keyEnd: [UInt8]?
     /// Milliseconds until it expires, when it has a timeout.
     public var expiresMs: UInt64?
+    /// Its timeout in milliseconds (the lifetime it was given), when it has one.
+    public var timeoutMs: UInt64?
 
     /// An element with these bytes.
-    public init(key: [UInt8], keyEnd: [UInt8]? = nil, expiresMs: UInt64? = nil) {
+    public init(key: [UInt8], keyEnd: [UInt8]? = nil, expiresMs: UInt64? = nil, timeoutMs: UInt64? = nil) {
         self.key = key
         self.keyEnd = keyEnd
         self.expiresMs = expiresMs
+        self.timeoutMs = timeoutMs
+    }
+
+    /// The set named in an element message (a dump's answer, or a request to add or delete
+    /// elements: the two share their layout) and the elements it holds.
+    static func list(in message: UnsafePointer<nlmsghdr>) -> (set: String, elements: [NftablesSetElement]) {
+        var set = ""
+        var out: [NftablesSetElement] = []
+        NetlinkAttributes.each(message, offset: MemoryLayout<nfgenmsg>.size) { type, attribute in
+            switch UInt32(type) {
+            case NFTA_SET_ELEM_LIST_SET.rawValue: set = NetlinkAttributes.string(attribute)
+            case NFTA_SET_ELEM_LIST_ELEMENTS.rawValue:
+                NetlinkAttributes.nested(attribute) { _, item in
+                    var element = NftablesSetElement(key: [])
+                    NetlinkAttributes.nested(item) { field, value in
+                        switch UInt32(field) {
+                        case NFTA_SET_ELEM_KEY.rawValue: element.key = data(value)
+                        case NFTA_SET_ELEM_KEY_END.rawValue: element.keyEnd = data(value)
+                        case NFTA_SET_ELEM_EXPIRATION.rawValue:
+                            element.expiresMs = NetlinkAttributes.bigEndian64(value)
+                        case NFTA_SET_ELEM_TIMEOUT.rawValue: element.timeoutMs = NetlinkAttributes.bigEndian64(value)
+                        default: break
+                        }
+                    }
+                    if !element.key.isEmpty { out.append(element) }
+                }
+            default: break
+            }
+        }
+        return (set, out)
+    }
+
+    /// The value bytes in an `nft_data` attribute.
+    private static func data(_ attribute: UnsafePointer<nlattr>) -> [UInt8] {
+        var bytes: [UInt8] = []
+        NetlinkAttributes.nested(attribute) { type, value in
+            if UInt32(type) == NFTA_DATA_VALUE.rawValue { bytes = NetlinkAttributes.bytes(value) }
+        }
+        return bytes
     }
 }
 
@@ -117,40 +158,12 @@ public struct NftablesRules: Sendable {
         mnl_attr_put_strz(request, UInt16(NFTA_SET_ELEM_LIST_TABLE.rawValue), table)
         mnl_attr_put_strz(request, UInt16(NFTA_SET_ELEM_LIST_SET.rawValue), set)
         do {
-            return try socket.dump(request, operation: operation) { message in Self.elements(message) }.flatMap { $0 }
+            return try socket.dump(request, operation: operation) { NftablesSetElement.list(in: $0).elements }
+                .flatMap { $0 }
         } catch {
             if error.errno == ENOENT { return [] }
             throw error
         }
-    }
-
-    private static func elements(_ message: UnsafePointer<nlmsghdr>) -> [NftablesSetElement] {
-        var out: [NftablesSetElement] = []
-        NetlinkAttributes.each(message, offset: MemoryLayout<nfgenmsg>.size) { type, attribute in
-            guard UInt32(type) == NFTA_SET_ELEM_LIST_ELEMENTS.rawValue else { return }
-            NetlinkAttributes.nested(attribute) { _, item in
-                var element = NftablesSetElement(key: [], keyEnd: nil, expiresMs: nil)
-                NetlinkAttributes.nested(item) { field, value in
-                    switch UInt32(field) {
-                    case NFTA_SET_ELEM_KEY.rawValue: element.key = data(value)
-                    case NFTA_SET_ELEM_KEY_END.rawValue: element.keyEnd = data(value)
-                    case NFTA_SET_ELEM_EXPIRATION.rawValue: element.expiresMs = NetlinkAttributes.bigEndian64(value)
-                    default: break
-                    }
-                }
-                if !element.key.isEmpty { out.append(element) }
-            }
-        }
-        return out
-    }
-
-    /// The value bytes in an `nft_data` attribute.
-    private static func data(_ attribute: UnsafePointer<nlattr>) -> [UInt8] {
-        var bytes: [UInt8] = []
-        NetlinkAttributes.nested(attribute) { type, value in
-            if UInt32(type) == NFTA_DATA_VALUE.rawValue { bytes = NetlinkAttributes.bytes(value) }
-        }
-        return bytes
     }
 
     /// A socket and an nftables request header for `message`.
