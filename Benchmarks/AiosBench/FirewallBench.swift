@@ -10,7 +10,7 @@ import Foundation
 ///
 /// For N = 1k, 10k, 100k allow entries with expiry: one `firewall.allow` batch through the daemon
 /// vs the same elements as one raw libnftables transaction into a scratch table of the same set
-/// type, in the same run; the same batch as a dry run (the path without the kernel and the rows),
+/// type, in the same run (and, beside it, as the raw nfnetlink batch the daemon itself sends); the same batch as a dry run (the path without the kernel and the rows),
 /// which gives the best ratio the path could reach; `firewall.list` / `firewall.status` latency with N present; and the
 /// restore of 100k persisted entries after the table is deleted ("reboot") and the daemon restarts,
 /// and its start after a SIGKILL with the table present (the entry sets are checked);
@@ -44,6 +44,8 @@ enum FirewallBench {
                     tool: "firewall.apply_default", input: ["management_subnets": ["192.0.2.0/24"]], yes: true)))
         if let id = applied["guard"]?["id"]?.stringValue { _ = try client.send("guard.confirm", ["id": .string(id)]) }
         let nft = try Nftables()
+        // Kept open for the run, as libnftables keeps its context's socket (and the daemon its own).
+        let connection = NftablesConnection()
         print(
             "aios-net firewall benchmark (inside a network namespace); wall times, median of \(Self.repetitions) for the batches"
         )
@@ -55,6 +57,8 @@ enum FirewallBench {
             var ours: [Double] = []
             var inDaemon: [Double] = []
             var raw: [Double] = []
+            var rawNetlink: [Double] = []
+            var rawNetlinkDeletes: [Double] = []
             var dry: [Double] = []
             var removals: [Double] = []
             var rawDeletes: [Double] = []
@@ -90,9 +94,11 @@ enum FirewallBench {
                     try JSONValue(encoding: CallParams(tool: "firewall.list", input: ["limit": .number(Double(size))])))
                 ids = (all["output"]?["rules"]?.arrayValue ?? []).compactMap { $0["id"] }
                 waitIdle(daemon)
-                let (added, deleted) = try rawTransaction(nft, size: size)
-                raw.append(added)
-                rawDeletes.append(deleted)
+                let transactions = try rawTransaction(nft, connection, size: size)
+                raw.append(transactions.add)
+                rawDeletes.append(transactions.delete)
+                rawNetlink.append(transactions.netlinkAdd)
+                rawNetlinkDeletes.append(transactions.netlinkDelete)
                 if raw.count < Self.repetitions {
                     let removal = EncodedRequest(
                         "call",
@@ -143,11 +149,19 @@ enum FirewallBench {
                     format:
                         "          request encoding in the client %6.1f ms (before the clock)   ratio with it %5.2fx",
                     median(encodings) * 1000, withEncoding))
+            // The daemon's own kernel step, without the pipeline: what the path adds over it.
             print(
                 String(
-                    format: "          firewall.remove of the batch %8.1f ms   raw delete %8.1f ms   ratio %5.2fx",
+                    format:
+                        "          raw nfnetlink (the daemon's kernel step alone) %7.1f ms   libnftables / nfnetlink %5.2fx   daemon / nfnetlink %5.2fx",
+                    median(rawNetlink) * 1000, median(zip(raw, rawNetlink).map { $0 / $1 }),
+                    median(zip(ours, rawNetlink).map { $0 / $1 })))
+            print(
+                String(
+                    format:
+                        "          firewall.remove of the batch %8.1f ms   raw delete %8.1f ms   ratio %5.2fx   raw nfnetlink delete %7.1f ms",
                     median(removals) * 1000, median(rawDeletes) * 1000,
-                    median(zip(removals, rawDeletes).map { $0 / $1 })))
+                    median(zip(removals, rawDeletes).map { $0 / $1 }), median(rawNetlinkDeletes) * 1000))
             if offset == sizes.count - 1 {
                 // A crash with the table present: the next start checks the entry sets whole.
                 kill(daemon, SIGKILL)
@@ -199,10 +213,20 @@ enum FirewallBench {
         return process
     }
 
+    /// The seconds the raw transactions took: through libnftables (the issue's baseline) and as
+    /// the same nfnetlink messages the daemon sends (its own kernel step, without the pipeline).
+    struct Raw {
+        var add: Double
+        var delete: Double
+        var netlinkAdd: Double
+        var netlinkDelete: Double
+    }
+
     /// The same N elements as one transaction into a scratch table with the same set type (one
     /// source host and one port: the exact `saddr . l4proto . th dport` hash set), and their
-    /// deletion as one transaction: the seconds each took.
-    static func rawTransaction(_ nft: Nftables, size: Int) throws -> (add: Double, delete: Double) {
+    /// deletion as one transaction, through libnftables and then over nfnetlink; each document or
+    /// batch is made before its clock starts.
+    static func rawTransaction(_ nft: Nftables, _ connection: NftablesConnection, size: Int) throws -> Raw {
         var elements: [String] = []
         var values: [String] = []
         elements.reserveCapacity(size)
@@ -227,8 +251,27 @@ enum FirewallBench {
         let t1 = Date()
         _ = try nft.run(deletion)
         let deleted = Date().timeIntervalSince(t1)
+        var list = NftablesElementList()
+        list.reserveCapacity(elements: size, keyBytes: 12)
+        for index in 0..<size {
+            var key = NftablesKey()
+            key.append(address: UInt128(10 << 24 | index & 0xff_ffff), width: 4)
+            key.append(byte: 6)
+            key.append(port: 8080)
+            list.append(key: key, timeoutMs: 3_600_000)
+        }
+        var adding = NftablesElementTransaction(family: .inet, table: "bench_raw")
+        adding.add(list, to: "s")
+        var deleting = NftablesElementTransaction(family: .inet, table: "bench_raw")
+        deleting.delete(list, from: "s")
+        let t2 = Date()
+        try connection.commit(adding)
+        let netlinkAdded = Date().timeIntervalSince(t2)
+        let t3 = Date()
+        try connection.commit(deleting)
+        let netlinkDeleted = Date().timeIntervalSince(t3)
         _ = try nft.run(#"{"nftables":[{"delete":{"table":{"family":"inet","name":"bench_raw"}}}]}"#)
-        return (added, deleted)
+        return Raw(add: added, delete: deleted, netlinkAdd: netlinkAdded, netlinkDelete: netlinkDeleted)
     }
 
     /// Batches per size; the figures are their medians (the machine is shared and noisy).

@@ -67,7 +67,7 @@ struct NftablesElementTransactionTests {
             transaction.add(boxes, to: "box")
             transaction.delete(gone, from: "src")
             #expect(transaction.elementCount == 4)
-            try transaction.commit(namespace: .named(namespace))
+            try NftablesConnection(namespace: .named(namespace)).commit(transaction)
 
             let listing = try Self.nft(namespace, "list", "table", "inet", "t")
             #expect(listing.contains("10.1.2.3 . tcp . 8080 timeout 1m expires"), "\(listing)")
@@ -99,13 +99,19 @@ struct NftablesElementTransactionTests {
             } else {
                 transaction.delete(other, from: "src")
             }
-            let error = #expect(throws: NetlinkError.self) { try transaction.commit(namespace: .named(namespace)) }
+            let connection = NftablesConnection(namespace: .named(namespace))
+            let error = #expect(throws: NetlinkError.self) { try connection.commit(transaction) }
             #expect(error?.errno == ENOENT)
             #expect(
                 error?.operation
                     == (failure == "missing set"
                         ? "add 1 elements to set nope of table t" : "delete 1 elements from set src of table t"))
             #expect(try Self.nft(namespace, "list", "ruleset") == before, "the additions beside it were not applied")
+            // The connection goes on after a refusal.
+            var alone = NftablesElementTransaction(family: .inet, table: "t")
+            alone.add(hosts, to: "src")
+            try connection.commit(alone)
+            #expect(try Self.nft(namespace, "list", "set", "inet", "t", "src").contains("10.1.2.3 . tcp . 8080"))
         }
     }
 
@@ -121,7 +127,7 @@ struct NftablesElementTransactionTests {
             var transaction = NftablesElementTransaction(family: .inet, table: "t")
             transaction.add(list, to: "src")
             #expect(transaction.decoded().count > 10)
-            try transaction.commit(namespace: .named(namespace))
+            try NftablesConnection(namespace: .named(namespace)).commit(transaction)
             let reader = NftablesRules(namespace: .named(namespace))
             let added = try reader.setElements(family: .inet, table: "t", set: "src")
             #expect(added.count == 20_001)
@@ -133,7 +139,7 @@ struct NftablesElementTransactionTests {
                 return elements.compactMap(\.expiresMs).max().map { $0 <= timeoutMs - 2_000 } ?? false
             }
             #expect(ran, "the timers run")
-            try transaction.commit(namespace: .named(namespace))
+            try NftablesConnection(namespace: .named(namespace)).commit(transaction)
             let again = try reader.setElements(family: .inet, table: "t", set: "src")
             #expect(again.count == 20_001)
             let remaining = again.compactMap(\.expiresMs)

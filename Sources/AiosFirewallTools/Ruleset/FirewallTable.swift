@@ -8,6 +8,8 @@ struct FirewallTable: Sendable {
     let nft: any NftablesRunning
     let name: String
     let family = "inet"
+    /// The socket the entries' element transactions go over, kept open (see `NftablesConnection`).
+    let elements = NftablesConnection()
 
     /// The table's objects (table, chains, sets, rules) from a listing, or nil when it does not exist.
     /// - Parameter terse: omit set elements (cheap for large sets).
@@ -94,7 +96,7 @@ struct FirewallTable: Sendable {
     /// - Throws: `AiosError` (`.kernel`) whose cause is the `NetlinkError` with the kernel's errno.
     func apply(_ elements: NftablesElementTransaction, what: String) throws {
         do {
-            try elements.commit()
+            try self.elements.commit(elements)
         } catch {
             throw AiosError(.kernel, "\(what): \(error)", cause: error)
         }

@@ -51,6 +51,12 @@ final class NetlinkSocket {
     /// The socket's file descriptor (for poll).
     var fd: Int32 { mnl_socket_get_fd(socket) }
 
+    /// The sequence number the next message gets.
+    var nextSequence: UInt32 { sequence &+ 1 }
+
+    /// Counts `count` messages numbered from `nextSequence` elsewhere (a batch's) as sent.
+    func useSequences(_ count: Int) { sequence &+= UInt32(count) }
+
     /// A fresh request header in `buffer` with the next sequence number.
     func header(type: UInt16, flags: UInt16) -> UnsafeMutablePointer<nlmsghdr> {
         memset(buffer, 0, size)

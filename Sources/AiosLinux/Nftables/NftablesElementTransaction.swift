@@ -55,17 +55,11 @@ public struct NftablesElementTransaction: Sendable {
         }
     }
 
-    /// Sends the transaction in the caller's network namespace or in `namespace`. Nothing is sent
-    /// when it is empty.
-    /// - Throws: `NetlinkError` naming the set and change the kernel refused, with its errno
-    ///   (`ENOENT`: no such table or set, or no such element to delete; `ENOSPC`/`ENFILE`: the
-    ///   set is full; `EEXIST`/`ENOTEMPTY`: an interval overlaps one the set holds). The kernel
-    ///   then applied nothing.
-    public func commit(namespace: NetworkNamespace? = nil) throws(NetlinkError) {
-        guard !isEmpty else { return }
+    /// Sends the transaction on `socket` (an `NftablesConnection`'s) and reads its answers.
+    func exchange(on socket: NetlinkSocket) throws(NetlinkError) {
         let operation = "change the set elements of table \(table)"
-        let socket = try NetlinkSocket(namespace: namespace, protocol: NETLINK_NETFILTER, operation: operation)
-        let batch = encoded()
+        let batch = encoded(firstSequence: socket.nextSequence)
+        socket.useSequences(batch.owners.count + 2)
         let answers = try socket.exchangeBatch(
             batch.bytes.bytes, messages: batch.owners.count + 2, operation: operation)
         // The refused message names the set; an error on the batch's begin is the commit's own.
@@ -89,7 +83,7 @@ public struct NftablesElementTransaction: Sendable {
     /// What the transaction sends, read back from its encoded messages: per message, the set,
     /// the change and the elements (their keys and timeouts). For reports and tests.
     public func decoded() -> [(set: String, change: Change, elements: [NftablesSetElement])] {
-        let bytes = encoded().bytes.bytes
+        let bytes = encoded(firstSequence: 1).bytes.bytes
         var out: [(set: String, change: Change, elements: [NftablesSetElement])] = []
         bytes.withUnsafeBytes { raw in
             var remaining = Int32(raw.count)
@@ -111,18 +105,18 @@ public struct NftablesElementTransaction: Sendable {
     /// The most element bytes one message carries (the elements nest's length is 16 bits).
     static let messageLimit = 60_000
 
-    /// The batch: begin, one message per run of elements (each acknowledged), end. `owners` maps
-    /// each element message's sequence number to its part.
-    func encoded() -> (bytes: NetlinkBytes, owners: [UInt32: Int]) {
+    /// The batch, numbered from `firstSequence`: begin, one message per run of elements (each
+    /// acknowledged), end. `owners` maps each element message's sequence number to its part.
+    func encoded(firstSequence: UInt32) -> (bytes: NetlinkBytes, owners: [UInt32: Int]) {
         var bytes = NetlinkBytes()
         let total = parts.reduce(0) { sum, part in sum + part.lists.reduce(0) { $0 + $1.bytes.count } }
         bytes.reserveCapacity(total + 128 * (total / Self.messageLimit + parts.count + 2))
         var owners: [UInt32: Int] = [:]
-        var sequence: UInt32 = 1
+        var sequence = firstSequence
         func header(_ type: UInt16, flags: Int32, family: UInt8, resource: UInt16) -> Int {
             let start = bytes.beginMessage(type: type, flags: UInt16(NLM_F_REQUEST | flags), sequence: sequence)
             bytes.append(raw: nfgenmsg(nfgen_family: family, version: UInt8(NFNETLINK_V0), res_id: resource.bigEndian))
-            sequence += 1
+            sequence &+= 1
             return start
         }
         let subsystem = UInt16(NFNL_SUBSYS_NFTABLES)
