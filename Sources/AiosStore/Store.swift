@@ -16,6 +16,8 @@ public final class Store: Sendable {
     let pool: DatabasePool
     /// Bumped after every committed change to `firewall_rules` (see `firewallRulesGeneration`).
     let firewallGeneration = Atomic<UInt64>(0)
+    /// Journaled firewall batches not yet written out as rows (`journalFirewallRules`).
+    let firewallJournal = Atomic<Int>(0)
     /// Audit rows written without the writer's thread hops (`AuditConnection`).
     let auditConnection: AuditConnection
     /// The directory `temporary()` made, removed with the store (nil for a real data directory).
@@ -60,6 +62,11 @@ public final class Store: Sendable {
             pool = try DatabasePool(path: path, configuration: configuration)
             try Schema.migrator.migrate(pool)
             try pool.write { db in try db.execute(sql: "PRAGMA user_version = \(Schema.version)") }
+            // Batches a crash left journaled are written out as rows at the first use of the rules.
+            let journaled = try pool.read { db in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM firewall_rule_journal") ?? 0
+            }
+            firewallJournal.store(journaled, ordering: .releasing)
         } catch {
             throw AiosError(
                 .unavailable, "cannot open the database \(path): \(error); check the file's permissions and free space",

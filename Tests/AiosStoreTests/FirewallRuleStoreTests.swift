@@ -101,4 +101,94 @@ struct FirewallRuleStoreTests {
         #expect(!plan.contains { $0.hasPrefix("SCAN firewall_rules") && !$0.contains("INDEX") }, "\(plan)")
         #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "sorted by the index: \(plan)")
     }
+
+    @Test("a journaled batch reads back field for field through every read, and is written out as rows by the first")
+    func journal() async throws {
+        let store = try Store.temporary()
+        var odd = Self.rule("j1", "allow", created: 7, expires: nil)
+        odd.specText = #"{"comment":"ünïcode \"quoted\""}"#
+        odd.summary = "allow input tcp 22 (café ☕)"
+        let batch = [
+            odd, Self.rule("j2", "deny", created: 7, expires: 900), Self.rule("j3", "allow", created: 7, expires: 50),
+        ]
+        let before = store.firewallRulesGeneration
+        try await store.journalFirewallRules(batch, marker: ("firewall.pending_batch.j1", ["created_ms": 7]))
+        #expect(store.firewallRulesGeneration != before, "a reader's cache reloads")
+        #expect(try await store.setting("firewall.pending_batch.j1") == ["created_ms": 7], "committed with the entry")
+        #expect(try await Self.shape(store) == [1, 0], "one entry, no rows yet")
+        #expect(try await store.firewallRuleCounts(unexpiredAt: 10) == ["allow": 2, "deny": 1])
+        #expect(try await Self.shape(store) == [0, 3], "written out by the read")
+        #expect(try await store.activeFirewallRules(createdAt: 7) == batch)
+        #expect(try await store.expiredFirewallRules(at: 60).map(\.id) == ["j3"])
+        #expect(try await store.nextFirewallExpiry() == 50)
+        // A small insert after it, and an end across both.
+        try await store.insertFirewallRules([Self.rule("s1", "allow", created: 8, expires: nil)])
+        #expect(try await store.endFirewallRules(ids: ["j2", "s1"], state: "removed", endedMs: 9) == 2)
+        #expect(try await store.firewallRuleCounts(unexpiredAt: 10) == ["allow": 2])
+    }
+
+    @Test("every read and change writes journaled batches out first, in the order they were journaled")
+    func journalBeforeEveryUse() async throws {
+        let reads: [(String, @Sendable (Store) async throws -> Void)] = [
+            ("active", { _ = try await $0.activeFirewallRules() }),
+            ("active unexpired", { _ = try await $0.activeFirewallRules(unexpiredAt: 0) }),
+            ("created at", { _ = try await $0.activeFirewallRules(createdAt: 1) }),
+            ("counts", { _ = try await $0.firewallRuleCounts(unexpiredAt: 0) }),
+            ("first rules", { _ = try await $0.firewallRules(unexpiredAt: 0, limit: 1) }),
+            ("expired", { _ = try await $0.expiredFirewallRules(at: 0) }),
+            ("next expiry", { _ = try await $0.nextFirewallExpiry() }),
+            ("end", { _ = try await $0.endFirewallRules(ids: ["none"], state: "removed", endedMs: 1) }),
+            ("reactivate", { _ = try await $0.reactivateFirewallRules(ids: ["none"], endedMs: 1) }),
+            ("insert", { try await $0.insertFirewallRules([Self.rule("z", "allow", created: 3, expires: nil)]) }),
+        ]
+        for (name, read) in reads {
+            let store = try Store.temporary()
+            try await store.journalFirewallRules([Self.rule("a", "allow", created: 1, expires: nil)])
+            try await store.journalFirewallRules([Self.rule("b", "deny", created: 2, expires: nil)])
+            try await read(store)
+            #expect(try await Self.journaled(store) == 0, "\(name)")
+            let order = try await store.pool.read { db in
+                try String.fetchAll(db, sql: "SELECT id FROM firewall_rules ORDER BY rowid")
+            }
+            #expect(order.prefix(2) == ["a", "b"], "\(name)")
+        }
+    }
+
+    @Test("a batch journaled by a store that then went away (a crash) is found and written out by the next one")
+    func journalAfterCrash() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "aios-journal-\(UUID().uuidString)"
+        ).path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        do {
+            let first = try Store(dataDirectory: directory)
+            try await first.journalFirewallRules([Self.rule("k1", "allow", created: 5, expires: nil)])
+        }
+        let second = try Store(dataDirectory: directory)
+        #expect(try await Self.journaled(second) == 1)
+        #expect(try await second.activeFirewallRules().map(\.id) == ["k1"])
+        #expect(try await Self.journaled(second) == 0)
+    }
+
+    @Test("a journal entry that is not one, or is cut short, is refused with the byte it stopped at")
+    func journalMalformed() throws {
+        let blob = FirewallRowJournal.encode([Self.rule("m1", "allow", created: 1, expires: 2)])
+        #expect(try FirewallRowJournal(blob).count == 1)
+        let cut = #expect(throws: AiosError.self) { try FirewallRowJournal(Array(blob.dropLast(3))) }
+        #expect(cut?.message.contains("cut short") == true)
+        let other = #expect(throws: AiosError.self) { try FirewallRowJournal([9] + blob.dropFirst()) }
+        #expect(other?.message.contains("unknown format") == true)
+    }
+
+    static func journaled(_ store: Store) async throws -> Int {
+        try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM firewall_rule_journal") ?? 0 }
+    }
+
+    /// Journal entries and rows.
+    static func shape(_ store: Store) async throws -> [Int] {
+        let rows = try await store.pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM firewall_rules") ?? 0
+        }
+        return [try await journaled(store), rows]
+    }
 }

@@ -225,15 +225,22 @@ enum Schema {
                     CREATE INDEX firewall_rules_active ON firewall_rules(expires_ms, created_ms) WHERE state = 'active';
                     """)
         }
+        migrator.registerMigration("012-firewall-rule-journal") { db in
+            // A big batch's rules are committed as one entry and written out as rows after its
+            // answer (`Store.journalFirewallRules`, `settleFirewallRules`).
+            try db.execute(
+                sql: "CREATE TABLE firewall_rule_journal (seq INTEGER PRIMARY KEY, body BLOB NOT NULL)")
+        }
         return migrator
     }
 
     /// Bumped with every migration; also written to `PRAGMA user_version`.
-    static let version = 11
+    static let version = 12
 
     /// Tables a current database has.
     static let tables = [
-        "events", "guards", "settings", "firewall_rules", "firewall_rule_counts", "sandboxes", "sandbox_workloads",
+        "events", "guards", "settings", "firewall_rules", "firewall_rule_counts", "firewall_rule_journal", "sandboxes",
+        "sandbox_workloads",
         "helpers", "dns_blocklists",
         "dns_list_zones", "dns_names", "dns_records", "net_interfaces", "dhcp_leases", "wireguard_interfaces",
         "allocations",
