@@ -42,10 +42,12 @@ public struct Orchestrator: Sendable {
         try await execute(call, progress: { _ in })
     }
 
-    /// Runs one call through the pipeline, reporting the tool's progress to `progress`.
-    public func execute(_ call: ToolCall, progress: @escaping @Sendable (CallProgress) -> Void) async throws
-        -> CallOutcome
-    {
+    /// Runs one call through the pipeline, reporting the tool's progress to `progress`. Work the
+    /// call leaves for afterwards goes to `deferring` when given (the caller starts it once it has
+    /// delivered the answer); otherwise it starts once the audit row is written.
+    public func execute(
+        _ call: ToolCall, progress: @escaping @Sendable (CallProgress) -> Void, deferring: DeferredWork? = nil
+    ) async throws -> CallOutcome {
         var call = call
         let started = ContinuousClock.now
         var decision: PolicyDecision?
@@ -162,6 +164,9 @@ public struct Orchestrator: Sendable {
                     for: call, descriptor: tool.descriptor, decision: decision ?? verdict, diff: diff,
                     result: status.rawValue,
                     error: nil, duration: outcome.durationMicros))
+            if let afterward = plan.afterward, plan.changes, status == .applied || status == .awaitingConfirmation {
+                if let deferring { deferring.add(afterward) } else { Task { await afterward() } }
+            }
             // A big change's plan holds its whole batch (100k rules and their elements): it is
             // freed off the caller's path.
             Task.detached(priority: .background) { withExtendedLifetime(plan) {} }

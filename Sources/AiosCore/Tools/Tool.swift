@@ -129,6 +129,12 @@ public struct ToolPlan<Output: Encodable & Sendable>: Sendable {
     /// same confirmation): how one module hands state to another without importing it (DNS
     /// servers learned by `net.configure` go to `dns.configure`).
     public var followUps: [CallRequest] = []
+    /// Work an applied change leaves for after its call is answered: started once the answer is
+    /// delivered (`DeferredWork`) or, for a caller that does not collect it, once the audit row is
+    /// written — off the caller's path, so it holds up neither the answer nor the audit row (the
+    /// firewall writes a big batch's journaled rules out as rows this way). It must tolerate
+    /// running late or not at all (a crash): the state is whole without it.
+    public var afterward: (@Sendable () async -> Void)?
 
     /// A read: no diff, `apply` does the reading.
     public static func read(_ body: @escaping @Sendable () async throws -> Output) -> ToolPlan {
@@ -145,10 +151,11 @@ public struct ToolPlan<Output: Encodable & Sendable>: Sendable {
         _ diff: [Change], inverse: CallRequest? = nil, probe: CallRequest? = nil, touches: [ProtectedItem] = [],
         disruptive: Bool = false, followUps: [CallRequest] = [],
         verify: (@Sendable (Output) async throws -> Void)? = nil,
+        afterward: (@Sendable () async -> Void)? = nil,
         apply: @escaping @Sendable () async throws -> Output
     ) -> ToolPlan {
         ToolPlan(
             diff: diff, changes: true, apply: apply, inverse: inverse, probe: probe, touches: touches, verify: verify,
-            disruptive: disruptive, followUps: followUps)
+            disruptive: disruptive, followUps: followUps, afterward: afterward)
     }
 }

@@ -69,6 +69,7 @@ struct RegisteredTool: Sendable {
             return ErasedPlan(
                 diff: typed.diff, changes: typed.changes, inverse: typed.inverse, probe: typed.probe,
                 touches: typed.touches, disruptive: typed.disruptive, followUps: typed.followUps,
+                afterward: typed.afterward,
                 apply: {
                     let output = try await typed.apply()
                     if let verify = typed.verify { try await verify(output) }
@@ -87,5 +88,6 @@ struct ErasedPlan: Sendable {
     var touches: [ProtectedItem]
     var disruptive: Bool
     var followUps: [CallRequest]
+    var afterward: (@Sendable () async -> Void)?
     var apply: @Sendable () async throws -> JSONValue
 }

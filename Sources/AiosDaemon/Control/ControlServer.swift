@@ -56,6 +56,9 @@ struct ControlServer: Service {
         while let line = try? reader.next() {
             guard !line.isEmpty else { continue }
             let response: ControlResponse
+            // What the call leaves for afterwards starts once its answer is written (or given up).
+            let deferred = DeferredWork()
+            defer { deferred.start() }
             do {
                 let request = try JSONValue(parsing: line).decode(as: ControlRequest.self)
                 // Long calls report progress as `{"progress": …}` lines before their response.
@@ -64,7 +67,7 @@ struct ControlServer: Service {
                     _ = try? UnixSocket.writeAll(
                         connection, JSONValue.object(["progress": value]).jsonLine)
                 }
-                response = Self.blocking { await handler.handle(request, progress: progress) }
+                response = Self.blocking { await handler.handle(request, progress: progress, deferring: deferred) }
             } catch {
                 response = .failure(AiosError(.invalidInput, "the request is not a control message: \(error)"))
             }

@@ -12,11 +12,14 @@ struct RequestHandler: Sendable {
     let startedMs: Int64
     let logger: Logger
 
-    func handle(_ request: ControlRequest, progress: @escaping @Sendable (CallProgress) -> Void = { _ in }) async
-        -> ControlResponse
-    {
+    /// The answer to `request`; work a call leaves for afterwards goes to `deferring` (started by
+    /// the caller once the answer is written).
+    func handle(
+        _ request: ControlRequest, progress: @escaping @Sendable (CallProgress) -> Void = { _ in },
+        deferring: DeferredWork? = nil
+    ) async -> ControlResponse {
         do {
-            return .success(try await answer(request, progress: progress))
+            return .success(try await answer(request, progress: progress, deferring: deferring))
         } catch {
             let failure = (error as? AiosError) ?? AiosError(.failed, "\(error)")
             return .failure(
@@ -24,9 +27,9 @@ struct RequestHandler: Sendable {
         }
     }
 
-    private func answer(_ request: ControlRequest, progress: @escaping @Sendable (CallProgress) -> Void) async throws
-        -> JSONValue
-    {
+    private func answer(
+        _ request: ControlRequest, progress: @escaping @Sendable (CallProgress) -> Void, deferring: DeferredWork?
+    ) async throws -> JSONValue {
         switch request.method {
         case "status":
             return [
@@ -48,7 +51,8 @@ struct RequestHandler: Sendable {
             let outcome = try await orchestrator.execute(
                 ToolCall(
                     tool: call.tool, input: call.input ?? [:], origin: .user, confirmed: call.yes, dryRun: call.dryRun,
-                    guardOptions: call.guardOptions, rawInput: call.inputText), progress: progress)
+                    guardOptions: call.guardOptions, rawInput: call.inputText), progress: progress,
+                deferring: deferring)
             return try JSONValue(encoding: outcome)
         case "events":
             let query = try params(request, as: AuditQuery.self)

@@ -137,7 +137,14 @@ struct EntryPlanner: Sendable {
             : nil
         let transaction = batch.lists.transaction(table: table.name)
         let elementCount = batch.lists.count
-        return .change(diff, inverse: inverse, touches: touches, disruptive: cutsManagement) { [table, store, active] in
+        // A big batch's journal entry becomes rows once the call is answered and audited (the
+        // audit row would otherwise wait behind it); a failure there is met again, and reported, by
+        // the next read of the rules, which writes the entry out first.
+        var afterward: (@Sendable () async -> Void)?
+        if batch.count >= Self.concurrentBatch { afterward = { [store] in _ = try? await store.settleFirewallRules() } }
+        return .change(
+            diff, inverse: inverse, touches: touches, disruptive: cutsManagement, afterward: afterward
+        ) { [table, store, active] in
             try await active.changes.withLock {
                 // Another change committed since this batch was planned: what the kernel would not
                 // refuse (the same rule twice, two rules on one hash-set element) is checked again
@@ -203,9 +210,6 @@ struct EntryPlanner: Sendable {
                         throw error
                     }
                     try await store.removeSetting(marker)
-                    // The journal entry becomes rows after the answer (off the caller's path); a
-                    // failure here is met again, and reported, by the next read of the rules.
-                    Task { try? await store.settleFirewallRules() }
                 }
                 // The cache catches up after the answer (100k records to make and index): a call that
                 // plans before it does sees the generation moved and reloads, so nothing stale is served.
