@@ -13,6 +13,14 @@ struct FirewallRuleStoreTests {
             expiresMs: expires, expiresText: expires.map { "\($0)ms" })
     }
 
+    /// A rule whose texts hold quotes and non-ASCII.
+    static func odd(_ id: String, created: Int64) -> FirewallRuleRecord {
+        var odd = rule(id, "allow", created: created, expires: nil)
+        odd.specText = #"{"comment":"ünïcode \"quoted\""}"#
+        odd.summary = "allow input tcp 22 (café ☕)"
+        return odd
+    }
+
     @Test("kept counts follow inserts and ends, leave out the expired-not-ended, and agree with the rows")
     func counts() async throws {
         let store = try Store.temporary()
@@ -53,9 +61,7 @@ struct FirewallRuleStoreTests {
     @Test("every field reads back as written (text with quotes and non-ASCII, nulls); a failing row commits none")
     func roundTripAndFailure() async throws {
         let store = try Store.temporary()
-        var odd = Self.rule("x1", "allow", created: 7, expires: nil)
-        odd.specText = #"{"comment":"ünïcode \"quoted\""}"#
-        odd.summary = "allow input tcp 22 (café ☕)"
+        let odd = Self.odd("x1", created: 7)
         let plain = Self.rule("x2", "deny", created: 8, expires: 900)
         try await store.insertFirewallRules([odd, plain])
         let rows = try await store.activeFirewallRules()
@@ -105,9 +111,7 @@ struct FirewallRuleStoreTests {
     @Test("a journaled batch reads back field for field through every read, and is written out as rows by the first")
     func journal() async throws {
         let store = try Store.temporary()
-        var odd = Self.rule("j1", "allow", created: 7, expires: nil)
-        odd.specText = #"{"comment":"ünïcode \"quoted\""}"#
-        odd.summary = "allow input tcp 22 (café ☕)"
+        let odd = Self.odd("j1", created: 7)
         let batch = [
             odd, Self.rule("j2", "deny", created: 7, expires: 900), Self.rule("j3", "allow", created: 7, expires: 50),
         ]
