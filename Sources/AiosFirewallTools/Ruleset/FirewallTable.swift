@@ -9,7 +9,7 @@ struct FirewallTable: Sendable {
     let name: String
     let family = "inet"
     /// The socket the entries' element transactions go over, kept open (see `NftablesConnection`).
-    let elements = NftablesConnection()
+    let connection = NftablesConnection()
 
     /// The table's objects (table, chains, sets, rules) from a listing, or nil when it does not exist.
     /// - Parameter terse: omit set elements (cheap for large sets).
@@ -96,7 +96,7 @@ struct FirewallTable: Sendable {
     /// - Throws: `AiosError` (`.kernel`) whose cause is the `NetlinkError` with the kernel's errno.
     func apply(_ elements: NftablesElementTransaction, what: String) throws {
         do {
-            try self.elements.commit(elements)
+            try connection.commit(elements)
         } catch {
             throw AiosError(.kernel, "\(what): \(error)", cause: error)
         }

@@ -87,8 +87,7 @@ public struct ReconcileTool: Tool {
             do {
                 try table.apply(elements, what: "cannot restore the rules' elements")
             } catch {
-                let me: JSONValue = ["family": .string(table.family), "name": .string(table.name)]
-                try? table.apply([["delete": ["table": me]]], what: "undo the restored table")
+                try? table.apply(table.restoreCommands(nil), what: "undo the restored table")
                 throw error
             }
             for marker in pending { try await store.removeSetting(marker.key) }
