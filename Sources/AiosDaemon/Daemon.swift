@@ -53,6 +53,9 @@ public struct Daemon: Sendable {
                     "pid \(getpid()); \(registry.descriptors.count) tools; policy \(options.policyPath ?? "built-in default")"
             ))
 
+        // First of all, before a rollback or a restore lists aios-net's table through
+        // libnftables: an element it cannot list ends the process that lists (an assertion).
+        await startStep("firewall.reconcile", ["quarantine": true], orchestrator)
         for record in try await orchestrator.recoverOpenGuards() {
             logger.warning(
                 "guard \(record.id) for \(record.tool) was left open by a previous run: \(record.state.rawValue)")
@@ -71,13 +74,7 @@ public struct Daemon: Sendable {
         // After a reboot the kernel lost aios-net's table: put back what was in force, remaining lifetimes only.
         let reporter = FirewallExpiryReporter(store: store, clock: clock)
         _ = try? await reporter.reportExpired()
-        do {
-            let outcome = try await orchestrator.execute(
-                ToolCall(tool: "firewall.reconcile", input: previous == nil ? [:] : ["entries": true], origin: .boot))
-            if outcome.status == .applied { logger.info("firewall table restored or repaired from the stored intent") }
-        } catch {
-            logger.error("could not restore the firewall table: \(error)")
-        }
+        await startStep("firewall.reconcile", previous == nil ? [:] : ["entries": true], orchestrator)
         do {
             let outcome = try await orchestrator.execute(ToolCall(tool: "firewall.sandbox_reconcile", origin: .boot))
             if outcome.status == .applied { logger.info("sandbox networks restored from the store") }
@@ -127,6 +124,24 @@ public struct Daemon: Sendable {
         try? await store.record(AuditEvent(timestampMs: clock.nowMs(), kind: "daemon.stopped", result: "ok"))
         try? await store.removeSetting(Self.runningKey)
         logger.info("daemon stopped")
+    }
+
+    /// Runs one firewall step of the start (origin `boot`), logging what it did; a failure is
+    /// logged and the start goes on (the daemon serves, and `firewall.status` shows the state).
+    private func startStep(_ tool: String, _ input: JSONValue, _ orchestrator: Orchestrator) async {
+        do {
+            let outcome = try await orchestrator.execute(ToolCall(tool: tool, input: input, origin: .boot))
+            if outcome.status == .applied, input["quarantine"] == nil {
+                logger.info("firewall table restored or repaired from the stored intent")
+            }
+            for rule in outcome.output?["quarantined"]?.arrayValue ?? [] {
+                logger.error(
+                    "firewall rule \(rule["id"]?.stringValue ?? "?") quarantined, not restored: \(rule["reason"]?.stringValue ?? "")"
+                )
+            }
+        } catch {
+            logger.error("could not restore the firewall table: \(error)")
+        }
     }
 
     /// Setting present while a daemon runs; found at start, it says the last run did not stop cleanly.

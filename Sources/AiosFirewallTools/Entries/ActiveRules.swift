@@ -118,7 +118,10 @@ actor ActiveRules {
         entries.reserveCapacity(records.count)
         for record in records {
             snapshot.byID[record.id] = record
-            guard let rule = try? EntryRule(specText: record.specText) else { continue }
+            // A rule no call could write now (`Quarantine` takes it out at start) writes nothing.
+            guard let rule = try? EntryRule(specText: record.specText),
+                rule.interface.flatMap(EntryRule.interfaceProblem) == nil
+            else { continue }
             snapshot.rules[record.id] = rule
             if snapshot.byKey[rule] == nil { snapshot.byKey[rule] = record.id }
             let elements = rule.elements

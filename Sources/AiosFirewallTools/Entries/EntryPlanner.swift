@@ -562,7 +562,7 @@ struct EntryPlanner: Sendable {
     private static func overlap(_ other: String, field: String) -> AiosError {
         AiosError(
             .invalidInput,
-            "overlaps \(other): an nftables interval set cannot hold a range that starts or ends inside another; remove that rule or make this one disjoint",
+            "overlaps \(other): an nftables interval set cannot hold a range that starts or ends inside another, and a set element both rules wrote would go with either's removal; remove that rule or make this one disjoint",
             location: InputLocation(field: field))
     }
 

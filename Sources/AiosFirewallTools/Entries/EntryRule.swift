@@ -87,11 +87,8 @@ struct EntryRule: Codable, Sendable, Hashable {
             }
             ports = try port.ranges(field: "\(field()).port")
         }
-        if let interface = input.interface, !InterfaceName.isValid(interface) {
-            throw AiosError(
-                .invalidInput,
-                "\"\(interface)\" is not an interface name (1-\(InterfaceName.maxLength) characters, no /, : or spaces)",
-                location: InputLocation(field: "\(field()).interface"))
+        if let interface = input.interface, let problem = Self.interfaceProblem(interface) {
+            throw AiosError(.invalidInput, problem, location: InputLocation(field: "\(field()).interface"))
         }
         let source = try address(input.source, field: "\(field()).source")
         let destination = try address(input.destination, field: "\(field()).destination")
@@ -106,6 +103,39 @@ struct EntryRule: Codable, Sendable, Hashable {
                 location: InputLocation(field: "\(field()).destination"))
         }
         return (rule, rule.elements(families: families, source: source, destination: destination))
+    }
+
+    /// Why `interface` cannot be a rule's interface (nil when it can): a kernel name, or a prefix
+    /// ending in `*` (`eth*`, every name starting `eth`) as nft writes wildcards. A bare `*` would
+    /// encode as an empty prefix, which libnftables cannot list back (it asserts, taking the
+    /// process with it), and a `*` inside a name matches nothing nft can express.
+    static func interfaceProblem(_ interface: String) -> String? {
+        guard InterfaceName.isValid(interface) else {
+            return
+                "\"\(interface)\" is not an interface name (1-\(InterfaceName.maxLength) characters, no /, : or spaces)"
+        }
+        guard let star = interface.firstIndex(of: "*") else { return nil }
+        if interface == "*" {
+            return "\"*\" would match every interface: leave interface out for any, or give a prefix such as eth*"
+        }
+        guard star == interface.index(before: interface.endIndex) else {
+            return "\"\(interface)\" has a * that does not end it: a wildcard is a prefix and one * (eth*)"
+        }
+        return nil
+    }
+
+    /// Why a stored rule cannot go to the kernel (nil when it can): what a rule of an older
+    /// version, or one written into the database by hand, would take the daemon down with.
+    var storedProblem: String? {
+        if let interface, let problem = Self.interfaceProblem(interface) { return problem }
+        for text in [source, destination] where text != "any" && AddressRange(cidrText: text) == nil {
+            return "\"\(text)\" is not an address or CIDR"
+        }
+        if let ports, ports.contains(where: { $0.low < 1 || $0.high > 65535 || $0.low > $0.high }) {
+            return "a port range is outside 1-65535"
+        }
+        if Set(ports ?? []).count != (ports ?? []).count { return "a port range is given twice" }
+        return nil
     }
 
     /// The address range of `text`, nil for `any`.

@@ -108,13 +108,16 @@ struct OverlapIndex: Sendable {
         let top = bucket.best[last]
         guard top.high >= source else { return nil }
         let candidate = bucket.entries[top.index]
-        // An identical element is not a conflict: re-adding it only updates its timeout.
-        if candidate.element != element { return candidate.owner }
+        // The same element of the same rule is itself; of another rule it would be shared, and
+        // removing either rule would delete it under the other.
+        if candidate.element != element || candidate.owner != owner { return candidate.owner }
         // The best is the element itself: any other element reaching the point will do.
         guard bucket.second[last] >= source else { return nil }
         for index in stride(from: last, through: 0, by: -1) where index != top.index {
             let entry = bucket.entries[index]
-            if entry.element.source.high >= source && entry.element != element { return entry.owner }
+            if entry.element.source.high >= source && (entry.element != element || entry.owner != owner) {
+                return entry.owner
+            }
         }
         return nil
     }

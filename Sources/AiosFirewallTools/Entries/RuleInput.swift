@@ -116,13 +116,13 @@ struct PortSpec: Decodable, Sendable {
         guard !items.isEmpty else {
             throw AiosError(.invalidInput, "needs at least one port", location: InputLocation(field: field()))
         }
-        return try items.enumerated().map { index, item in
+        let ranges = try items.enumerated().map { index, item in
             let (low, high): (Int?, Int?)
             switch item {
             case .number(let number): (low, high) = (number, number)
             case .text(let text):
                 let parts = text.split(separator: "-", omittingEmptySubsequences: false).map {
-                    Int($0.trimmingCharacters(in: .whitespaces))
+                    Self.digits($0.trimmingCharacters(in: .whitespaces))
                 }
                 (low, high) =
                     parts.count == 1 ? (parts[0], parts[0]) : parts.count == 2 ? (parts[0], parts[1]) : (nil, nil)
@@ -139,6 +139,30 @@ struct PortSpec: Decodable, Sendable {
             }
             return PortRange(low: low, high: high)
         }
+        return Self.merged(ranges)
+    }
+
+    /// The decimal number `text` spells with digits only (`"+80"` and `"0x50"` are none).
+    private static func digits(_ text: String) -> Int? {
+        guard !text.isEmpty, text.count <= 5, text.utf8.allSatisfy({ (48...57).contains($0) }) else { return nil }
+        return Int(text)
+    }
+
+    /// `ranges` with repeats and overlaps folded together, so a rule never writes one set
+    /// element twice (the kernel keeps one, and the second deletion fails); a list with neither
+    /// keeps its order, so rules stored before read the same.
+    static func merged(_ ranges: [PortRange]) -> [PortRange] {
+        let sorted = ranges.sorted { ($0.low, $0.high) < ($1.low, $1.high) }
+        guard zip(sorted, sorted.dropFirst()).contains(where: { $1.low <= $0.high }) else { return ranges }
+        var out: [PortRange] = []
+        for range in sorted {
+            if let last = out.last, range.low <= last.high {
+                out[out.count - 1].high = max(last.high, range.high)
+            } else {
+                out.append(range)
+            }
+        }
+        return out
     }
 }
 

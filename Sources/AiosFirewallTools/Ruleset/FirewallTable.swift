@@ -57,6 +57,25 @@ struct FirewallTable: Sendable {
         }
     }
 
+    /// Whether the table exists, asked over nfnetlink: libnftables would build its whole cache
+    /// (every set's elements) to answer, and cannot survive an element it cannot list.
+    func exists() throws -> Bool {
+        do {
+            return try NftablesRules().tableExists(family: .inet, table: name)
+        } catch {
+            throw AiosError(.kernel, "cannot read table \(family) \(name) from the kernel: \(error)", cause: error)
+        }
+    }
+
+    /// One set's elements from the kernel's own dump.
+    func setElements(_ set: String) throws -> [NftablesSetElement] {
+        do {
+            return try NftablesRules().setElements(family: .inet, table: name, set: set)
+        } catch {
+            throw AiosError(.kernel, "cannot read set \(set) of table \(family) \(name): \(error)", cause: error)
+        }
+    }
+
     /// The elements of every entry set (`EntrySets.all` order) from the kernel's own dumps: a
     /// libnftables listing of 100k elements costs ~1.3 s, nearly all of it making text.
     func entryElements() throws -> [[NftablesSetElement]] {

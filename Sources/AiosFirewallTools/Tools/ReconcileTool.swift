@@ -15,6 +15,8 @@ public struct ReconcileTool: Tool {
     /// `entries: true`: also make the entry sets match the rules in force.
     public struct Input: Decodable, Sendable {
         public var entries: Bool?
+        /// Only take out what cannot be restored or listed (`Quarantine`); nothing else.
+        public var quarantine: Bool?
     }
 
     /// What was restored or repaired.
@@ -25,9 +27,18 @@ public struct ReconcileTool: Tool {
         public var elementsAdded: Int = 0
         /// Elements no stored rule writes, deleted (with `entries: true`).
         public var elementsDeleted: Int = 0
+        /// Stored rules refused and taken out of force (`Quarantine`): id, summary and why.
+        public var quarantined: [Quarantined] = []
+
+        /// One quarantined rule.
+        public struct Quarantined: Codable, Sendable, Equatable {
+            public var id: String
+            public var summary: String
+            public var reason: String
+        }
 
         enum CodingKeys: String, CodingKey {
-            case restored, rules
+            case restored, rules, quarantined
             case elementsAdded = "elements_added", elementsDeleted = "elements_deleted"
         }
     }
@@ -41,8 +52,11 @@ public struct ReconcileTool: Tool {
             [
                 "entries": .boolean(
                     "Also add back the elements rules in force lack and delete those no rule writes (reads the sets whole)"
-                )
-            ], examples: [[:], ["entries": true]]))
+                ),
+                "quarantine": .boolean(
+                    "Only quarantine stored rules the current validation refuses and delete entry elements libnftables cannot list (the daemon's first step at start)"
+                ),
+            ], examples: [[:], ["entries": true], ["quarantine": true]]))
 
     let table: FirewallTable
     let store: Store
@@ -55,18 +69,54 @@ public struct ReconcileTool: Tool {
             return .unchanged(Output(restored: false, rules: 0))
         }
         let now = context.clock.nowMs()
-        guard try table.list(terse: true) == nil else {
+        // Over nfnetlink, before anything lists the table through libnftables: an element it
+        // cannot list would end the process.
+        let exists = try table.exists()
+        let quarantine = try Quarantine.find(try await store.activeFirewallRules(), table: table, tableExists: exists)
+        let rest: ToolPlan<Output> =
+            input.quarantine == true
+            ? .unchanged(Output(restored: false, rules: 0))
+            : try await plan(
+            input, intent: intent, exists: exists, excluding: Set(quarantine.rules.map(\.id)), now: now, context)
+        guard !quarantine.isEmpty else { return rest }
+        var diff = quarantine.rules.map {
+            Change("remove", "rule \($0.id)", detail: "quarantined, not restored: \($0.reason)")
+        }
+        if !quarantine.elements.isEmpty {
+            diff.append(
+                Change(
+                    "remove", "\(quarantine.elements.count) entry elements",
+                    detail: "an empty interface name, which libnftables cannot list"))
+        }
+        return .change(diff + rest.diff, inverse: rest.inverse) { [table, store, clock = context.clock] in
+            try quarantine.purge(table: table)
+            try await quarantine.record(in: store, now: clock.nowMs())
+            var output = rest.changes ? try await rest.apply() : Output(restored: false, rules: 0)
+            output.quarantined = quarantine.rules.map { .init(id: $0.id, summary: $0.summary, reason: $0.reason) }
+            return output
+        }
+    }
+
+    /// The plan once `quarantined` rules are left out: a restore after a reboot, the entry
+    /// repair, or re-adding interrupted batches.
+    private func plan(
+        _ input: Input, intent: ManagementIntent, exists: Bool, excluding quarantined: Set<String>, now: Int64,
+        _ context: ToolContext
+    ) async throws -> ToolPlan<Output> {
+        guard !exists else {
             // Read under the entry lock: a batch being applied holds it until its marker is gone,
             // so the markers found are those of batches a crash interrupted.
             let pending = try await active.changes.withLock {
                 try await store.settings(prefix: EntryPlanner.pendingPrefix)
             }
             if input.entries == true { return try await repairEntries(pending, now: now, clock: context.clock) }
-            return try await interrupted(pending, now: now)
+            return try await interrupted(pending, now: now, excluding: quarantined)
         }
         let pending = try await store.settings(prefix: EntryPlanner.pendingPrefix)
         // A little margin: an element about to expire is not worth restoring for a few milliseconds.
-        let rules = try await store.activeFirewallRules(unexpiredAt: now + 1000)
+        let rules = try await store.activeFirewallRules(unexpiredAt: now + 1000).filter {
+            !quarantined.contains($0.id)
+        }
         let ruleset = DefaultRuleset(
             table: table.name, managementV4: intent.v4, managementV6: intent.v6, managementPorts: intent.ports,
             sandboxBridges: try await store.sandboxes().map(\.bridge))
@@ -84,15 +134,42 @@ public struct ReconcileTool: Tool {
             // fail, the table goes again: as before the call (one transaction would have left
             // none), and the next start restores the whole again.
             try table.apply(commands, what: "cannot restore the firewall table")
+            var refused: [Quarantine.Rule] = []
             do {
                 try table.apply(elements, what: "cannot restore the rules' elements")
             } catch {
-                try? table.apply(table.restoreCommands(nil), what: "undo the restored table")
-                throw error
+                // The kernel refused the whole: each rule alone finds the ones it refuses, which
+                // are quarantined; the others go in. When none alone fails, the table goes again.
+                refused = Self.refusedAlone(pairs, table: table, now: now)
+                guard !refused.isEmpty else {
+                    try? table.apply(table.restoreCommands(nil), what: "undo the restored table")
+                    throw error
+                }
+                try await Quarantine(rules: refused).record(in: store, now: now)
             }
             for marker in pending { try await store.removeSetting(marker.key) }
-            return Output(restored: true, rules: rules.count)
+            var output = Output(restored: true, rules: rules.count - refused.count)
+            output.quarantined = refused.map { .init(id: $0.id, summary: $0.summary, reason: $0.reason) }
+            return output
         }
+    }
+
+    /// Adds each rule's elements on its own (after the kernel refused them all at once) and
+    /// returns the rules it refused, with its reason.
+    private static func refusedAlone(
+        _ pairs: [(FirewallRuleRecord, EntryRule)], table: FirewallTable, now: Int64
+    ) -> [Quarantine.Rule] {
+        var refused: [Quarantine.Rule] = []
+        for pair in pairs {
+            do {
+                try table.apply(
+                    EntryPlanner.addElements([pair], table: table.name, now: now, roundDown: true),
+                    what: "the kernel refuses its elements")
+            } catch {
+                refused.append(Quarantine.Rule(id: pair.0.id, summary: pair.0.summary, reason: "\(error)"))
+            }
+        }
+        return refused
     }
 
     /// The table exists and the entry sets are to match the rules in force: one transaction adds
@@ -166,14 +243,15 @@ public struct ReconcileTool: Tool {
     /// stored rules' elements are added again — re-adding an element the kernel has keeps its
     /// timer, and the timeout written is the remaining lifetime rounded down, so nothing is
     /// extended. Without markers nothing is touched, so a restart never resets a timer.
-    private func interrupted(_ pending: [(key: String, value: JSONValue)], now: Int64) async throws -> ToolPlan<Output>
-    {
+    private func interrupted(
+        _ pending: [(key: String, value: JSONValue)], now: Int64, excluding quarantined: Set<String>
+    ) async throws -> ToolPlan<Output> {
         guard !pending.isEmpty else { return .unchanged(Output(restored: false, rules: 0)) }
         var found: [FirewallRuleRecord] = []
         for marker in pending {
             guard let created = marker.value["created_ms"]?.intValue else { continue }
             found += try await store.activeFirewallRules(createdAt: Int64(created)).filter {
-                ($0.expiresMs ?? .max) > now + 1000
+                ($0.expiresMs ?? .max) > now + 1000 && !quarantined.contains($0.id)
             }
         }
         let rules = found
