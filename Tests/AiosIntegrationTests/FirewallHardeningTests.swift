@@ -28,7 +28,9 @@ struct FirewallHardeningTests {
             #expect(result.stdout.contains("input.interface"), "\(result.stdout)")
             // Still serving, and the table still lists (through libnftables, as nft does).
             #expect(try topology.daemon.cli(["call", "firewall.apply_default", "{}", "--dry-run"]).status == 0)
-            _ = try Shell.check(["ip", "netns", "exec", topology.server, "nft", "list", "table", "inet", "aios_firewall"])
+            _ = try Shell.check([
+                "ip", "netns", "exec", topology.server, "nft", "list", "table", "inet", "aios_firewall",
+            ])
         }
     }
 

@@ -77,7 +77,7 @@ public struct ReconcileTool: Tool {
             input.quarantine == true
             ? .unchanged(Output(restored: false, rules: 0))
             : try await plan(
-            input, intent: intent, exists: exists, excluding: Set(quarantine.rules.map(\.id)), now: now, context)
+                input, intent: intent, exists: exists, excluding: Set(quarantine.rules.map(\.id)), now: now, context)
         guard !quarantine.isEmpty else { return rest }
         var diff = quarantine.rules.map {
             Change("remove", "rule \($0.id)", detail: "quarantined, not restored: \($0.reason)")
