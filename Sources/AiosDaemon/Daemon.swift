@@ -76,7 +76,7 @@ public struct Daemon: Sendable {
         _ = try? await reporter.reportExpired()
         await startStep("firewall.reconcile", previous == nil ? [:] : ["entries": true], orchestrator)
         do {
-            let outcome = try await orchestrator.execute(ToolCall(tool: "firewall.sandbox_reconcile", origin: .boot))
+            let outcome = try await orchestrator.execute(ToolCall(tool: "firewall.sandbox_reconcile", origin: .restore))
             if outcome.status == .applied { logger.info("sandbox networks restored from the store") }
         } catch {
             logger.error("could not restore the sandbox networks: \(error)")
@@ -126,11 +126,11 @@ public struct Daemon: Sendable {
         logger.info("daemon stopped")
     }
 
-    /// Runs one firewall step of the start (origin `boot`), logging what it did; a failure is
+    /// Runs one firewall step of the start (origin `restore`, which every policy allows), logging what it did; a failure is
     /// logged and the start goes on (the daemon serves, and `firewall.status` shows the state).
     private func startStep(_ tool: String, _ input: JSONValue, _ orchestrator: Orchestrator) async {
         do {
-            let outcome = try await orchestrator.execute(ToolCall(tool: tool, input: input, origin: .boot))
+            let outcome = try await orchestrator.execute(ToolCall(tool: tool, input: input, origin: .restore))
             if outcome.status == .applied, input["quarantine"] == nil {
                 logger.info("firewall table restored or repaired from the stored intent")
             }

@@ -78,6 +78,11 @@ public struct FakeTweakTool: Tool {
     public init(_ target: FakeSwitch) { self.target = target }
 
     public func plan(_ input: Input, in context: ToolContext) async throws -> ToolPlan<Output> {
+        // A check only the plan can make (the schema takes any string).
+        if input.value == "invalid" {
+            throw AiosError(
+                .invalidInput, "the switch takes no value \"invalid\"", location: InputLocation(field: "input.value"))
+        }
         let current = target.value
         if current == input.value { return .unchanged(Output(value: current)) }
         // Setting "cut" can cut connectivity: this one change is disruptive although the tool is not.

@@ -83,6 +83,27 @@ struct OrchestratorTests {
         #expect(pipeline.switch_.value == "on")
     }
 
+    @Test("input the plan refuses gets its error before any request for --yes")
+    func validatedBeforeConfirmation() async throws {
+        let policy = Policy(rules: [PolicyRule(tools: ["fake.tweak"], decision: .confirm, reason: "ask first")])
+        let pipeline = try Pipeline(policy: policy)
+        let error = try await #require(throws: AiosError.self) {
+            try await pipeline.call("fake.tweak", ["value": "invalid"])
+        }
+        #expect(error.code == .invalidInput && error.location?.field == "input.value")
+        #expect(pipeline.switch_.value == "off")
+    }
+
+    @Test("a guard window outside 1s–1h is refused before anything changes", arguments: [0, 999, 3_600_001])
+    func windowRange(windowMs: Int64) async throws {
+        let pipeline = try Pipeline()
+        let error = try await #require(throws: AiosError.self) {
+            try await pipeline.call("fake.set", ["value": "on"], guardOptions: GuardOptions(windowMs: windowMs))
+        }
+        #expect(error.code == .invalidInput && error.location?.field == "guard.window")
+        #expect(pipeline.switch_.value == "off")
+    }
+
     @Test("a dry run shows the diff and applies nothing")
     func dryRun() async throws {
         let pipeline = try Pipeline()
@@ -118,6 +139,8 @@ struct OrchestratorTests {
             #expect(error.message.contains("management stays"))
         }
         #expect(pipeline.switch_.value == "mgmt-on")
+        // Audited as the refusal it is, not with the rule's allow.
+        #expect(pipeline.audit.calls("fake.set").allSatisfy { $0.decision == "deny" })
     }
 
     @Test("registering a duplicate or foreign tool name fails")

@@ -31,6 +31,9 @@ struct PolicyTests {
         #expect(policy.decide(origin: .rollback, tool: FakeSetTool.descriptor).verdict == .allow)
         #expect(policy.decide(origin: .guard, tool: FakeProbeTool.descriptor).verdict == .allow)
         #expect(policy.decide(origin: .guard, tool: FakeSetTool.descriptor).verdict == .deny)
+        let lockdown = Policy(defaultDecision: .deny, rules: [PolicyRule(origins: ["*"], decision: .deny)])
+        #expect(lockdown.decide(origin: .restore, tool: FakeSetTool.descriptor).verdict == .allow)
+        #expect(lockdown.decide(origin: .boot, tool: FakeSetTool.descriptor).verdict == .deny)
     }
 
     @Test("globs match tool names")
@@ -53,14 +56,18 @@ struct PolicyTests {
 
     @Test(
         "durations parse and format",
-        arguments: [("500ms", 500), ("30s", 30_000), ("2h", 7_200_000), ("1h30m", 5_400_000), ("7d", 604_800_000)]
-            as [(String, Int64)])
+        arguments: [
+            ("500ms", 500), ("30s", 30_000), ("2h", 7_200_000), ("2H", 7_200_000), ("1h30m", 5_400_000),
+            ("7d", 604_800_000), ("1d2h3m4s5ms", 93_784_005), ("1MS", 1),
+        ] as [(String, Int64)])
     func durations(text: String, ms: Int64) throws {
         #expect(try DurationText.milliseconds(text) == ms)
         #expect(try DurationText.milliseconds(DurationText.format(milliseconds: ms)) == ms)
     }
 
-    @Test("bad durations are rejected", arguments: ["", "5", "h", "5x", "-5s", "1.5h"])
+    @Test(
+        "bad durations are rejected: one grammar, no spaces, each unit once and largest first",
+        arguments: ["", "5", "h", "5x", "-5s", "+5s", "1.5h", "1d1d", "30m1h", "1 h", " 1h", "1h ", "1h 30m", "1s500"])
     func badDurations(text: String) {
         #expect(throws: AiosError.self) { try DurationText.milliseconds(text) }
     }

@@ -13,6 +13,12 @@ struct PolicyFileTests {
             ("bad-syntax.yaml", 4, nil, "YAML syntax error"),
             ("bad-origin.yaml", 3, "rules[0].origins[1]", "unknown origin \"robot\""),
             ("bad-duration.yaml", 4, "limits.max_expiry", "not a duration"),
+            ("repeated-unit.yaml", 4, "limits.max_expiry", "not a duration"),
+            ("zero-probe-interval.yaml", 5, "guard.probe_interval", "outside the allowed 100ms–5m"),
+            ("zero-window.yaml", 4, "guard.window", "outside the allowed 1s–1h"),
+            ("huge-window.yaml", 4, "guard.window", "outside the allowed 1s–1h"),
+            ("zero-max-expiry.yaml", 4, "limits.max_expiry", "outside the allowed 1s–366d"),
+            ("probe-over-window.yaml", 5, "guard.probe_interval", "longer than the window"),
         ] as [(String, Int, String?, String)])
     func rejected(file: String, line: Int, field: String?, fragment: String) throws {
         let path = Paths.fixture(file)

@@ -124,4 +124,120 @@ struct FirewallHardeningTests {
             #expect(try F.connects(topology, port: 8080, from: "10.60.0.3"))
         }
     }
+
+    /// Waits for the guard of `tool` to roll back (its audit row).
+    static func rolledBack(_ daemon: DaemonHarness, seconds: Double) -> Bool {
+        Poll.until(seconds: seconds) {
+            ((try? daemon.events()) ?? []).contains {
+                $0["kind"] as? String == "guard.rolled_back" && $0["tool"] as? String == "firewall.apply_default"
+            }
+        }
+    }
+
+    @Test("an allow that expired inside a guard's window does not come back with its rollback")
+    func rollbackKeepsExpiry() async throws {
+        try await Lab.with { lab in
+            let topology = try FirewallEntryTests.prepared(lab)
+            let (added, _) = try Self.allow(topology.daemon, #"{"port": 8080, "source": "10.60.0.3", "expires": "2s"}"#)
+            #expect(added.status == 0, "\(added.stderr)")
+            let switched = try topology.daemon.cli([
+                "call", "firewall.apply_default", #"{"management_subnets": ["10.60.0.3/32"]}"#, "--yes", "--window",
+                "4s",
+            ])
+            #expect(switched.status == 0, "\(switched.stderr)")
+            #expect(Self.rolledBack(topology.daemon, seconds: 20))
+            #expect(try !FirewallEntryTests.member(topology, set: "input_allow_v4_src", key: "8080"))
+            #expect(try !F.connects(topology, port: 8080, from: "10.60.0.3"))
+        }
+    }
+
+    @Test("after kill -9 and an outage, a rollback gives elements what the store says is left, never more")
+    func rollbackAfterOutage() async throws {
+        try await Lab.with { lab in
+            var topology = try FirewallEntryTests.prepared(lab)
+            let (added, id) = try Self.allow(
+                topology.daemon, #"{"port": 8080, "source": "10.60.0.3", "expires": "60s"}"#)
+            #expect(added.status == 0, "\(added.stderr)")
+            let switched = try topology.daemon.cli([
+                "call", "firewall.apply_default", #"{"management_subnets": ["10.60.0.3/32"]}"#, "--yes", "--window",
+                "5m",
+            ])
+            #expect(switched.status == 0, "\(switched.stderr)")
+            let list = try topology.daemon.json(["call", "firewall.list"]).1 as? [String: Any]
+            let rule = ((list?["output"] as? [String: Any])?["rules"] as? [[String: Any]] ?? []).first {
+                $0["id"] as? String == id
+            }
+            let expiresMs = (rule?["expires_ms"] as? NSNumber)?.doubleValue ?? 0
+            #expect(expiresMs > 0)
+            let stopped = topology.daemon.stop(signal: SIGKILL)
+            #expect(stopped)
+            // The outage: the kernel's timer runs on while no daemon is there.
+            let outageEnd = Date().timeIntervalSince1970 + 4
+            #expect(Poll.until(seconds: 10) { Date().timeIntervalSince1970 >= outageEnd })
+            try topology.daemon.start()
+            #expect(Self.rolledBack(topology.daemon, seconds: 20))
+            let remaining = try FirewallEntryTests.remaining(topology, set: "input_allow_v4_src", key: "8080")
+            let left = (expiresMs - Date().timeIntervalSince1970 * 1000) / 1000
+            #expect(remaining != nil, "still in force: it has not expired")
+            #expect((remaining ?? .infinity) <= left + 0.5, "kernel \(remaining ?? -1) s, store \(left) s")
+        }
+    }
+
+    @Test(
+        "a restore whose snapshot holds another table's objects, or kinds it does not make, is refused whole",
+        arguments: [
+            (
+                #"{"chain": {"family": "inet", "table": "theirs", "name": "x", "type": "filter", "hook": "input", "prio": 0, "policy": "drop"}}"#,
+                "input.snapshot[1].chain.table"
+            ),
+            (
+                #"{"rule": {"family": "ip", "table": "aios_firewall", "chain": "input", "expr": [{"accept": null}]}}"#,
+                "input.snapshot[1].rule.family"
+            ),
+            (
+                #"{"flowtable": {"family": "inet", "table": "aios_firewall", "name": "f"}}"#,
+                "input.snapshot[1].flowtable"
+            ),
+        ])
+    func restoreStaysInItsTable(object: String, field: String) async throws {
+        try await Lab.with { lab in
+            let topology = try FirewallEntryTests.prepared(lab)
+            let before = try Shell.check(["ip", "netns", "exec", topology.server, "nft", "-s", "list", "ruleset"])
+            let input = #"{"snapshot": [{"table": {"family": "inet", "name": "aios_firewall"}}, \#(object)]}"#
+            let result = try topology.daemon.cli(["call", "firewall.restore", input, "--yes"])
+            #expect(result.status == 65, "\(result.stdout) \(result.stderr)")
+            #expect(result.stderr.contains(field), "\(result.stderr)")
+            #expect(
+                try Shell.check(["ip", "netns", "exec", topology.server, "nft", "-s", "list", "ruleset"]) == before)
+            #expect(topology.foreignUntouched)
+        }
+    }
+
+    /// The shipped lockdown policy.
+    static let lockdown = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../Policies/lockdown.yaml").standardized.path
+
+    @Test("a reboot under the lockdown policy comes back with the firewall it had, audited as a restore")
+    func lockdownRebootFailsClosed() async throws {
+        try await Lab.with { lab in
+            var topology = try FirewallEntryTests.prepared(lab)
+            let (added, _) = try Self.allow(topology.daemon, #"{"port": 8080, "source": "10.60.0.3"}"#)
+            #expect(added.status == 0, "\(added.stderr)")
+            let stopped = topology.daemon.stop()
+            #expect(stopped)
+            // The reboot: the kernel forgets aios-net's table.
+            try Shell.check(["ip", "netns", "exec", topology.server, "nft", "delete", "table", "inet", "aios_firewall"])
+            topology.daemon.policy = Self.lockdown
+            try topology.daemon.start()
+            #expect(try F.status(topology.daemon)["present"] as? Bool == true)
+            #expect(try F.connects(topology, port: 8080, from: "10.60.0.3"))
+            #expect(try !F.connects(topology, port: 8080, from: "10.60.0.2"), "policy drop is back")
+            let restore = try topology.daemon.events(["--origin", "restore"]).first {
+                $0["tool"] as? String == "firewall.reconcile" && $0["result"] as? String == "applied"
+            }
+            #expect(restore != nil)
+            // Lockdown still refuses anything new.
+            #expect(try topology.daemon.cli(["call", "firewall.allow", #"{"port": 9000}"#]).status == 77)
+        }
+    }
 }

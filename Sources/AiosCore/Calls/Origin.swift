@@ -24,8 +24,15 @@ public struct Origin: RawRepresentable, Sendable, Hashable, Codable, CustomStrin
     /// The guard undoing an unconfirmed change; always allowed, never guarded itself.
     public static let rollback = Origin(rawValue: "rollback")
 
+    /// The daemon putting back its own recorded state at start (the firewall table and its
+    /// rules after a reboot, the sandbox networks): not a new change, so, like a rollback,
+    /// always allowed and audited as such. Only the daemon's start uses it.
+    public static let restore = Origin(rawValue: "restore")
+
     /// The origins a policy file may name.
-    public static let known: [Origin] = [.boot, .goal, .llm, .user, .schedule, .monitor, .guard, .rollback]
+    public static let known: [Origin] = [
+        .boot, .goal, .llm, .user, .schedule, .monitor, .guard, .rollback, .restore,
+    ]
 
     public var description: String { rawValue }
 

@@ -27,6 +27,12 @@ extension Orchestrator {
             }
         }
         let window = call.guardOptions?.windowMs ?? policy.guardDefaults.windowMs
+        guard GuardDefaults.windowRange.contains(window) else {
+            throw AiosError(
+                .invalidInput,
+                "a guard window of \(DurationText.format(milliseconds: window)) is outside \(DurationText.format(milliseconds: GuardDefaults.windowRange.lowerBound))–\(DurationText.format(milliseconds: GuardDefaults.windowRange.upperBound))",
+                location: InputLocation(field: "guard.window"))
+        }
         let now = clock.nowMs()
         let record = GuardRecord(
             id: UUID().uuidString.lowercased(), callID: call.id, tool: call.tool, origin: call.origin, inverse: inverse,

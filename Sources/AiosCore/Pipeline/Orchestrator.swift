@@ -72,12 +72,12 @@ public struct Orchestrator: Sendable {
             switch verdict.verdict {
             case .deny:
                 throw AiosError(.policyDenied, "policy denies \(call.origin) running \(call.tool): \(verdict.reason)")
-            case .confirm where !call.confirmed && !call.dryRun:
-                throw AiosError(
-                    .needsConfirmation, "\(call.tool) needs confirmation (\(verdict.reason)); run it again with --yes")
             case .allow, .confirm:
                 break
             }
+            // A call that needs confirmation is planned first all the same: planning validates the
+            // input, so bad input says what is wrong instead of asking for a --yes it would fail with.
+            let unconfirmed = verdict.verdict == .confirm && !call.confirmed && !call.dryRun
 
             var callLogger = logger
             callLogger[metadataKey: "aios.call"] = "\(call.id)"
@@ -88,10 +88,15 @@ public struct Orchestrator: Sendable {
                 progress: progress)
             let plan = try await tool.plan(call.input, context)
             diff = plan.diff
+            if unconfirmed {
+                throw AiosError(
+                    .needsConfirmation, "\(call.tool) needs confirmation (\(verdict.reason)); run it again with --yes")
+            }
 
             if let hit = policy.protection(for: plan.touches) {
                 let name = hit.item.attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
                     separator: " ")
+                decision = PolicyDecision(.deny, "protected \(hit.item.kind): \(hit.pattern.reason)")
                 throw AiosError(
                     .policyDenied,
                     "refused: \(call.tool) would remove or shadow a protected \(hit.item.kind) (\(name)): \(hit.pattern.reason)"

@@ -131,6 +131,11 @@ public struct PolicyLimits: Sendable, Decodable, Equatable {
     /// The most tool calls one LLM escalation may make.
     public var maxCallsPerEscalation: Int
 
+    /// `max_expiry`: 1s–366d (an expiry of zero would refuse every rule with one).
+    public static let maxExpiryRange: ClosedRange<Int64> = 1000...(366 * 86_400_000)
+    /// `max_calls_per_escalation`: 1–1000.
+    public static let callsRange = 1...1000
+
     /// Creates limits.
     public init(maxExpiryMs: Int64? = nil, maxCallsPerEscalation: Int = 20) {
         self.maxExpiryMs = maxExpiryMs
@@ -144,11 +149,12 @@ public struct PolicyLimits: Sendable, Decodable, Equatable {
     public init(from decoder: any Decoder) throws {
         try StrictKeys.check(decoder, CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        maxExpiryMs = try container.decodeIfPresent(DurationValue.self, forKey: .maxExpiry)?.milliseconds
+        maxExpiryMs = try container.duration(.maxExpiry, in: Self.maxExpiryRange)
         maxCallsPerEscalation = try container.decodeIfPresent(Int.self, forKey: .maxCallsPerEscalation) ?? 20
-        if maxCallsPerEscalation < 1 {
+        if !Self.callsRange.contains(maxCallsPerEscalation) {
             throw DecodingError.dataCorruptedError(
-                forKey: .maxCallsPerEscalation, in: container, debugDescription: "must be at least 1")
+                forKey: .maxCallsPerEscalation, in: container,
+                debugDescription: "must be \(Self.callsRange.lowerBound)–\(Self.callsRange.upperBound)")
         }
     }
 }
@@ -161,6 +167,12 @@ public struct GuardDefaults: Sendable, Decodable, Equatable {
     public var probeIntervalMs: Int64
     /// The default probe.
     public var probe: CallRequest?
+
+    /// `window` (also a call's `--window`): 1s–1h. A guard rolls back at its deadline; one
+    /// of zero would roll back before any probe, one of days would leave a bad change in force.
+    public static let windowRange: ClosedRange<Int64> = 1000...3_600_000
+    /// `probe_interval`: 100ms–5m, and no longer than the window (a zero one spins a core).
+    public static let probeIntervalRange: ClosedRange<Int64> = 100...300_000
 
     /// Creates defaults.
     public init(windowMs: Int64 = 30_000, probeIntervalMs: Int64 = 1000, probe: CallRequest? = nil) {
@@ -176,9 +188,15 @@ public struct GuardDefaults: Sendable, Decodable, Equatable {
     public init(from decoder: any Decoder) throws {
         try StrictKeys.check(decoder, CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        windowMs = try container.decodeIfPresent(DurationValue.self, forKey: .window)?.milliseconds ?? 30_000
-        probeIntervalMs =
-            try container.decodeIfPresent(DurationValue.self, forKey: .probeInterval)?.milliseconds ?? 1000
+        windowMs = try container.duration(.window, in: Self.windowRange) ?? 30_000
+        probeIntervalMs = try container.duration(.probeInterval, in: Self.probeIntervalRange) ?? 1000
+        if probeIntervalMs > windowMs {
+            throw DecodingError.dataCorruptedError(
+                forKey: .probeInterval, in: container,
+                debugDescription:
+                    "\(DurationText.format(milliseconds: probeIntervalMs)) is longer than the window (\(DurationText.format(milliseconds: windowMs))): the probe would never run"
+            )
+        }
         probe = try container.decodeIfPresent(CallRequest.self, forKey: .probe)
     }
 }

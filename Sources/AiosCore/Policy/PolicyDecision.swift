@@ -15,11 +15,15 @@ public struct PolicyDecision: Sendable, Codable, Hashable {
 extension Policy {
     /// The decision for `origin` running `tool`: the first matching rule, else the default.
     ///
-    /// Rollbacks are always allowed (they restore a state the policy already accepted) and are
-    /// never themselves guarded.
+    /// Rollbacks and the start's restore of recorded state are always allowed (they put back a
+    /// state the policy already accepted); rollbacks are never themselves guarded.
     public func decide(origin: Origin, tool: ToolDescriptor) -> PolicyDecision {
         if origin == .rollback {
             return PolicyDecision(.allow, "rollback of an unconfirmed guarded change is always allowed")
+        }
+        if origin == .restore {
+            return PolicyDecision(
+                .allow, "restoring aios-net's own recorded state at start is always allowed (not a new change)")
         }
         if origin == .guard {
             return tool.effect == .read

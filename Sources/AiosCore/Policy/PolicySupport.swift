@@ -13,6 +13,21 @@ struct DurationValue: Decodable {
     }
 }
 
+extension KeyedDecodingContainer {
+    /// The duration at `key` (nil when absent), refused outside `range` with the key's path.
+    func duration(_ key: Key, in range: ClosedRange<Int64>) throws -> Int64? {
+        guard let value = try decodeIfPresent(DurationValue.self, forKey: key)?.milliseconds else { return nil }
+        guard range.contains(value) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: key, in: self,
+                debugDescription:
+                    "\(DurationText.format(milliseconds: value)) is outside the allowed \(DurationText.format(milliseconds: range.lowerBound))–\(DurationText.format(milliseconds: range.upperBound))"
+            )
+        }
+        return value
+    }
+}
+
 /// A field that takes one value or a list.
 struct OneOrMany<T: Decodable>: Decodable {
     var values: [T]

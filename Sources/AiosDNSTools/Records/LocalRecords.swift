@@ -28,7 +28,9 @@ actor LocalRecords {
     /// Makes `records` (all of them) true; `changed` names have their old data removed first.
     func apply(_ records: [DNSLocalRecord], changed: [String]) async throws {
         var include = ["# Written by aios-net: local records (change them with dns.records_set/remove)"]
-        for record in records { include += Self.lines(record).map { "local-data: \"\($0)\"" } }
+        for record in records {
+            include += try Self.lines(record).map { "local-data: \(try ConfigText.unbound($0, field: "records"))" }
+        }
         do {
             try paths.ensureDirectories()
             try AtomicFile.write(include.joined(separator: "\n") + "\n", to: paths.recordsInclude)

@@ -86,6 +86,12 @@ struct Upstream: Sendable, Hashable, Codable {
         if let port, !(1...65535).contains(port) {
             throw AiosError(.invalidInput, "\(text) has a port outside 1-65535", location: InputLocation(field: field))
         }
+        if let tlsName, !tlsName.isEmpty, !ConfigText.isHostName(tlsName) {
+            throw AiosError(
+                .invalidInput,
+                "the TLS name after # in \(JSONValue.string(text).jsonText) is not a host name (letters, digits, hyphens and dots, e.g. dns.quad9.net)",
+                location: InputLocation(field: field))
+        }
         return Upstream(address: address, port: port, tlsName: tlsName?.isEmpty == true ? nil : tlsName)
     }
 

@@ -102,14 +102,14 @@ actor ManagedResolver {
 
     private func prepare(_ settings: DNSSettings) throws -> String {
         let fm = FileManager.default
+        let username = getpwnam("unbound") != nil ? "unbound" : ""
+        let text = try UnboundConfig(settings: settings, paths: paths, username: username).render()
         do {
             try fm.createDirectory(
                 atPath: paths.lists, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
             for include in [paths.blocklistInclude, paths.recordsInclude] where !fm.fileExists(atPath: include) {
                 try AtomicFile.write("# aios-net: empty\n", to: include)
             }
-            let username = getpwnam("unbound") != nil ? "unbound" : ""
-            let text = UnboundConfig(settings: settings, paths: paths, username: username).text
             if (try? String(contentsOfFile: paths.config, encoding: .utf8)) != text {
                 try AtomicFile.write(text, to: paths.config)
             }

@@ -121,13 +121,46 @@ struct FirewallTable: Sendable {
         }
     }
 
+    /// Refuses a snapshot with an object of another table or family, or of a kind a restore
+    /// does not make: a restore adds every object as it is written, so a chain of
+    /// `inet filter` would land (hooked) in someone else's table and stay after a rollback.
+    /// - Throws: `.invalidInput` naming the object's field.
+    func checkOwnership(_ snapshot: [JSONValue]) throws {
+        for (index, object) in snapshot.enumerated() {
+            let field = "input.snapshot[\(index)]"
+            guard case .object(let members) = object, members.count == 1, let (kind, body) = members.first else {
+                throw AiosError(
+                    .invalidInput, "each snapshot item is one object such as {\"rule\": {…}}",
+                    location: InputLocation(field: field))
+            }
+            if kind == "metainfo" { continue }
+            guard Self.restoredKinds.contains(kind) else {
+                throw AiosError(
+                    .invalidInput,
+                    "a snapshot holds \(Self.restoredKinds.joined(separator: ", ")) objects of table inet \(name) only, not \(kind)",
+                    location: InputLocation(field: "\(field).\(kind)"))
+            }
+            let tableField = kind == "table" ? "name" : "table"
+            for (key, expected) in [("family", family), (tableField, name)] where body[key]?.stringValue != expected {
+                throw AiosError(
+                    .invalidInput,
+                    "belongs to \(body["family"]?.stringValue ?? "?") \(body[tableField]?.stringValue ?? "?"): a restore touches table inet \(name) only; nothing was changed",
+                    location: InputLocation(field: "\(field).\(kind).\(key)"))
+            }
+        }
+    }
+
+    /// The kinds of object a snapshot restores.
+    static let restoredKinds = ["table", "chain", "set", "map", "rule"]
+
     /// Commands that replace the table with `snapshot` (a listing), or remove it when nil, in one
-    /// transaction. Set elements come back with their *remaining* lifetime, never a fresh one.
-    func restoreCommands(_ snapshot: [JSONValue]?) -> [JSONValue] {
+    /// transaction. Set elements come back with their *remaining* lifetime, never a fresh one:
+    /// what they had when listed, less `elapsedMs` since; those it has run out are left out.
+    func restoreCommands(_ snapshot: [JSONValue]?, elapsedMs: Int64 = 0) -> [JSONValue] {
         let me: JSONValue = ["family": .string(family), "name": .string(name)]
         var commands: [JSONValue] = [["add": ["table": me]], ["delete": ["table": me]]]
         guard let snapshot else { return commands }
-        for kind in ["table", "chain", "set", "map", "rule"] {
+        for kind in Self.restoredKinds {
             for object in snapshot {
                 guard var body = object[kind]?.objectValue else { continue }
                 body["handle"] = nil
@@ -135,7 +168,8 @@ struct FirewallTable: Sendable {
                     body = ["family": .string(family), "name": .string(name)]
                 }
                 if kind == "set" || kind == "map", let elements = body["elem"]?.arrayValue {
-                    body["elem"] = .array(elements.map(Self.remainingLifetime))
+                    body["elem"] = .array(elements.compactMap { Self.remainingLifetime($0, elapsedMs: elapsedMs) })
+                    if body["elem"]?.arrayValue?.isEmpty == true { body["elem"] = nil }
                 }
                 commands.append(["add": .object([kind: .object(body)])])
             }
@@ -143,11 +177,15 @@ struct FirewallTable: Sendable {
         return commands
     }
 
-    /// An element listed with `expires` is re-added with `timeout = expires` (its remaining time).
-    static func remainingLifetime(_ element: JSONValue) -> JSONValue {
+    /// An element listed with `expires` (whole seconds, rounded down by the listing) is re-added
+    /// with `timeout` = what is left of it `elapsedMs` later, in whole seconds rounded down; nil
+    /// when under a second is left (a timeout of 0 would make it permanent).
+    static func remainingLifetime(_ element: JSONValue, elapsedMs: Int64) -> JSONValue? {
         guard var wrapped = element["elem"]?.objectValue else { return element }
-        if let expires = wrapped["expires"] {
-            wrapped["timeout"] = expires
+        if let expires = wrapped["expires"]?.intValue {
+            let seconds = (Int64(expires) * 1000 - elapsedMs) / 1000
+            guard seconds >= 1 else { return nil }
+            wrapped["timeout"] = .number(Double(seconds))
             wrapped["expires"] = nil
         }
         return ["elem": .object(wrapped)]

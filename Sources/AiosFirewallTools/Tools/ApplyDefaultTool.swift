@@ -66,6 +66,7 @@ public struct ApplyDefaultTool: Tool {
             table: table.name, managementV4: intent.v4, managementV6: intent.v6, managementPorts: intent.ports,
             sandboxBridges: try await store.sandboxes().map(\.bridge))
         let current = try table.list()
+        let listedMs = context.clock.nowMs()
         let output = Output(table: "inet \(table.name)", managementSubnets: subnets, managementPorts: intent.ports)
         let inspection = current.map { RulesetInspection($0) }
         var diff: [Change] = []
@@ -101,7 +102,8 @@ public struct ApplyDefaultTool: Tool {
             return .unchanged(output)
         }
         let inverse = CallRequest(
-            tool: RestoreTool.descriptor.name, input: RestoreTool.input(snapshot: current, intent: storedValue))
+            tool: RestoreTool.descriptor.name,
+            input: RestoreTool.input(snapshot: current, intent: storedValue, takenMs: listedMs))
         return .change(diff, inverse: inverse) {
             try table.apply(ruleset.commands(), what: "cannot apply the default ruleset")
             try await store.setSetting(ManagementIntent.settingKey, try JSONValue(encoding: intent))

@@ -9,6 +9,14 @@ public struct RestoreTool: Tool {
         public var snapshot: [JSONValue]?
         /// The management intent that belongs with the snapshot (absent: none stored).
         public var intent: JSONValue?
+        /// When the snapshot was listed, epoch ms: the time since comes off every element's
+        /// remaining lifetime (absent: the lifetimes are as of now).
+        public var takenMs: Int64?
+
+        enum CodingKeys: String, CodingKey {
+            case snapshot, intent
+            case takenMs = "taken_ms"
+        }
     }
 
     /// What was done.
@@ -28,6 +36,9 @@ public struct RestoreTool: Tool {
                     of: JSONSchema(["type": "object"]),
                     "Table objects from a listing (nft JSON); omit to remove the table"),
                 "intent": JSONSchema(["type": "object", "description": "The apply_default intent to store with it"]),
+                "taken_ms": .integer(
+                    "When the snapshot was listed (epoch ms): that much time comes off each element's lifetime",
+                    minimum: 0),
             ],
             examples: [[:]]))
 
@@ -35,7 +46,9 @@ public struct RestoreTool: Tool {
     let store: Store
 
     public func plan(_ input: Input, in context: ToolContext) async throws -> ToolPlan<Output> {
+        try input.snapshot.map(table.checkOwnership)
         let current = try table.list()
+        let listedMs = context.clock.nowMs()
         let currentIntent = try await store.setting(ManagementIntent.settingKey)
         let rules = input.snapshot?.filter { $0["rule"] != nil }.count ?? 0
         let output = Output(table: "inet \(table.name)", present: input.snapshot != nil, rules: rules)
@@ -45,9 +58,12 @@ public struct RestoreTool: Tool {
             ? [Change("remove", "table inet \(table.name)")]
             : [Change("set", "table inet \(table.name)", detail: "restored from a snapshot with \(rules) rules")]
         let inverse = CallRequest(
-            tool: Self.descriptor.name, input: Self.input(snapshot: current, intent: currentIntent))
-        return .change(diff, inverse: inverse) {
-            try table.apply(table.restoreCommands(input.snapshot), what: "cannot restore table inet \(table.name)")
+            tool: Self.descriptor.name, input: Self.input(snapshot: current, intent: currentIntent, takenMs: listedMs))
+        return .change(diff, inverse: inverse) { [clock = context.clock] in
+            let elapsed = input.takenMs.map { max(0, clock.nowMs() - $0) } ?? 0
+            try table.apply(
+                table.restoreCommands(input.snapshot, elapsedMs: elapsed),
+                what: "cannot restore table inet \(table.name)")
             if let intent = input.intent {
                 try await store.setSetting(ManagementIntent.settingKey, intent)
             } else {
@@ -57,9 +73,9 @@ public struct RestoreTool: Tool {
         }
     }
 
-    /// The input that restores `snapshot` together with `intent`.
-    static func input(snapshot: [JSONValue]?, intent: JSONValue?) -> JSONValue {
-        var members: [String: JSONValue] = [:]
+    /// The input that restores `snapshot` (listed at `takenMs`) together with `intent`.
+    static func input(snapshot: [JSONValue]?, intent: JSONValue?, takenMs: Int64) -> JSONValue {
+        var members: [String: JSONValue] = ["taken_ms": .number(Double(takenMs))]
         if let snapshot { members["snapshot"] = .array(snapshot) }
         if let intent { members["intent"] = intent }
         return .object(members)

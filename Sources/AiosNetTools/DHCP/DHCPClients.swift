@@ -101,6 +101,8 @@ actor DHCPClients {
             atPath: state, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         let config = directory + "/dhcpcd.conf"
         let hook = directory + "/dhcp-hook"
+        let script =
+            "#!/bin/sh\nexec \(try ConfigText.shell(hookBinary, field: "--hook-binary")) dhcp-hook --socket \(try ConfigText.shell(eventSocket, field: "--data-dir"))\n"
         do {
             try AtomicFile.write(
                 """
@@ -111,8 +113,7 @@ actor DHCPClients {
                 noipv4ll
 
                 """, to: config)
-            try AtomicFile.write(
-                "#!/bin/sh\nexec '\(hookBinary)' dhcp-hook --socket '\(eventSocket)'\n", to: hook, mode: 0o700)
+            try AtomicFile.write(script, to: hook, mode: 0o700)
         } catch {
             throw AiosError(
                 .unavailable, "cannot write the DHCP client's files in \(directory): \(error)", cause: error)

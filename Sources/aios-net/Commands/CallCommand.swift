@@ -57,7 +57,9 @@ struct CallCommand: AsyncParsableCommand {
             if probe != nil || window != nil {
                 guardOptions = GuardOptions(
                     probe: try probe.map { CallRequest(tool: $0, input: try JSONValue(parsing: probeInput ?? "{}")) },
-                    windowMs: try window.map(DurationText.milliseconds))
+                    windowMs: try window.map {
+                        try DurationText.milliseconds($0, in: GuardDefaults.windowRange, field: "--window")
+                    })
             }
             let params = CallParams(tool: tool, inputText: text, dryRun: dryRun, yes: yes, guardOptions: guardOptions)
             // Progress of long calls (a million-line list) goes to a terminal's standard error.
