@@ -27,6 +27,12 @@ public struct ControlClient: Sendable {
 
     /// Sends one request encoded beforehand (a benchmark times the call, not the encoding).
     public func send(_ request: EncodedRequest, progress: ((CallProgress) -> Void)? = nil) throws -> JSONValue {
+        guard request.bytes.count <= ControlRequest.maxBytes else {
+            throw AiosError(
+                .invalidInput,
+                "the request is \(request.bytes.count >> 20) MiB, over the control socket's \(ControlRequest.maxBytes >> 20) MiB; split a big batch into several calls",
+                location: InputLocation(field: "input"))
+        }
         let fd: Int32
         do {
             fd = try UnixSocket.connect(path: socketPath)

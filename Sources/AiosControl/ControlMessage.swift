@@ -8,6 +8,10 @@ public struct ControlRequest: Sendable, Codable {
     /// The method's parameters.
     public var params: JSONValue
 
+    /// The longest request line the daemon reads (a 100k-entry firewall batch is about 5 MB);
+    /// the client refuses a longer one before sending it.
+    public static let maxBytes = 16 << 20
+
     /// Creates a request.
     public init(method: String, params: JSONValue = [:]) {
         self.method = method

@@ -11,6 +11,7 @@ import Foundation
 final class AcceptThreads: @unchecked Sendable {
     private let listener: Int32
     private let name: String
+    private let admit: @Sendable (Int32) -> Bool
     private let serve: @Sendable (Int32) -> Void
     private let condition = NSCondition()
     /// Guarded by `condition`: a thread is in `accept`.
@@ -26,9 +27,16 @@ final class AcceptThreads: @unchecked Sendable {
     static let maxIdle = 4
 
     /// Serves connections accepted on `listener` with `serve` (which closes them), once started.
-    init(listener: Int32, name: String, serve: @escaping @Sendable (Int32) -> Void) {
+    /// `admit` runs first, on the accepting thread, before any thread is started or handed the
+    /// listening role: a connection it refuses (it answers and closes it, and returns false)
+    /// costs no thread and no buffer, however many arrive.
+    init(
+        listener: Int32, name: String, admit: @escaping @Sendable (Int32) -> Bool = { _ in true },
+        serve: @escaping @Sendable (Int32) -> Void
+    ) {
         self.listener = listener
         self.name = name
+        self.admit = admit
         self.serve = serve
     }
 
@@ -85,11 +93,14 @@ final class AcceptThreads: @unchecked Sendable {
             leading = true
             condition.unlock()
 
-            var connection = try? UnixSocket.accept(listener)
+            var connection: Int32?
             while connection == nil && !isStopping {
-                // Out of descriptors (EMFILE), or interrupted: retry without spinning.
-                usleep(10_000)
-                connection = try? UnixSocket.accept(listener)
+                guard let accepted = try? UnixSocket.accept(listener) else {
+                    // Out of descriptors (EMFILE), or interrupted: retry without spinning.
+                    usleep(10_000)
+                    continue
+                }
+                if admit(accepted) { connection = accepted }
             }
 
             condition.lock()

@@ -17,6 +17,8 @@ struct ControlServer: Service {
     let allowedGroup: UInt32?
     let onReady: @Sendable () -> Void
     let logger: Logger
+    let limits = ConnectionLimits()
+    let refusals = RateLimitedLine(what: "refused control connection", every: .seconds(10))
 
     func run() async throws {
         let directory = (path as NSString).deletingLastPathComponent
@@ -29,7 +31,8 @@ struct ControlServer: Service {
             throw AiosError(.unavailable, "cannot serve the control socket \(path): \(error)", cause: error)
         }
         let server = self
-        let threads = AcceptThreads(listener: listener, name: "aios-control") { server.serve($0) }
+        let threads = AcceptThreads(
+            listener: listener, name: "aios-control", admit: { server.admit($0) }, serve: { server.serve($0) })
         threads.start()
         logger.info("control socket listening at \(path)")
         onReady()
@@ -41,19 +44,59 @@ struct ControlServer: Service {
         logger.info("control socket closed")
     }
 
-    private func serve(_ connection: Int32) {
-        defer { close(connection) }
-        if let refusal = refusal(for: connection) {
-            respond(connection, .failure(refusal))
-            // Take the request off the socket (briefly) before closing: closing with it unread
-            // resets the connection, and the client may lose the refusal to EPIPE.
-            UnixSocket.setTimeout(connection, seconds: 1)
-            var reader = LineReader(fd: connection)
-            _ = try? reader.next()
-            return
+    /// Runs on the accepting thread before anything is read: a peer that may not talk to the
+    /// daemon, or one over the connection caps, gets its refusal and is closed at once (the
+    /// client reads the refusal even when its own write failed), holding no thread.
+    private func admit(_ connection: Int32) -> Bool {
+        let peer = try? UnixSocket.peerCredentials(connection)
+        var refusal = refusal(for: peer)
+        if refusal == nil, let peer, !limits.enter(uid: peer.uid) {
+            refusal = AiosError(
+                .unavailable,
+                "too many control connections at once (\(ConnectionLimits.total) in all, \(ConnectionLimits.perUser) per user); try again when some have finished"
+            )
         }
-        var reader = LineReader(fd: connection)
-        while let line = try? reader.next() {
+        guard let refusal else {
+            UnixSocket.setTimeout(connection, seconds: Self.idleSeconds)
+            return true
+        }
+        // Rate-limited: a flood of refused peers must not become a flood of log lines.
+        if let line = refusals.note() {
+            logger.warning("\(line): uid \(peer.map { "\($0.uid)" } ?? "?") pid \(peer.map { "\($0.pid)" } ?? "?")")
+        }
+        respond(connection, .failure(refusal))
+        close(connection)
+        return false
+    }
+
+    /// A connection with no complete request for this long is closed.
+    static let idleSeconds = 60
+    static let requestLimit = ControlRequest.maxBytes
+
+    private func serve(_ connection: Int32) {
+        let uid = (try? UnixSocket.peerCredentials(connection))?.uid
+        defer {
+            close(connection)
+            if let uid { limits.leave(uid: uid) }
+        }
+        var reader = LineReader(fd: connection, limit: Self.requestLimit)
+        while true {
+            let line: [UInt8]
+            do {
+                guard let next = try reader.next() else { return }
+                line = next
+            } catch {
+                if error.errno == EMSGSIZE {
+                    respond(
+                        connection,
+                        .failure(
+                            AiosError(
+                                .invalidInput,
+                                "the request is over \(Self.requestLimit >> 20) MiB; split a big batch into several calls"
+                            )))
+                }
+                return
+            }
             guard !line.isEmpty else { continue }
             let response: ControlResponse
             // What the call leaves for afterwards starts once its answer is written (or given up).
@@ -75,15 +118,14 @@ struct ControlServer: Service {
         }
     }
 
-    private func refusal(for connection: Int32) -> AiosError? {
-        guard let peer = try? UnixSocket.peerCredentials(connection) else {
+    private func refusal(for peer: PeerCredentials?) -> AiosError? {
+        guard let peer else {
             return AiosError(.permissionDenied, "cannot read the peer's credentials; refusing")
         }
         if peer.uid == 0 { return nil }
         if let allowedGroup, peer.gid == allowedGroup || ProcessGroups.of(pid: peer.pid).contains(allowedGroup) {
             return nil
         }
-        logger.warning("refused control connection from uid \(peer.uid) pid \(peer.pid)")
         let group = allowedGroup.map { " or members of group \($0)" } ?? ""
         return AiosError(
             .permissionDenied,
