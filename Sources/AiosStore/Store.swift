@@ -3,6 +3,10 @@ import Foundation
 import GRDB
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// aios-net's state: one SQLite database (WAL) under the data directory, one migration timeline.
 ///
 /// Tables: `events` (the audit trail), `guards` (guarded changes and their inverses); later
@@ -45,6 +49,15 @@ public final class Store: Sendable {
                 cause: error)
         }
         path = (dataDirectory as NSString).appendingPathComponent(Self.fileName)
+        // The database holds rules, records, keys' metadata and the audit trail: the owner's
+        // alone. A directory that already existed (made by hand, or by an older version, 0755)
+        // is tightened; the file and SQLite's -wal/-shm (which take the file's mode) are 0600.
+        if !temporary {
+            chmod(dataDirectory, 0o700)
+            let made = Glibc.open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+            if made >= 0 { Glibc.close(made) }
+            for file in [path, path + "-wal", path + "-shm"] { chmod(file, 0o600) }
+        }
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")

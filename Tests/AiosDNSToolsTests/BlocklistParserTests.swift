@@ -1,3 +1,5 @@
+import AiosCore
+import AiosCurl
 import Foundation
 import Testing
 
@@ -107,5 +109,54 @@ struct BlocklistParserTests {
             allowed: ["good.ads.example", "safe.example"])
         #expect(block == ["ads.example", "tracker.example"])
         #expect(transparent == ["good.ads.example"])
+    }
+}
+
+@Suite("what a blocklist report may hold, and what is an HTML page")
+struct BlocklistReportTests {
+    @Test("skipped lines are reported by number and reason only: no content of the file leaves it")
+    func noContent() throws {
+        let text =
+            "ads.example.com\npassword=hunter2-secret\nroot:$6$saltsalt$hashhashhash:19000:0:99999:7:::\ntrack.example.net\n"
+        let parsed = BlocklistParser.parse(Array(text.utf8))
+        #expect(parsed.skipped == 2)
+        #expect(parsed.skippedExamples.map(\.line) == [2, 3])
+        let report = try JSONValue(encoding: parsed.skippedExamples).jsonText
+        for secret in ["hunter2", "saltsalt", "password", "root:"] { #expect(!report.contains(secret), "\(report)") }
+    }
+
+    @Test(
+        "a page is known by how it starts or by most of its lines being markup",
+        arguments: [
+            ("<!DOCTYPE html>\n<html><body>Not found</body></html>\n", true),
+            ("\u{feff}  <!-- mirror -->\n<html lang=\"en\">\n<head><title>x</title></head>\n", true),
+            ("<HEAD><TITLE>302 Found</TITLE></HEAD>\n", true),
+            ("<div>\n<p>a</p>\n<p>b</p>\n<span>c</span>\nads.example.com\n", true),
+            ("ads.example.com\n<html><body>stray</body></html>\ntrack.example.net\nx.example.org\n", false),
+            ("# list\n0.0.0.0 ads.example.com\n||tracker.example^\n", false),
+        ])
+    func htmlPages(text: String, page: Bool) {
+        #expect(BlocklistSource.isHTMLPage(ArraySlice(Array(text.utf8))) == page)
+    }
+
+    @Test("a list with one stray markup line is parsed, the line skipped and counted")
+    func strayMarkup() throws {
+        let text = "ads.example.com\n<html><body>stray</body></html>\ntrack.example.net\n"
+        try BlocklistSource.sniff(Array(text.utf8), source: "/x")
+        let parsed = BlocklistParser.parse(Array(text.utf8))
+        #expect(parsed.skipped == 1)
+    }
+
+    @Test("a list file over the size cap is refused before it is read")
+    func sizeCap() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("aios-big-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.truncate(atOffset: UInt64(BlocklistSource.maxBytes + 1))
+        try handle.close()
+        let source = BlocklistSource(http: HTTPClient(), paths: DNSPaths(dataDirectory: "/tmp/aios-unused"))
+        let error = await #expect(throws: AiosError.self) { _ = try await source.read(path, list: "big") }
+        #expect(error?.message.contains("over the 256 MiB") == true, "\(error?.message ?? "")")
     }
 }

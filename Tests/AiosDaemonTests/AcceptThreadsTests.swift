@@ -53,3 +53,17 @@ struct AcceptThreadsTests {
         close(listener)
     }
 }
+
+@Suite("log lines cannot be forged")
+struct LogEscapingTests {
+    @Test(
+        "control characters in user text are escaped, so a comment cannot start a line of its own",
+        arguments: [
+            ("rule (web\n2026-12-07 error aios-net: fake)", #"rule (web\n2026-12-07 error aios-net: fake)"#),
+            ("a\rb\tc\u{0}d\u{1b}[2J", #"a\rb\tc\0d\u{1b}[2J"#), ("plain text", "plain text"),
+            ("line\u{2028}sep", #"line\u{2028}sep"#),
+        ])
+    func escaped(text: String, expected: String) {
+        #expect(RedactingLogHandler.escaped(text) == expected)
+    }
+}

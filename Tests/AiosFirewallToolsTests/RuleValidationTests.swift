@@ -50,3 +50,16 @@ struct RuleValidationTests {
         #expect(fine.storedProblem == nil)
     }
 }
+
+@Suite("comments are one line of text")
+struct CommentTests {
+    @Test(
+        "a NUL, newline or other control character in a comment is refused, naming the field",
+        arguments: ["web\u{0}hidden", "web\nforged", "bell\u{7}"])
+    func refused(comment: String) throws {
+        let error = #expect(throws: AiosError.self) {
+            try RuleInput(members: ["port": 80, "comment": .string(comment)], field: "input")
+        }
+        #expect(error?.location?.field == "input.comment")
+    }
+}

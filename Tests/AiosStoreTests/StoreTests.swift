@@ -7,6 +7,24 @@ import Testing
 
 @Suite("the SQLite store")
 struct StoreTests {
+    @Test("the database and its -wal/-shm are 0600, and an existing world-readable data directory is tightened")
+    func privateFiles() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("aios-st-\(UUID().uuidString)")
+            .path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        let store = try Store(dataDirectory: directory)
+        try store.pool.write { db in try db.execute(sql: "CREATE TABLE IF NOT EXISTS t (x)") }
+        func mode(_ path: String) throws -> Int {
+            try (FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
+        }
+        #expect(try mode(directory) == 0o700)
+        for suffix in ["", "-wal", "-shm"] {
+            #expect(try mode(store.path + suffix) == 0o600, "\(suffix)")
+        }
+    }
+
     @Test("a new database is migrated, WAL, at the current schema version, with every table")
     func migrated() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("aios-st-\(UUID().uuidString)")

@@ -18,12 +18,13 @@ struct ParsedBlocklist: Sendable {
 }
 
 /// A skipped line, for the report.
+///
+/// Never the line's text: a list can be any file root can read (a `password=` line, a shadow
+/// hash), and reports go to the CLI, the audit trail and SQLite.
 public struct SkippedLine: Sendable, Codable, Hashable {
     /// 1-based line number.
     public var line: Int
-    /// The line (first 80 characters).
-    public var text: String
-    /// Why it was skipped.
+    /// Why it was skipped (a fixed phrase, never the line's content).
     public var reason: String
 }
 
@@ -231,8 +232,7 @@ enum BlocklistParser {
     ) {
         result.skipped += 1
         if result.skippedExamples.count < exampleLimit {
-            let text = String(decoding: line.prefix(80), as: UTF8.self)
-            result.skippedExamples.append(SkippedLine(line: number, text: text, reason: reason))
+            result.skippedExamples.append(SkippedLine(line: number, reason: reason))
         }
     }
 

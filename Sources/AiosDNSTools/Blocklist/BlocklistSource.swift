@@ -21,6 +21,9 @@ struct BlocklistSource: Sendable {
         var validators: [String: String]
     }
 
+    /// The largest list read, from a file or a download.
+    static let maxBytes = 256 << 20
+
     /// Validates the form of a source.
     /// - Throws: `AiosError.invalidInput` naming `field`.
     static func check(_ source: String, field: String) throws {
@@ -47,6 +50,19 @@ struct BlocklistSource: Sendable {
     ///   fails and a cached copy exists, that copy is returned instead.
     func read(_ source: String, list name: String) async throws -> Content {
         guard source.hasPrefix("https://") else {
+            // Measured before reading: a 1 GB file was once read whole (2.37 GB resident).
+            let attributes = try? FileManager.default.attributesOfItem(atPath: source)
+            if let attributes, attributes[.type] as? FileAttributeType != .typeRegular {
+                throw AiosError(
+                    .invalidInput, "the list file \(source) is not a regular file",
+                    location: InputLocation(field: "input.source"))
+            }
+            if let size = (attributes?[.size] as? NSNumber)?.intValue, size > Self.maxBytes {
+                throw AiosError(
+                    .invalidInput,
+                    "the list file \(source) is \(size >> 20) MiB, over the \(Self.maxBytes >> 20) MiB a list may be (the largest public lists are under 40 MiB)",
+                    location: InputLocation(field: "input.source"))
+            }
             guard let data = FileManager.default.contents(atPath: source) else {
                 let reason = FileManager.default.fileExists(atPath: source) ? "cannot be read" : "does not exist"
                 throw AiosError(
@@ -64,7 +80,7 @@ struct BlocklistSource: Sendable {
         }
         do {
             let response = try await http.perform(
-                HTTPRequest(url: source, headers: headers, timeoutMs: 60_000, maxBytes: 512 << 20))
+                HTTPRequest(url: source, headers: headers, timeoutMs: 60_000, maxBytes: Self.maxBytes))
             if response.status == 304, let cached {
                 return Content(
                     bytes: cached, fromCache: true, note: "not modified since the cached copy", validators: [:])
@@ -113,13 +129,28 @@ struct BlocklistSource: Sendable {
                 .invalidInput, "\(source) is binary data, not a blocklist",
                 location: InputLocation(field: "input.source"))
         }
-        let text = String(decoding: head.prefix(2048), as: UTF8.self).lowercased()
-        if text.contains("<!doctype html") || text.contains("<html") || text.contains("<head>")
-            || text.contains("<body")
-        {
+        if isHTMLPage(head) {
             throw AiosError(
                 .invalidInput, "\(source) is an HTML page, not a blocklist (a download page instead of the raw list?)",
                 location: InputLocation(field: "input.source"))
         }
+    }
+
+    /// An HTML page starts like one (after a byte-order mark, blanks and `<!-- -->` comments:
+    /// `<!doctype html`, `<html`, `<head`), or most of its first lines are markup. A list with
+    /// one stray markup line is a list: the parser skips and counts that line.
+    static func isHTMLPage(_ head: ArraySlice<UInt8>) -> Bool {
+        var text = Substring(String(decoding: head.prefix(4096), as: UTF8.self).lowercased())
+        if text.hasPrefix("\u{feff}") { text = text.dropFirst() }
+        while true {
+            text = text.drop { $0.isWhitespace }
+            guard text.hasPrefix("<!--"), let end = text.range(of: "-->") else { break }
+            text = text[end.upperBound...]
+        }
+        if ["<!doctype html", "<html", "<head"].contains(where: { text.hasPrefix($0) }) { return true }
+        let lines = text.split(whereSeparator: \.isNewline).prefix(50).map { $0.drop { $0.isWhitespace } }
+            .filter { !$0.isEmpty && !$0.hasPrefix("#") && !$0.hasPrefix("!") }
+        let markup = lines.filter { $0.hasPrefix("<") }.count
+        return lines.count >= 4 && markup * 2 > lines.count
     }
 }

@@ -23,7 +23,13 @@ struct RuleInput: Decodable, Sendable {
             case "source": source = try value.string(field: "\(field()).source")
             case "destination": destination = try value.string(field: "\(field()).destination")
             case "interface": interface = try value.string(field: "\(field()).interface")
-            case "comment": comment = try value.string(field: "\(field()).comment")
+            case "comment":
+                let text = try value.string(field: "\(field()).comment")
+                // SQLite keeps a NUL, but text read back stops at it; a newline has no place in one line.
+                if let problem = ConfigText.problem(text) {
+                    throw AiosError(.invalidInput, problem, location: InputLocation(field: "\(field()).comment"))
+                }
+                comment = text
             case "expires": expires = try value.string(field: "\(field()).expires")
             default: break
             }
