@@ -19,7 +19,8 @@ public enum Assembly {
                 settings: NetSettings(
                     dataDirectory: options.dataDirectory, hookBinary: options.executablePath,
                     autoConfigure: options.autoConfigure, dhcpTimeoutMs: options.dhcpTimeoutMs,
-                    resolvConf: options.resolvConf, wireguardCheckMs: options.wireguardCheckMs),
+                    resolvConf: options.resolvConf, wireguardCheckMs: options.wireguardCheckMs,
+                    managementSubnets: options.managementSubnets),
                 caFile: options.caFile, redactor: redactor, logger: logger))
         try registry.install(
             FirewallModule(

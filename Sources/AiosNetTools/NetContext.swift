@@ -53,12 +53,16 @@ public struct NetSettings: Sendable {
     /// How often WireGuard peers whose handshake went stale have their endpoint names
     /// re-resolved, ms.
     public var wireguardCheckMs: Int
+    /// The daemon's `--management-subnet`s: routes into them are guarded (`RouteCapture`).
+    public var managementSubnets: [String] = []
 
     /// Creates settings.
     public init(
         dataDirectory: String, hookBinary: String, autoConfigure: String = "off", dhcpTimeoutMs: Int = 10_000,
-        fallbackListenMs: Int = 3_000, resolvConf: String = "/etc/resolv.conf", wireguardCheckMs: Int = 30_000
+        fallbackListenMs: Int = 3_000, resolvConf: String = "/etc/resolv.conf", wireguardCheckMs: Int = 30_000,
+        managementSubnets: [String] = []
     ) {
+        self.managementSubnets = managementSubnets
         self.resolvConf = resolvConf
         self.wireguardCheckMs = wireguardCheckMs
         self.dataDirectory = dataDirectory

@@ -7,14 +7,18 @@ import Testing
 /// ```
 ///   netns wga: a0 10.90.0.1/24 ─veth─ b0 10.90.0.2/24 :netns wgb
 ///              wg0 10.44.0.1/24 ═════ tunnel ═════ wg0 10.44.0.2/24
-///   an aios-net daemon in each (both name their interface wg0: wireguard-go's socket directory
-///   is shared by every namespace, so this is the collision case)
+///   an aios-net daemon in each; every interface name carries the test's PID
+///   (`Self.interface`): wireguard-go's sockets live in /run/wireguard, which every namespace
+///   shares (so `wg show` finds them), and two tunnels of one name would collide there
 ///
 ///   mesh: netns m1, m2, m3, each with a veth to a bridge in netns sw (192.168.77.1-3/24), and
 ///   wg-mesh 10.99.0.1-3/24 built from one node list.
 /// ```
 @Suite("WireGuard through wireguard-go and its UAPI (real tunnels between namespaces)", .serialized)
 struct WireGuardTests {
+    /// A WireGuard interface name no other test run, nor the host, uses: `wg<role><pid>`.
+    static func interface(_ role: String) -> String { "wg\(role)\(getpid() % 100_000)" }
+
     static func call(_ daemon: DaemonHarness, _ tool: String, _ input: String) throws -> (
         output: [String: Any], text: String
     ) {
@@ -55,10 +59,10 @@ struct WireGuardTests {
             var transcript = ""
             let setupA = try Self.call(
                 daemonA, "net.wireguard_setup",
-                #"{"interface": "wg0", "listen_port": 51820, "address": "10.44.0.1/24"}"#)
+                #"{"interface": "\#(Self.interface("a"))", "listen_port": 51820, "address": "10.44.0.1/24"}"#)
             let setupB = try Self.call(
                 daemonB, "net.wireguard_setup",
-                #"{"interface": "wg0", "listen_port": 51820, "address": "10.44.0.2/24"}"#)
+                #"{"interface": "\#(Self.interface("b"))", "listen_port": 51820, "address": "10.44.0.2/24"}"#)
             transcript += setupA.text + setupB.text
             let keyA = try #require(setupA.output["public_key"] as? String)
             let keyB = try #require(setupB.output["public_key"] as? String)
@@ -66,18 +70,18 @@ struct WireGuardTests {
             #expect(setupA.output["backend"] as? String == "wireguard-go")
             transcript += try Self.call(
                 daemonA, "net.wireguard_peer_add",
-                #"{"interface": "wg0", "peer": {"public_key": "\#(keyB)", "endpoint": "10.90.0.2:51820", "allowed_ips": "10.44.0.2/32"}}"#
+                #"{"interface": "\#(Self.interface("a"))", "peer": {"public_key": "\#(keyB)", "endpoint": "10.90.0.2:51820", "allowed_ips": "10.44.0.2/32"}}"#
             ).text
             transcript += try Self.call(
                 daemonB, "net.wireguard_peer_add",
-                #"{"interface": "wg0", "peer": {"public_key": "\#(keyA)", "endpoint": "10.90.0.1:51820", "allowed_ips": ["10.44.0.1/32"]}}"#
+                #"{"interface": "\#(Self.interface("b"))", "peer": {"public_key": "\#(keyA)", "endpoint": "10.90.0.1:51820", "allowed_ips": ["10.44.0.1/32"]}}"#
             ).text
             #expect(
                 Poll.until(seconds: 15) {
                     (try? daemonA.cli(["call", "net.ping", #"{"host": "10.44.0.2", "count": 1, "timeout_ms": 500}"#])
                         .status) == 0
                 })
-            let status = try Self.call(daemonA, "net.wireguard_status", #"{"interface": "wg0"}"#)
+            let status = try Self.call(daemonA, "net.wireguard_status", #"{"interface": "\#(Self.interface("a"))"}"#)
             transcript += status.text
             let peer = ((status.output["interfaces"] as? [[String: Any]])?.first?["peers"] as? [[String: Any]])?.first
             #expect(peer?["public_key"] as? String == keyB)
@@ -87,12 +91,22 @@ struct WireGuardTests {
             #expect(
                 try daemonA.cli([
                     "call", "net.wireguard_setup",
-                    #"{"interface": "wg0", "listen_port": 51820, "address": "10.44.0.1/24", "peers": [{"public_key": "\#(keyB)", "endpoint": "10.90.0.2:51820", "allowed_ips": ["10.44.0.2/32"]}]}"#,
+                    #"{"interface": "\#(Self.interface("a"))", "listen_port": 51820, "address": "10.44.0.1/24", "peers": [{"public_key": "\#(keyB)", "endpoint": "10.90.0.2:51820", "allowed_ips": ["10.44.0.2/32"]}]}"#,
                 ]).stdout.contains("unchanged"))
 
+            // `wg` finds the tunnel where it looks (/run/wireguard), from the daemon's namespace.
+            let shown = try Shell.run(["ip", "netns", "exec", a, "wg", "show", Self.interface("a")])
+            #expect(
+                shown.status == 0 && shown.stdout.contains("listening port: 51820"), "\(shown.stdout) \(shown.stderr)")
+            // A name another namespace's wireguard-go serves is refused, not hidden.
+            let taken = try daemonB.cli([
+                "call", "net.wireguard_setup", #"{"interface": "\#(Self.interface("a"))", "listen_port": 51821}"#,
+            ])
+            #expect(taken.status == 65 && taken.stderr.contains("served by another wireguard-go"), "\(taken.stderr)")
+
             // Secret scan: the private keys (base64 and hex) appear nowhere but in their 0600 files.
-            for daemon in [daemonA, daemonB] {
-                let path = "\(daemon.dataDirectory)/wireguard/wg0.key"
+            for (daemon, name) in [(daemonA, Self.interface("a")), (daemonB, Self.interface("b"))] {
+                let path = "\(daemon.dataDirectory)/wireguard/\(name).key"
                 let info = try FileManager.default.attributesOfItem(atPath: path)
                 #expect((info[.posixPermissions] as? NSNumber)?.intValue == 0o600)
                 let key = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(
@@ -113,6 +127,75 @@ struct WireGuardTests {
                     #expect(!text.contains(key) && !text.contains(hex), "the private key leaked into the \(place)")
                 }
             }
+            _ = daemonA.stop()
+            _ = daemonB.stop()
+        }
+    }
+
+    /// Children of `pid` that are zombies (exited, never waited for).
+    static func zombies(of pid: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { child in
+            guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 2 && fields[0] == "Z" && fields[1] == "\(pid)"
+        }
+    }
+
+    @Test(
+        "a removed peer takes its routes; a removed interface takes its key and leaves no zombie; under the default firewall the tunnel still handshakes"
+    )
+    func removalAndFirewall() async throws {
+        try await Lab.with { lab in
+            let (a, b) = try Self.linked(lab, ("wgf", "wgg"), links: ("f0", "g0"), network: "10.92.0")
+            var daemonA = try Self.daemon(lab, a)
+            var daemonB = try Self.daemon(lab, b)
+            for (daemon, subnet) in [(daemonA, "10.92.0.1/32"), (daemonB, "10.92.0.2/32")] {
+                try FirewallDefaultTests.applyAndConfirm(daemon, #"{"management_subnets": ["\#(subnet)"]}"#)
+            }
+            let (nameA, nameB) = (Self.interface("f"), Self.interface("g"))
+            let keyA = try #require(
+                try Self.call(
+                    daemonA, "net.wireguard_setup",
+                    #"{"interface": "\#(nameA)", "listen_port": 51840, "address": "10.46.0.1/24"}"#
+                ).output["public_key"] as? String)
+            let keyB = try #require(
+                try Self.call(
+                    daemonB, "net.wireguard_setup",
+                    #"{"interface": "\#(nameB)", "listen_port": 51840, "address": "10.46.0.2/24"}"#
+                ).output["public_key"] as? String)
+            let added = try Self.call(
+                daemonA, "net.wireguard_peer_add",
+                #"{"interface": "\#(nameA)", "peer": {"public_key": "\#(keyB)", "endpoint": "10.92.0.2:51840", "allowed_ips": ["10.46.0.2/32", "10.56.0.0/24"], "keepalive": 1}}"#
+            )
+            #expect(added.text.contains("firewall.allow"), "the firewall follow-up is reported: \(added.text)")
+            _ = try Self.call(
+                daemonB, "net.wireguard_peer_add",
+                #"{"interface": "\#(nameB)", "peer": {"public_key": "\#(keyA)", "endpoint": "10.92.0.1:51840", "allowed_ips": "10.46.0.1/32", "keepalive": 1}}"#
+            )
+            func handshake() -> Int? {
+                let status = try? Self.call(daemonA, "net.wireguard_status", #"{"interface": "\#(nameA)"}"#)
+                let peers = (status?.output["interfaces"] as? [[String: Any]])?.first?["peers"] as? [[String: Any]]
+                return peers?.first?["latest_handshake_age_s"] as? Int
+            }
+            #expect(
+                Poll.until(seconds: 20) { handshake().map { $0 <= 30 } == true }, "no handshake through the firewall")
+            let route = { try Shell.check(["ip", "-n", a, "route", "show", "10.56.0.0/24"]) }
+            #expect(try route().contains(nameA))
+
+            _ = try Self.call(
+                daemonA, "net.wireguard_peer_remove", #"{"interface": "\#(nameA)", "public_key": "\#(keyB)"}"#)
+            #expect(try route().isEmpty, "the removed peer's route is gone")
+
+            let pid = try #require(daemonA.process?.pid)
+            _ = try Self.call(daemonA, "net.wireguard_remove", #"{"interface": "\#(nameA)"}"#)
+            #expect(!FileManager.default.fileExists(atPath: "\(daemonA.dataDirectory)/wireguard/\(nameA).key"))
+            #expect(Self.zombies(of: pid).isEmpty, "wireguard-go was waited for")
+            let again = try Self.call(
+                daemonA, "net.wireguard_setup", #"{"interface": "\#(nameA)", "listen_port": 51840}"#)
+            #expect(again.output["public_key"] as? String != keyA, "a new interface of the name gets a new key")
             _ = daemonA.stop()
             _ = daemonB.stop()
         }
@@ -161,12 +244,12 @@ struct WireGuardTests {
             let keyA = try #require(
                 try Self.call(
                     daemonA, "net.wireguard_setup",
-                    #"{"interface": "wg0", "listen_port": 51830, "address": "10.45.0.1/24"}"#
+                    #"{"interface": "\#(Self.interface("r"))", "listen_port": 51830, "address": "10.45.0.1/24"}"#
                 ).output["public_key"] as? String)
             let keyB = try #require(
                 try Self.call(
                     daemonB, "net.wireguard_setup",
-                    #"{"interface": "wg0", "listen_port": 51830, "address": "10.45.0.2/24"}"#
+                    #"{"interface": "\#(Self.interface("s"))", "listen_port": 51830, "address": "10.45.0.2/24"}"#
                 ).output["public_key"] as? String)
             let gone = try Self.publicKey()
             let literal = try Self.publicKey()
@@ -175,14 +258,16 @@ struct WireGuardTests {
                 #"{"public_key": "\#(gone)", "endpoint": "gone.lab.example:51820", "allowed_ips": "10.45.0.3/32"}"#,
                 #"{"public_key": "\#(literal)", "endpoint": "10.91.0.9:51820", "allowed_ips": "10.45.0.4/32"}"#,
             ] {
-                _ = try Self.call(daemonA, "net.wireguard_peer_add", #"{"interface": "wg0", "peer": \#(peer)}"#)
+                _ = try Self.call(
+                    daemonA, "net.wireguard_peer_add", #"{"interface": "\#(Self.interface("r"))", "peer": \#(peer)}"#)
             }
             _ = try Self.call(
                 daemonB, "net.wireguard_peer_add",
-                #"{"interface": "wg0", "peer": {"public_key": "\#(keyA)", "endpoint": "10.91.0.1:51830", "allowed_ips": "10.45.0.1/32"}}"#
+                #"{"interface": "\#(Self.interface("s"))", "peer": {"public_key": "\#(keyA)", "endpoint": "10.91.0.1:51830", "allowed_ips": "10.45.0.1/32"}}"#
             )
             func endpoints() -> [String: String] {
-                let status = try? Self.call(daemonA, "net.wireguard_status", #"{"interface": "wg0"}"#)
+                let status = try? Self.call(
+                    daemonA, "net.wireguard_status", #"{"interface": "\#(Self.interface("r"))"}"#)
                 let interfaces = status?.output["interfaces"] as? [[String: Any]]
                 let peers = interfaces?.first?["peers"] as? [[String: Any]] ?? []
                 var found: [String: String] = [:]
@@ -249,7 +334,7 @@ struct WireGuardTests {
             for node in nodes {
                 let output = try Self.call(
                     node.daemon, "net.wireguard_mesh",
-                    #"{"interface": "wg-mesh", "listen_port": 51900, "self": "\#(node.name)", "nodes": [{"name": "\#(node.name)", "address": "\#(node.mesh)/24"}]}"#
+                    #"{"interface": "\#(Self.interface(node.name))", "listen_port": 51900, "self": "\#(node.name)", "nodes": [{"name": "\#(node.name)", "address": "\#(node.mesh)/24"}]}"#
                 ).output
                 keys[node.name] = output["public_key"] as? String
             }
@@ -265,14 +350,14 @@ struct WireGuardTests {
             for node in nodes.prefix(2) {
                 let output = try Self.call(
                     node.daemon, "net.wireguard_mesh",
-                    #"{"interface": "wg-mesh", "listen_port": 51900, "self": "\#(node.name)", "nodes": [\#(list(nodes.prefix(2)))]}"#
+                    #"{"interface": "\#(Self.interface(node.name))", "listen_port": 51900, "self": "\#(node.name)", "nodes": [\#(list(nodes.prefix(2)))]}"#
                 ).output
                 #expect(output["peers"] as? Int == 1)
             }
             for node in nodes {
                 let output = try Self.call(
                     node.daemon, "net.wireguard_mesh",
-                    #"{"interface": "wg-mesh", "listen_port": 51900, "self": "\#(node.name)", "nodes": [\#(list(nodes[...]))]}"#
+                    #"{"interface": "\#(Self.interface(node.name))", "listen_port": 51900, "self": "\#(node.name)", "nodes": [\#(list(nodes[...]))]}"#
                 ).output
                 #expect(output["peers"] as? Int == 2)
             }

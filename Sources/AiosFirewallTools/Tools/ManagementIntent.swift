@@ -1,5 +1,6 @@
 import AiosCore
 import AiosLinux
+import AiosStore
 
 /// What `apply_default` was asked to make true: the management subnets and ports. Persisted, so
 /// `status` can report drift and a plain `apply_default` repairs to it.
@@ -7,7 +8,7 @@ struct ManagementIntent: Codable, Sendable, Equatable {
     var subnets: [String]
     var ports: [Int]
 
-    static let settingKey = "firewall.default"
+    static let settingKey = Store.managementIntentSetting
 
     var v4: [String] { subnets.compactMap { CIDR($0) }.filter { !$0.isIPv6 }.map(\.description) }
     var v6: [String] { subnets.compactMap { CIDR($0) }.filter(\.isIPv6).map(\.description) }

@@ -74,7 +74,8 @@ public struct RouteInput: Codable, Sendable, Equatable {
 }
 
 /// `net.route_add`: add or replace a route (replace semantics: same destination, table and
-/// metric). A default route is disruptive (it decides where everything goes).
+/// metric). A route that captures the default route's traffic, a management subnet or the
+/// default gateway, however it is spelled, is disruptive and guarded (`RouteCapture`).
 public struct RouteAddTool: Tool {
     public typealias Input = RouteInput
 
@@ -125,9 +126,10 @@ public struct RouteAddTool: Tool {
         let probe = spec.gateway.map {
             CallRequest(tool: PingTool.descriptor.name, input: ["host": .string($0), "count": 1])
         }
+        let capture = try await RouteCapture.current(context).reason(spec.destination)
         return .change(
-            [Change(existing.isEmpty ? "add" : "set", "route \(text)")], inverse: inverse, probe: probe,
-            disruptive: spec.destination == nil
+            [Change(existing.isEmpty ? "add" : "set", "route \(text)", detail: capture.map { "guarded: \($0)" })],
+            inverse: inverse, probe: probe, disruptive: capture != nil
         ) {
             do {
                 try netlink.replaceRoute(spec)
@@ -174,7 +176,11 @@ public struct RouteRemoveTool: Tool {
         let inverse = CallRequest(tool: RouteAddTool.descriptor.name, input: try JSONValue(encoding: previous))
         let netlink = context.netlink
         let context = context
-        return .change([Change("remove", "route \(text)")], inverse: inverse, disruptive: spec.destination == nil) {
+        let capture = try await RouteCapture.current(context).reason(spec.destination)
+        return .change(
+            [Change("remove", "route \(text)", detail: capture.map { "guarded: \($0)" })], inverse: inverse,
+            disruptive: capture != nil
+        ) {
             do {
                 try netlink.removeRoute(
                     RouteSpec(

@@ -2,6 +2,10 @@ import AiosCore
 import AiosLinux
 import AiosStore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Makes a WireGuard setup true: key, device, UAPI configuration, address, routes, store.
 enum WireGuardApply {
     /// Applies `setup` (replacing the device's peers) and returns the interface's public key.
@@ -9,6 +13,7 @@ enum WireGuardApply {
         _ setup: WireGuardSetup, importing keyReference: String?, context: NetContext, origin: String, now: Int64
     ) async throws -> (publicKey: String, backend: String) {
         let devices = context.wireguard
+        let previous = try await stored(setup.interface, context: context)?.0
         let key = try devices.keys.privateKey(for: setup.interface, importing: keyReference)
         let publicKey = WireGuardKey.base64(try WireGuardKey.publicKey(of: key))
         let backend = try await devices.ensure(setup.interface)
@@ -27,15 +32,15 @@ enum WireGuardApply {
                 if !present.contains(address) { try netlink.addAddress(CIDR(address)!, index: link.index) }
             }
             try netlink.setLink(index: link.index, up: true)
-            let own = setup.address.flatMap(CIDR.init)?.network
-            for peer in setup.peers {
-                for allowed in peer.allowedIPs {
-                    guard let cidr = CIDR(allowed),
-                        own.map({ !($0.overlaps(cidr) && $0.length <= cidr.length) }) ?? true
-                    else {
-                        continue
-                    }
-                    try netlink.replaceRoute(RouteSpec(destination: cidr, outputIndex: link.index))
+            let wanted = routes(setup)
+            for cidr in wanted { try netlink.replaceRoute(RouteSpec(destination: cidr, outputIndex: link.index)) }
+            // The routes a removed peer (or a narrowed allowed_ips) brought go with it; ones the
+            // kernel no longer has are gone already.
+            for cidr in previous.map(routes) ?? [] where !wanted.contains(cidr) {
+                do {
+                    try netlink.removeRoute(RouteSpec(destination: cidr, outputIndex: link.index))
+                } catch {
+                    guard error.errno == ESRCH || error.errno == ENOENT else { throw error }
                 }
             }
         } catch {
@@ -47,6 +52,21 @@ enum WireGuardApply {
                 backend: backend,
                 origin: origin, updatedMs: now))
         return (publicKey, backend)
+    }
+
+    /// The routes `setup`'s peers bring: their allowed IPs, less those inside the interface's
+    /// own subnet (its address's prefix route covers them).
+    static func routes(_ setup: WireGuardSetup) -> [CIDR] {
+        let own = setup.address.flatMap(CIDR.init)?.network
+        var out: [CIDR] = []
+        for allowed in setup.peers.flatMap(\.allowedIPs) {
+            guard let cidr = CIDR(allowed)?.network,
+                own.map({ !($0.overlaps(cidr) && $0.length <= cidr.length) }) ?? true,
+                !out.contains(cidr)
+            else { continue }
+            out.append(cidr)
+        }
+        return out
     }
 
     /// One peer's change (its endpoint name resolved).

@@ -9,10 +9,11 @@ import Foundation
 #endif
 
 /// The WireGuard devices the daemon runs: through the kernel module where the kernel has it,
-/// else `wireguard-go` (one supervised process per interface, by PID, in a private mount
-/// namespace with its own /run/wireguard — the UAPI socket directory is otherwise shared by every
-/// network namespace, so two `wg0` would collide). Configuration goes over the UAPI socket
-/// (`/proc/PID/root/run/wireguard/NAME.sock`), never through `wg`.
+/// else `wireguard-go` (one supervised process per interface, by PID). Its UAPI socket is where
+/// `wg` looks, `/run/wireguard/NAME.sock`, so `wg show` works from the daemon's namespace; the
+/// directory is shared by every network namespace, so a name whose socket a live wireguard-go
+/// already serves (in another namespace) is refused, never hidden. Configuration goes over that
+/// socket, never through `wg`.
 actor WireGuardDevices {
     let store: Store
     let netlink: RouteNetlink
@@ -62,8 +63,11 @@ actor WireGuardDevices {
         guard let process = processes[interface], ChildProcess.isRunning(process.pid, startTicks: process.ticks) else {
             return nil
         }
-        return "/proc/\(process.pid)/root/run/wireguard/\(interface).sock"
+        return Self.socketPath(interface)
     }
+
+    /// Where wireguard-go serves `interface`'s UAPI (and `wg` looks for it).
+    static func socketPath(_ interface: String) -> String { "/run/wireguard/\(interface).sock" }
 
     /// Makes sure the device exists.
     /// - Returns: the backend (`kernel` or `wireguard-go`).
@@ -92,10 +96,17 @@ actor WireGuardDevices {
                 .unavailable,
                 "the kernel has no WireGuard and wireguard-go is not installed (apt-get install wireguard-go)")
         }
+        let path = Self.socketPath(interface)
+        if (try? WireGuardUAPI(socketPath: path).get()) != nil {
+            throw AiosError(
+                .invalidInput,
+                "\(path) is served by another wireguard-go (an interface \(interface) in another network namespace?): pick another name",
+                location: InputLocation(field: "input.interface"))
+        }
         let spec = ChildSpec(
             executable: Self.executable, arguments: ["-f", interface],
             environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LOG_LEVEL": "error"],
-            logPath: "\(logDirectory)/wireguard-go-\(interface).log", privateRun: ["/run/wireguard"])
+            logPath: "\(logDirectory)/wireguard-go-\(interface).log")
         let pid: Int32
         do {
             pid = try ChildProcess.spawn(spec)
@@ -109,7 +120,6 @@ actor WireGuardDevices {
                 name: "wireguard-go:\(interface)", pid: pid, startTicks: ticks, command: spec.commandLine,
                 fingerprint: nil,
                 startedMs: Int64(Date().timeIntervalSince1970 * 1000)))
-        let path = "/proc/\(pid)/root/run/wireguard/\(interface).sock"
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             guard ChildProcess.isRunning(pid, startTicks: ticks) else {

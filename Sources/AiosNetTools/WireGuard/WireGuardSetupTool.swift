@@ -67,6 +67,30 @@ public struct WireGuardSetupTool: Tool {
 
     let context: NetContext
 
+    /// What the firewall must let through for the tunnel to work under a default ruleset (policy
+    /// drop both ways): UDP in to the listen port, UDP out to each peer's literal endpoint. Sent
+    /// as a `firewall.allow` follow-up through the pipeline (as the same origin), so the policy
+    /// judges it and the outcome says if it failed; already-allowed entries are unchanged.
+    /// Endpoints given by name are resolved only when applied, so they get no entry here: the
+    /// outcome of the follow-up names what was allowed.
+    static func firewallAllowance(_ setup: WireGuardSetup) -> [CallRequest] {
+        let comment = JSONValue.string("wireguard \(setup.interface)")
+        var entries: [JSONValue] = []
+        if let port = setup.listenPort {
+            entries.append(["chain": "input", "protocol": "udp", "port": .number(Double(port)), "comment": comment])
+        }
+        for peer in setup.peers {
+            guard let text = peer.endpoint, let endpoint = try? Endpoint.parse(text, field: ""), endpoint.isLiteral
+            else { continue }
+            entries.append([
+                "chain": "output", "protocol": "udp", "destination": .string(endpoint.host),
+                "port": .number(Double(endpoint.port)), "comment": comment,
+            ])
+        }
+        guard !entries.isEmpty else { return [] }
+        return [CallRequest(tool: "firewall.allow", input: ["entries": .array(entries)])]
+    }
+
     /// The input that sets `setup` up again.
     static func input(for setup: WireGuardSetup) throws -> JSONValue {
         var members = try JSONValue(encoding: setup).objectValue ?? [:]
@@ -114,13 +138,17 @@ public struct WireGuardSetupTool: Tool {
             } else {
                 CallRequest(tool: WireGuardRemoveTool.descriptor.name, input: ["interface": .string(setup.interface)])
             }
-        // A peer taking the default route can take the machine's traffic with it.
-        let takesDefault = setup.peers.contains { $0.allowedIPs.contains { CIDR($0)?.length == 0 } }
+        // A peer's allowed IPs are routes: one that takes the default route's traffic, a
+        // management subnet or the gateway can take the machine's traffic with it. Only what this
+        // call adds is judged (the rest is in force already).
+        let before = Set(stored?.0.peers.flatMap(\.allowedIPs) ?? [])
+        let added = setup.peers.flatMap(\.allowedIPs).filter { !before.contains($0) }
+        let takesDefault = try await RouteCapture.current(context).reason(any: added) != nil
         let context = context
         let origin = toolContext.origin.rawValue
         let now = toolContext.clock.nowMs()
         let setupValue = setup
-        return .change(diff, inverse: inverse, disruptive: takesDefault) {
+        return .change(diff, inverse: inverse, disruptive: takesDefault, followUps: Self.firewallAllowance(setup)) {
             let (publicKey, backend) = try await WireGuardApply.apply(
                 setupValue, importing: input.privateKeyRef, context: context, origin: origin, now: now)
             return Output(

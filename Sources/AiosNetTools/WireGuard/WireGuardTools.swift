@@ -204,9 +204,13 @@ public struct WireGuardRemoveTool: Tool {
         let inverse = try stored.map {
             CallRequest(tool: WireGuardSetupTool.descriptor.name, input: try WireGuardSetupTool.input(for: $0.0))
         }
-        return .change([Change("remove", "wireguard \(input.interface)")], inverse: inverse) {
+        return .change(
+            [Change("remove", "wireguard \(input.interface)", detail: "and its private key")], inverse: inverse
+        ) {
             await context.wireguard.remove(input.interface)
             try await context.store.deleteWireGuard(input.interface)
+            // As the summary says: a new interface of the same name gets a new key.
+            context.wireguard.keys.delete(input.interface)
             return Output(interface: input.interface, removed: true)
         }
     }

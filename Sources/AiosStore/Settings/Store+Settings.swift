@@ -3,6 +3,11 @@ import Foundation
 import GRDB
 
 extension Store {
+    /// The firewall's management intent (`{"subnets": [...], "ports": [...]}`), written by
+    /// `firewall.apply_default`; other modules read the subnets from it (routes into them are
+    /// guarded).
+    public static let managementIntentSetting = "firewall.default"
+
     /// The JSON value stored under `key` (a module's persisted intent), or nil.
     public func setting(_ key: String) async throws -> JSONValue? {
         let text = try await pool.read { db in
