@@ -17,7 +17,7 @@ public struct DNSModule: ToolModule {
     ///   - listen/upstreams: command-line values that win over stored settings at start.
     ///   - hostsFile: a hosts file whose `# BEGIN aios-net` section mirrors the local records.
     ///   - caFile: an extra CA bundle for list downloads.
-    ///   - crashPoint: a test hook (`hosts-before-rename`).
+    ///   - crashPoint: a test hook (`hosts-before-rename`, `zones-mid-load`).
     public init(
         store: Store, dataDirectory: String, enabled: Bool = true, listen: (address: String, port: Int)? = nil,
         upstreams: [String]? = nil, hostsFile: String? = nil, caFile: String? = nil,
@@ -32,7 +32,7 @@ public struct DNSModule: ToolModule {
         }
         context = DNSContext(
             store: store, paths: paths, resolver: resolver,
-            zones: BlockZones(paths: paths, store: store, resolver: resolver),
+            zones: BlockZones(paths: paths, store: store, resolver: resolver, crashPoint: crashPoint),
             records: LocalRecords(paths: paths, resolver: resolver, hostsFile: hostsFile, crashPoint: crashPoint),
             source: BlocklistSource(http: HTTPClient(caFile: caFile), paths: paths), defaults: defaults,
             overrides: DNSOverrides(listen: listen, upstreams: upstreams))

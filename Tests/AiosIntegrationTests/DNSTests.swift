@@ -272,6 +272,32 @@ struct DNSTests {
         }
     }
 
+    @Test("killed halfway through loading a list, the daemon's next start finds what the adopted unbound lacks and loads it")
+    func adoptedResolverRepaired() async throws {
+        try await Lab.with { lab in
+            var dns = try DNSLab.build(lab)
+            let names = (0..<20_000).map { "n\($0).crash.example" }
+            let list = try dns.file("big.txt", names.joined(separator: "\n") + "\n")
+            _ = dns.daemon.stop()
+            try dns.daemon.start(environment: [
+                "AIOS_NET_CRASH_POINT": "zones-mid-load", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+            ])
+            let crashed = try dns.daemon.cli(["call", "dns.blocklist_add", #"{"name": "big", "source": "\#(list)"}"#])
+            #expect(crashed.status != 0, "the daemon died mid-load")
+            _ = dns.daemon.stop(signal: SIGKILL)
+            // The store and include file say 20,000; the unbound left running holds 5,000.
+            try dns.daemon.start()
+            #expect(
+                Poll.until(seconds: 30) {
+                    ((try? dns.daemon.events()) ?? []).contains { $0["kind"] as? String == "dns.zones_repaired" }
+                })
+            #expect(try dns.lookup("n19999.crash.example")["rcode"] as? String == "NXDOMAIN")
+            #expect(try dns.lookup("n0.crash.example")["rcode"] as? String == "NXDOMAIN")
+            #expect(try dns.lookup("www.lab.example")["answers"] as? [String] == ["10.53.0.80"])
+            _ = dns.daemon.stop()
+        }
+    }
+
     @Test("dns.configure to an upstream that does not answer is rolled back by its lookup probe")
     func configureRollsBack() async throws {
         try await Lab.with { lab in

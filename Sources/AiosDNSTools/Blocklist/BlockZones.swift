@@ -3,6 +3,10 @@ import AiosLinux
 import AiosStore
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// What the resolver blocks, made true: the union of every list's zones and the single blocked
 /// names, minus the allowed names (which also get a `transparent` zone when they lie below a
 /// blocked one), pruned to minimal zones. Kept in the include file unbound reads at start, and
@@ -21,10 +25,14 @@ actor BlockZones {
 
     typealias Report = ZoneSyncReport
 
-    init(paths: DNSPaths, store: Store, resolver: ManagedResolver) {
+    /// A test hook: `zones-mid-load` dies (SIGKILL) after the tenth batch of a load.
+    let crashPoint: String?
+
+    init(paths: DNSPaths, store: Store, resolver: ManagedResolver, crashPoint: String? = nil) {
         self.paths = paths
         self.store = store
         self.resolver = resolver
+        self.crashPoint = crashPoint
     }
 
     /// Zones in force (as last synced or read from the include file).
@@ -43,6 +51,38 @@ actor BlockZones {
 
     /// Forgets what is loaded (after unbound restarted it has the include file's state again).
     func resolverRestarted() { loaded = readInclude() }
+
+    /// Makes the running unbound hold what the store says, whatever happened to it: a daemon
+    /// killed halfway through loading a big list leaves the include file (and the store) with the
+    /// whole list and the adopted unbound with part of it. What unbound holds is read back
+    /// (`list_local_zones`) and the difference sent in small batches, as a sync does. Run when a
+    /// running unbound is adopted and at a refresh; costs one listing when nothing differs.
+    func verify(_ settings: DNSSettings) async throws -> Report {
+        try await lock.withLock {
+            guard await resolver.runningPID != nil else { return try await syncLocked(settings, progress: { _ in }) }
+            loaded = try await held()
+            return try await syncLocked(settings, progress: { _ in })
+        }
+    }
+
+    /// The blocking zones (and exceptions) the running unbound holds, by its own listing: its
+    /// built-in zones (localhost, reverse zones) and those local records imply are left out.
+    private func held() async throws -> [String: String] {
+        let listing = try await resolver.run("list_local_zones")
+        var out: [String: String] = [:]
+        for line in listing.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            guard parts.count >= 2 else { continue }
+            let type = String(parts[1])
+            guard ["always_nxdomain", "always_null", "transparent"].contains(type) else { continue }
+            var zone = parts[0]
+            if zone.hasSuffix(".") { zone = zone.dropLast() }
+            out[String(zone)] = type
+        }
+        // A transparent zone is ours only when the include file has it (records make them too).
+        let include = readInclude()
+        return out.filter { $0.value != "transparent" || include[$0.key] == "transparent" }
+    }
 
     private func syncLocked(_ settings: DNSSettings, progress: @escaping @Sendable (CallProgress) -> Void) async throws
         -> Report
@@ -94,6 +134,7 @@ actor BlockZones {
                     let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
                     report.slowestBatchMs = max(report.slowestBatchMs, ms)
                     report.batches += 1
+                    if report.batches == 10, crashPoint == "zones-mid-load" { kill(getpid(), SIGKILL) }
                     start += batch.count
                     done += batch.count
                     if report.batches % 20 == 0 {

@@ -31,13 +31,17 @@ struct ResolverSupervisor: BackgroundWork {
                 let settings = try await context.settings()
                 let how = try await context.resolver.ensureRunning(settings)
                 if how != "running" {
-                    await context.zones.resolverRestarted()
                     let pid = await context.resolver.runningPID ?? 0
                     logger.info("resolver \(how): unbound pid \(pid) on \(settings.listenAddress):\(settings.port)")
                     try? await context.store.record(
                         AuditEvent(
                             timestampMs: SystemClock().nowMs(), kind: "dns.resolver_\(how)", result: "ok",
                             detail: "unbound pid \(pid)"))
+                }
+                if how == "adopted" {
+                    try await repairAdopted(settings)
+                } else if how != "running" {
+                    await context.zones.resolverRestarted()
                 }
                 backoff = .milliseconds(250)
                 await withTaskCancellationHandler {
@@ -56,6 +60,19 @@ struct ResolverSupervisor: BackgroundWork {
             try? await Task.sleep(for: backoff)
             backoff = min(backoff * 2, .seconds(30))
         }
+    }
+
+    /// An unbound left by a previous daemon, perhaps killed halfway through a load, is checked
+    /// against the store and repaired (`BlockZones.verify`).
+    private func repairAdopted(_ settings: DNSSettings) async throws {
+        let report = try await context.zones.verify(settings)
+        guard report.added + report.removed > 0 else { return }
+        logger.warning(
+            "the adopted resolver lacked \(report.added) and had \(report.removed) extra blocked zones: repaired")
+        try? await context.store.record(
+            AuditEvent(
+                timestampMs: SystemClock().nowMs(), kind: "dns.zones_repaired", result: "ok",
+                detail: "\(report.added) zones added, \(report.removed) removed in \(report.batches) batches"))
     }
 
     private func refreshLoop(calls: any ToolCalling) async {

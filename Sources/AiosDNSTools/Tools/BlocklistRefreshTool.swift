@@ -62,6 +62,7 @@ public struct BlocklistRefreshTool: Tool {
         let store = context.store
         let origin = toolContext.origin.rawValue
         let progress = toolContext.progress
+        let context = context
         return .change(diff) {
             var output = Output(refreshed: [], unchanged: [], failed: [], fromCache: [])
             for list in chosen {
@@ -88,6 +89,8 @@ public struct BlocklistRefreshTool: Tool {
                     output.failed.append(Failure(name: list.name, error: message))
                 }
             }
+            // Whatever the lists did, the running resolver is checked against them.
+            _ = try await context.zones.verify(try await context.settings())
             return output
         }
     }
