@@ -91,6 +91,8 @@ enum DNSBench {
         for index in 0..<size { list += Array("\(name(index))\n".utf8) }
         _ = FileManager.default.createFile(atPath: listPath, contents: Data(list))
 
+        // The namespace made for the bench may have lo down: the resolver listens there.
+        try BenchSupport.loopbackUp()
         let data = "\(work)/data"
         let socket = "\(work)/control.sock"
         let daemon = try ChildProcess.spawn(
@@ -113,6 +115,10 @@ enum DNSBench {
                 ?? .null
         }
         while (try? status()["running"]) != .bool(true) { usleep(20_000) }
+        // The daemon leaves its unbound running when it stops (as under systemd); a bench, like a
+        // test, ends every process it started.
+        let unbound = try status()["pid"]?.intValue.map(Int32.init)
+        defer { if let unbound { ChildProcess.stop(unbound) } }
         _ = try client.send(
             "call",
             try JSONValue(

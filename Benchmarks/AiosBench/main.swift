@@ -49,16 +49,26 @@ func measure(_ label: String, calls: Int, _ body: () async throws -> Void) async
 }
 
 let arguments = CommandLine.arguments
-if arguments.contains("planning") {
-    try await PlanningFigures.run(arguments: arguments)
-} else if arguments.contains("firewall") {
-    try await FirewallBench.run(arguments: arguments)
-} else if arguments.contains("dns") {
-    try await DNSBench.run(arguments: arguments)
-} else if arguments.contains("net") {
-    try await NetBench.run(arguments: arguments)
-} else {
-    try await dispatchBench()
+if arguments.contains("--help") || arguments.contains("-h") {
+    print(BenchSupport.usage)
+    exit(0)
+}
+do {
+    if arguments.contains("planning") {
+        try await PlanningFigures.run(arguments: arguments)
+    } else if arguments.contains("firewall") {
+        try await FirewallBench.run(arguments: arguments)
+    } else if arguments.contains("dns") {
+        try await DNSBench.run(arguments: arguments)
+    } else if arguments.contains("net") {
+        try await NetBench.run(arguments: arguments)
+    } else {
+        try await dispatchBench()
+    }
+} catch {
+    // Reported, never a crash at top level.
+    FileHandle.standardError.write(Data("aios-bench: \(error)\n".utf8))
+    exit(1)
 }
 
 func dispatchBench() async throws {

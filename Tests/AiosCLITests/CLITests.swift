@@ -29,6 +29,15 @@ struct CLITests {
         }
     }
 
+    @Test("aios-bench --help prints its usage and runs no benchmark")
+    func benchHelp() throws {
+        let bench = (binary as NSString).deletingLastPathComponent + "/aios-bench"
+        let result = try Shell.run([bench, "--help"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("usage: aios-bench"), "\(result.stdout)")
+        #expect(!result.stdout.contains("calls/s"), "a benchmark ran")
+    }
+
     @Test("a usage error exits 64")
     func usage() throws {
         #expect(try Shell.run([binary, "call"]).status == 64)

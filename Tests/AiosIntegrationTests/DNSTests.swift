@@ -272,7 +272,9 @@ struct DNSTests {
         }
     }
 
-    @Test("killed halfway through loading a list, the daemon's next start finds what the adopted unbound lacks and loads it")
+    @Test(
+        "killed halfway through loading a list, the daemon's next start finds what the adopted unbound lacks and loads it"
+    )
     func adoptedResolverRepaired() async throws {
         try await Lab.with { lab in
             var dns = try DNSLab.build(lab)

@@ -26,6 +26,11 @@ enum DNSName {
 
     /// The names of a `{"name"}` or `{"names": [...]}` input.
     static func list(name: String?, names: [String]?) throws -> [String] {
+        if name != nil, names != nil {
+            throw AiosError(
+                .invalidInput, "give name or names, not both (name would be ignored)",
+                location: InputLocation(field: "input.name"))
+        }
         if let names, !names.isEmpty {
             return try names.enumerated().map { try normalise($1, field: "input.names[\($0)]") }
         }

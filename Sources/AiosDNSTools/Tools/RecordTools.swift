@@ -82,6 +82,12 @@ public struct RecordsSetTool: Tool {
                     .invalidInput, "required field is missing", location: InputLocation(field: "\(field).name"))
             }
             let name = try DNSName.normalise(record.name, field: "\(field).name", allowSingleLabel: true)
+            if name == "localhost" || name.hasSuffix(".localhost") {
+                throw AiosError(
+                    .invalidInput,
+                    "\(name) is the machine itself (RFC 6761: localhost names always mean loopback) and cannot be overridden",
+                    location: InputLocation(field: "\(field).name"))
+            }
             let addresses = (record.addresses ?? []) + (record.address.map { [$0] } ?? [])
             guard !addresses.isEmpty else {
                 throw AiosError(

@@ -44,10 +44,12 @@ public struct AllocateTool: Tool {
     let context: NetContext
 
     public func plan(_ input: Input, in toolContext: ToolContext) async throws -> ToolPlan<Output> {
-        guard let parsed = CIDR(input.subnet), input.subnet.contains("/"), parsed.length <= (parsed.isIPv6 ? 126 : 30)
+        guard let parsed = CIDR(input.subnet), input.subnet.contains("/"),
+            (parsed.isIPv6 ? 32...126 : 8...30).contains(parsed.length)
         else {
             throw AiosError(
-                .invalidInput, "\(input.subnet) is not a subnet with room for hosts (/30 or larger)",
+                .invalidInput,
+                "\(input.subnet) is not a pool: a subnet from /8 to /30 (IPv4) or /32 to /126 (IPv6); 0.0.0.0/0 is every address, not a pool",
                 location: InputLocation(field: "input.subnet"))
         }
         let subnet = parsed.network

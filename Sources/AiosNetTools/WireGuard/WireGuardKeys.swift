@@ -60,6 +60,14 @@ struct WireGuardKeyStore: Sendable {
         try? fm.createDirectory(
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         if let reference {
+            // As ssh does with a private key others can read: refused, not taken quietly.
+            let mode = (try? fm.attributesOfItem(atPath: reference)[.posixPermissions] as? NSNumber)?.intValue ?? 0
+            if mode & 0o077 != 0 {
+                throw AiosError(
+                    .invalidInput,
+                    "\(reference) is readable by others (mode \(String(mode, radix: 8))): the key may be exposed; make it 0600 (chmod 600) or generate a new one",
+                    location: InputLocation(field: "input.private_key_ref"))
+            }
             guard let text = try? String(contentsOfFile: reference, encoding: .utf8),
                 let key = WireGuardKey.decode(text.trimmingCharacters(in: .whitespacesAndNewlines))
             else {

@@ -25,8 +25,12 @@ struct ToolsCommand: AsyncParsableCommand {
             try await renderer.run {
                 let result = try client.client.send("tools")
                 renderer.emit(result) {
-                    (result.arrayValue ?? []).map { tool in
-                        let name = (tool["name"]?.stringValue ?? "").padding(toLength: 22, withPad: " ", startingAt: 0)
+                    let tools = result.arrayValue ?? []
+                    // As wide as the longest name: a fixed width cut `firewall.sandbox_attach`.
+                    let width = tools.map { $0["name"]?.stringValue?.count ?? 0 }.max() ?? 0
+                    return tools.map { tool in
+                        let name = (tool["name"]?.stringValue ?? "").padding(
+                            toLength: width, withPad: " ", startingAt: 0)
                         let effect = (tool["effect"]?.stringValue ?? "").padding(
                             toLength: 11, withPad: " ", startingAt: 0)
                         return "\(name) \(effect) \(tool["summary"]?.stringValue ?? "")"
