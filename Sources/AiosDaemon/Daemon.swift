@@ -71,16 +71,16 @@ public struct Daemon: Sendable {
                 "the previous run (pid \(previous["pid"]?.intValue ?? 0)) did not stop cleanly: checking the firewall's entry sets against the stored rules"
             )
         }
-        // After a reboot the kernel lost aios-net's table: put back what was in force, remaining lifetimes only.
         let reporter = FirewallExpiryReporter(store: store, clock: clock)
         _ = try? await reporter.reportExpired()
-        await startStep("firewall.reconcile", previous == nil ? [:] : ["entries": true], orchestrator)
-        do {
-            let outcome = try await orchestrator.execute(ToolCall(tool: "firewall.sandbox_reconcile", origin: .restore))
-            if outcome.status == .applied { logger.info("sandbox networks restored from the store") }
-        } catch {
-            logger.error("could not restore the sandbox networks: \(error)")
-        }
+        // After a reboot the kernel lost aios-net's table: what was in force is put back (remaining
+        // lifetimes only), and after a crash the entry sets are checked — 100k rules take seconds.
+        // That runs once the socket serves; calls that touch the firewall wait for it.
+        let firewallReady = AsyncGate()
+        let restore = StartRestore(
+            entries: previous != nil, gate: firewallReady, steps: { tool, input in
+                await startStep(tool, input, orchestrator)
+            })
 
         // An error from here on ends the run in order (a bad --control-group, the socket taken):
         // not a crash, so the next start need not check the entry sets.
@@ -95,7 +95,8 @@ public struct Daemon: Sendable {
                 allowedGroup = gid
             }
             let handler = RequestHandler(
-                orchestrator: orchestrator, store: store, options: options, startedMs: startedMs, logger: logger)
+                orchestrator: orchestrator, store: store, options: options, startedMs: startedMs,
+                firewallReady: firewallReady, logger: logger)
             let server = ControlServer(
                 path: options.socketPath, handler: handler, allowedGroup: allowedGroup,
                 onReady: {
@@ -106,7 +107,8 @@ public struct Daemon: Sendable {
             let watcher = GuardWatcher(orchestrator: orchestrator, clock: clock, logger: logger)
             var configuration = ServiceGroupConfiguration(
                 services: [
-                    .init(service: server), .init(service: watcher),
+                    .init(service: server), .init(service: restore, successTerminationBehavior: .ignore),
+                    .init(service: watcher),
                     .init(service: FirewallExpiryService(reporter: reporter, clock: clock, logger: logger)),
                 ]
                     + registry.background.map {
@@ -126,13 +128,13 @@ public struct Daemon: Sendable {
         logger.info("daemon stopped")
     }
 
-    /// Runs one firewall step of the start (origin `restore`, which every policy allows), logging what it did; a failure is
+    /// Runs one step of the start (origin `restore`, which every policy allows), logging what it did; a failure is
     /// logged and the start goes on (the daemon serves, and `firewall.status` shows the state).
     private func startStep(_ tool: String, _ input: JSONValue, _ orchestrator: Orchestrator) async {
         do {
             let outcome = try await orchestrator.execute(ToolCall(tool: tool, input: input, origin: .restore))
             if outcome.status == .applied, input["quarantine"] == nil {
-                logger.info("firewall table restored or repaired from the stored intent")
+                logger.info("\(tool): restored or repaired from the store")
             }
             for rule in outcome.output?["quarantined"]?.arrayValue ?? [] {
                 logger.error(
@@ -140,7 +142,7 @@ public struct Daemon: Sendable {
                 )
             }
         } catch {
-            logger.error("could not restore the firewall table: \(error)")
+            logger.error("\(tool) could not restore the recorded state: \(error)")
         }
     }
 

@@ -10,6 +10,8 @@ struct RequestHandler: Sendable {
     let store: Store
     let options: DaemonOptions
     let startedMs: Int64
+    /// Opens once the start's firewall restore and check have run: `firewall.*` calls wait for it.
+    var firewallReady = AsyncGate(open: true)
     let logger: Logger
 
     /// The answer to `request`; work a call leaves for afterwards goes to `deferring` (started by
@@ -48,6 +50,7 @@ struct RequestHandler: Sendable {
             return try JSONValue(encoding: descriptor)
         case "call":
             let call = try params(request, as: CallParams.self)
+            if call.tool.hasPrefix("firewall.") { await firewallReady.wait() }
             let outcome = try await orchestrator.execute(
                 ToolCall(
                     tool: call.tool, input: call.input ?? [:], origin: .user, confirmed: call.yes, dryRun: call.dryRun,

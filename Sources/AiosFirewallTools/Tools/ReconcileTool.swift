@@ -72,7 +72,12 @@ public struct ReconcileTool: Tool {
         // Over nfnetlink, before anything lists the table through libnftables: an element it
         // cannot list would end the process.
         let exists = try table.exists()
-        let quarantine = try Quarantine.find(try await store.activeFirewallRules(), table: table, tableExists: exists)
+        // The quick check (before the daemon serves) reads only the rules with an interface:
+        // those alone can make an element libnftables cannot list. The full one reads all.
+        let candidates =
+            input.quarantine == true
+            ? try await store.activeFirewallRulesWithInterface() : try await store.activeFirewallRules()
+        let quarantine = try Quarantine.find(candidates, table: table, tableExists: exists)
         let rest: ToolPlan<Output> =
             input.quarantine == true
             ? .unchanged(Output(restored: false, rules: 0))

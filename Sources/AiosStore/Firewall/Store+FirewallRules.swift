@@ -155,6 +155,20 @@ extension Store {
         try count(added, in: db)
     }
 
+    /// Active rules whose spec names an interface: the only ones whose elements libnftables could
+    /// fail to list (an empty wildcard prefix), read without the others (a start checks them
+    /// before it serves, with 100k rules in force).
+    public func activeFirewallRulesWithInterface() async throws -> [FirewallRuleRecord] {
+        try await settleFirewallRules()
+        return try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT * FROM firewall_rules WHERE state = 'active' AND instr(spec, '\"interface\":\"') > 0 ORDER BY created_ms, id"
+            ).map(Self.decodeRule)
+        }
+    }
+
     /// Active rules (state `active`), optionally only those still unexpired at `nowMs`.
     public func activeFirewallRules(unexpiredAt nowMs: Int64? = nil) async throws -> [FirewallRuleRecord] {
         try await settleFirewallRules()
