@@ -115,6 +115,35 @@ enum NetBench {
         try "#!/bin/sh\nexit 0\n".write(toFile: "\(work)/hook", atomically: true, encoding: .utf8)
         chmod("\(work)/hook", 0o755)
         _ = FileManager.default.createFile(atPath: "\(work)/empty.conf", contents: Data())
+        // Plain dhcpcd with its defaults, and tuned the way aios-net runs it but keeping the ARP
+        // probe (`--nodelay`): the same lab, the same server, in the same run.
+        func dhcpcd(_ extra: [String]) async throws -> Double {
+            try? netlink.removeAddress(CIDR("10.66.0.9/24")!, index: dh0)
+            try netlink.setLink(index: dh0, up: false)
+            let ms = try await elapsedMs {
+                try netlink.setLink(index: dh0, up: true)
+                let pid = try ChildProcess.spawn(
+                    ChildSpec(
+                        executable: "/usr/sbin/dhcpcd",
+                        arguments: ["-1", "-4", "-t", "30"] + extra + [
+                            "-f", "\(work)/empty.conf", "-c", "\(work)/hook", "dh0",
+                        ],
+                        logPath: "\(work)/plain.log", privateRun: ["/run/dhcpcd"], bind: [state, "/var/lib/dhcpcd"]))
+                _ = await ChildProcess.waitForExit(pid)
+                _ = try ICMPEcho.ping(address: "10.66.0.1", count: 1, timeoutMs: 2000)
+            }
+            if let address = try netlink.addresses().first(where: { $0.index == dh0 && $0.family == 2 }) {
+                try? netlink.removeAddress(CIDR("\(address.address)/\(address.prefixLength)")!, index: dh0)
+            }
+            for route in try netlink.routes() where route.outputIndex == dh0 && route.destination == nil {
+                try? netlink.removeRoute(
+                    RouteSpec(destination: nil, family: 2, gateway: route.gateway, outputIndex: dh0))
+            }
+            return ms
+        }
+        var tuned: [Double] = []
+        for _ in 0..<3 { tuned.append(try await dhcpcd(["--nodelay"])) }
+        let networkd = try await networkdPeer(arguments: arguments, interface: "dh0", index: dh0, netlink: netlink)
         var plain: [Double] = []
         for _ in 0..<3 {
             try? netlink.removeAddress(CIDR("10.66.0.9/24")!, index: dh0)
@@ -142,6 +171,73 @@ enum NetBench {
                 format:
                     "link up → DHCP lease → gateway pings: aios-net %.0f ms (median of 5); plain dhcpcd -1 with its defaults %.0f ms (median of 3); ratio %.3fx",
                 median(ours), median(plain), median(ours) / median(plain)))
+        print(
+            String(
+                format:
+                    "  dhcpcd tuned (--nodelay, ARP probe kept) %.0f ms (median of 3); ratio aios-net / tuned %.2fx",
+                median(tuned), median(ours) / median(tuned)))
+        if let networkd {
+            print(
+                String(
+                    format:
+                        "  systemd-networkd as the DHCP client: link up → default route %.0f ms, → gateway ping %.0f ms (median of 3); ratio aios-net / networkd (to the ping) %.2fx (goal <= 1)",
+                    networkd.route, networkd.ping, median(ours) / networkd.ping))
+        }
+    }
+
+    /// systemd-networkd as the DHCP client on `interface` of this namespace, through the shared
+    /// tool `networkd-peer` (`--networkd-peer PATH`, default `../shared/tools/networkd-peer`, run
+    /// from the package root): medians of three runs, or nil (said why) when it cannot run here.
+    static func networkdPeer(arguments: [String], interface: String, index: Int32, netlink: RouteNetlink)
+        async throws -> (route: Double, ping: Double)?
+    {
+        let tool =
+            arguments.firstIndex(of: "--networkd-peer").map { arguments[$0 + 1] } ?? "../shared/tools/networkd-peer"
+        guard FileManager.default.isExecutableFile(atPath: tool),
+            FileManager.default.isExecutableFile(atPath: "/lib/systemd/systemd-networkd")
+        else {
+            print("  systemd-networkd: not measured (needs \(tool) and Debian's systemd package)")
+            return nil
+        }
+        // networkd-peer takes a namespace name: this one's, found by its inode under /run/netns.
+        var own = stat()
+        stat("/proc/self/ns/net", &own)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/run/netns")) ?? []
+        guard
+            let name = names.first(where: { name in
+                var info = stat()
+                return stat("/run/netns/\(name)", &info) == 0 && info.st_ino == own.st_ino
+            })
+        else {
+            print("  systemd-networkd: not measured (run the bench inside a named namespace: ip netns exec NAME)")
+            return nil
+        }
+        var routes: [Double] = []
+        var pings: [Double] = []
+        for _ in 0..<3 {
+            for address in try netlink.addresses() where address.index == index && address.family == 2 {
+                try? netlink.removeAddress(CIDR("\(address.address)/\(address.prefixLength)")!, index: index)
+            }
+            let log = FileManager.default.temporaryDirectory.appendingPathComponent("aios-networkd-\(getpid()).out")
+                .path
+            try? FileManager.default.removeItem(atPath: log)
+            let pid = try ChildProcess.spawn(
+                ChildSpec(
+                    executable: tool, arguments: [name, interface],
+                    environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"], logPath: log))
+            _ = await ChildProcess.waitForExit(pid)
+            let line = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            try? FileManager.default.removeItem(atPath: log)
+            // "networkd: link up -> default route N ms; -> gateway ping M ms"
+            let numbers = line.split(whereSeparator: { !$0.isNumber }).compactMap { Double($0) }
+            guard numbers.count >= 2 else {
+                print("  systemd-networkd: \(line.trimmingCharacters(in: .whitespacesAndNewlines))")
+                return nil
+            }
+            routes.append(numbers[0])
+            pings.append(numbers[1])
+        }
+        return (median(routes), median(pings))
     }
 
     static func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }

@@ -78,7 +78,8 @@ public struct Daemon: Sendable {
         // That runs once the socket serves; calls that touch the firewall wait for it.
         let firewallReady = AsyncGate()
         let restore = StartRestore(
-            entries: previous != nil, gate: firewallReady, steps: { tool, input in
+            entries: previous != nil, gate: firewallReady,
+            steps: { tool, input in
                 await startStep(tool, input, orchestrator)
             })
 
