@@ -179,7 +179,16 @@ enum DHCPConfigure {
                 interface: link.name, method: "dhcp",
                 config: ["fallback": .bool(fallback), "arp_probe": .bool(arpProbe)],
                 origin: origin, updatedMs: now))
-        if let event = await context.dhcp.waitForLease(link.name, timeoutMs: timeoutMs) {
+        // The kernel has the lease once its address is on the link and, when it names routers,
+        // the default route through the first.
+        let kernelHas: @Sendable (DHCPEvent) -> Bool = { event in
+            guard let address = event.address,
+                (try? netlink.addresses().contains { $0.index == link.index && $0.address == address }) == true
+            else { return false }
+            guard let router = event.routers.first else { return true }
+            return (try? netlink.routes().contains { $0.destination == nil && $0.gateway == router }) == true
+        }
+        if let event = await context.dhcp.waitForLease(link.name, timeoutMs: timeoutMs, kernelHas: kernelHas) {
             return ConfigureTool.Output(
                 interface: link.name, method: "dhcp",
                 addresses: event.address.map { ["\($0)/\(event.prefixLength ?? 32)"] } ?? [],

@@ -168,10 +168,45 @@ actor DHCPClients {
         kill(process.pid, SIGUSR1)
     }
 
-    /// Waits up to `timeoutMs` for a lease on `interface`.
+    /// Waits up to `timeoutMs` for a lease on `interface`: the hook's event, or — sooner, as
+    /// dhcpcd writes its lease file before it configures the kernel and runs the hook — the lease
+    /// file once `kernelHas` says the address it offers is on the interface.
     /// - Returns: the event that brought it, or nil.
-    func waitForLease(_ interface: String, timeoutMs: Int) async -> DHCPEvent? {
+    func waitForLease(
+        _ interface: String, timeoutMs: Int, kernelHas: @escaping @Sendable (DHCPEvent) -> Bool = { _ in false }
+    ) async -> DHCPEvent? {
         if let event = latest[interface], DHCPEvent.bound.contains(event.reason) { return event }
+        let started = Date()
+        let leaseFile = directory + "/dhcpcd-\(interface)/\(interface).lease"
+        return await withTaskGroup(of: DHCPEvent?.self) { group in
+            group.addTask { await self.waitForHook(interface, timeoutMs: timeoutMs) }
+            group.addTask {
+                let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
+                while ContinuousClock.now < deadline, !Task.isCancelled {
+                    if let event = Self.freshLease(leaseFile, since: started, interface: interface), kernelHas(event) {
+                        return event
+                    }
+                    try? await Task.sleep(for: .milliseconds(2))
+                }
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
+    /// The lease in `path` when dhcpcd wrote it after `since` (an older one is a past lease).
+    private static func freshLease(_ path: String, since: Date, interface: String) -> DHCPEvent? {
+        guard let modified = try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date,
+            modified >= since.addingTimeInterval(-0.001),
+            let data = FileManager.default.contents(atPath: path)
+        else { return nil }
+        return DHCPLeaseFile.event([UInt8](data), interface: interface)
+    }
+
+    /// Waits for the hook's bound event (nil at the timeout, or when cancelled).
+    private func waitForHook(_ interface: String, timeoutMs: Int) async -> DHCPEvent? {
         let id = nextWaiter
         nextWaiter += 1
         let timeout = Task { [weak self] in
@@ -179,8 +214,12 @@ actor DHCPClients {
             await self?.expire(interface, id: id)
         }
         defer { timeout.cancel() }
-        return await withCheckedContinuation { continuation in
-            waiters[interface, default: []].append((id, continuation))
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                waiters[interface, default: []].append((id, continuation))
+            }
+        } onCancel: {
+            Task { await self.expire(interface, id: id) }
         }
     }
 
