@@ -129,6 +129,9 @@ enum DNSBench {
         let baselineRSS = try status()["memory"]?["rss_bytes"]?.intValue ?? 0
 
         var loaded: JSONValue = .null
+        let loadProber = Prober()
+        let loadProbing = Thread { loadProber.run() }
+        loadProbing.start()
         let load = try seconds {
             loaded = try client.send(
                 "call",
@@ -137,15 +140,20 @@ enum DNSBench {
                         tool: "dns.blocklist_add", inputText: #"{"name": "million", "source": "\#(listPath)"}"#,
                         dryRun: false, yes: false, guardOptions: nil)))
         }
+        loadProber.stop()
+        while !loadProber.finished { usleep(10_000) }
         let after = try status()
         let rss = after["memory"]?["rss_bytes"]?.intValue ?? 0
         let cached = latencies("cached.bench.example")
         let blocked = latencies(name(size / 2))
         print(
             String(
-                format: "load %d zones into the running unbound: %.2f s (%@ batches)",
+                format:
+                    "load %d zones into the running unbound: %.2f s (%@ batches, replaced %@); longest gap between answers %.1f ms, %d unanswered",
                 loaded["output"]?["zones"]?.intValue ?? 0, load,
-                loaded["output"]?["resolver"]?["batches"]?.jsonText ?? "?"))
+                loaded["output"]?["resolver"]?["batches"]?.jsonText ?? "?",
+                loaded["output"]?["resolver"]?["replaced"]?.jsonText ?? "?", loadProber.longestGapMs, loadProber.failed)
+        )
 
         // A bare unbound given the same zones in its config file, for the memory baseline.
         let bare = "\(work)/bare"
@@ -166,6 +174,9 @@ enum DNSBench {
         }
         let bareSeconds = ContinuousClock.now - bareStart
         let bareRSS = rssOf(barePID)
+        let bareStartSeconds =
+            Double(bareSeconds.components.seconds) + Double(bareSeconds.components.attoseconds) / 1e18
+        print(String(format: "first load / bare start with the zones: %.2fx (goal <= 2x)", load / bareStartSeconds))
         print(
             String(
                 format:
@@ -199,6 +210,15 @@ enum DNSBench {
         prober.stop()
         while !prober.finished { usleep(10_000) }
         _ = updated
+        let block = try seconds {
+            _ = try client.send(
+                "call",
+                try JSONValue(
+                    encoding: CallParams(
+                        tool: "dns.block", inputText: #"{"name": "one-more.bench.example"}"#, dryRun: false, yes: false,
+                        guardOptions: nil)))
+        }
+        print(String(format: "one dns.block with %d zones loaded: %.2f s (goal <= 1 s)", size, block))
         print(
             String(
                 format:

@@ -17,6 +17,8 @@ public enum DNSProbe {
         public var answers: Int
         /// Round trip, milliseconds.
         public var milliseconds: Double
+        /// The AA bit: the server answered from its own data (a local zone), not from upstream.
+        public var authoritative: Bool = false
     }
 
     /// Sends one query for `name`/`type` (recursion desired) to `address`:`port` and waits up to
@@ -77,7 +79,8 @@ public enum DNSProbe {
             guard count >= 12, reply[0] == UInt8(id >> 8), reply[1] == UInt8(id & 0xff) else { continue }
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1_000_000
             return Reply(
-                rcode: Int(reply[3] & 0x0f), answers: Int(reply[6]) << 8 | Int(reply[7]), milliseconds: elapsed)
+                rcode: Int(reply[3] & 0x0f), answers: Int(reply[6]) << 8 | Int(reply[7]), milliseconds: elapsed,
+                authoritative: reply[2] & 0x04 != 0)
         }
     }
 }

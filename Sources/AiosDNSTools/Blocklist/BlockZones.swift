@@ -1,6 +1,7 @@
 import AiosCore
 import AiosLinux
 import AiosStore
+import AiosUnbound
 import Foundation
 
 #if canImport(Glibc)
@@ -22,6 +23,10 @@ actor BlockZones {
 
     /// Names per control command: small enough that one batch pauses answers for milliseconds.
     static let batchSize = 500
+    /// Past this many zone changes a new unbound replaces the running one instead of batches
+    /// (`ManagedResolver.replace`): batches take ~47 µs a zone, a start with a million zones
+    /// about 4 s, so from here on a start is sooner.
+    static let replaceAbove = 20_000
 
     typealias Report = ZoneSyncReport
 
@@ -54,16 +59,56 @@ actor BlockZones {
 
     /// Makes the running unbound hold what the store says, whatever happened to it: a daemon
     /// killed halfway through loading a big list leaves the include file (and the store) with the
-    /// whole list and the adopted unbound with part of it. What unbound holds is read back
-    /// (`list_local_zones`) and the difference sent in small batches, as a sync does. Run when a
-    /// running unbound is adopted and at a refresh; costs one listing when nothing differs.
+    /// whole list and the adopted unbound with part of it. A random sample of the zones it should
+    /// block is asked of it first (an answer from a local zone carries AA; a forwarded one does
+    /// not): when every one holds, nothing more is done — listing a million zones back would
+    /// hold unbound's answers for seconds. When one does not, what it holds is read back
+    /// (`list_local_zones`) and the difference sent in batches, or, past `replaceAbove` zones, a
+    /// new unbound replaces it (no gap in answers). Run when a running unbound is adopted and at
+    /// a refresh.
     func verify(_ settings: DNSSettings) async throws -> Report {
         try await lock.withLock {
             guard await resolver.runningPID != nil else { return try await syncLocked(settings, progress: { _ in }) }
+            let include = readInclude()
+            let missing = await sampleMissing(include, settings: settings)
+            guard missing > 0 else {
+                loaded = include
+                return try await syncLocked(settings, progress: { _ in })
+            }
+            if include.count > Self.replaceAbove {
+                try await resolver.replace(settings)
+                loaded = include
+                var report = try await syncLocked(settings, progress: { _ in })
+                report.replaced = true
+                return report
+            }
             loaded = try await held()
             return try await syncLocked(settings, progress: { _ in })
         }
     }
+
+    /// How many of a random sample (up to `sampleSize`) of `include`'s blocking zones the
+    /// running unbound does not block.
+    private func sampleMissing(_ include: [String: String], settings: DNSSettings) async -> Int {
+        let blocking = include.filter { $0.value != "transparent" }
+        guard !blocking.isEmpty else { return 0 }
+        let sample = (0..<min(Self.sampleSize, blocking.count)).compactMap { _ in blocking.randomElement() }
+        let address = ["0.0.0.0", "::"].contains(settings.listenAddress) ? "127.0.0.1" : settings.listenAddress
+        let port = settings.port
+        return
+            (try? await Offload.run {
+                sample.filter { zone, type in
+                    guard let reply = try? DNSProbe.query(zone, address: address, port: port, timeoutMs: 1000) else {
+                        return true
+                    }
+                    let blocked = type == "always_null" ? reply.rcode == 0 && reply.answers > 0 : reply.rcode == 3
+                    return !(reply.authoritative && blocked)
+                }.count
+            }) ?? sample.count
+    }
+
+    /// Zones a verification asks of the running unbound.
+    static let sampleSize = 64
 
     /// The blocking zones (and exceptions) the running unbound holds, by its own listing: its
     /// built-in zones (localhost, reverse zones) and those local records imply are left out.
@@ -111,7 +156,18 @@ actor BlockZones {
         var report = Report(
             added: additions.count, removed: removals.count, zones: block.count, exceptions: transparent.count,
             batches: 0, slowestBatchMs: 0, live: false)
-        if await resolver.runningPID != nil {
+        if await resolver.runningPID != nil, additions.count + removals.count > Self.replaceAbove {
+            // Batches would take longer than a new unbound reading the include file: one
+            // replaces the running one beside it, with no gap in answers (and a cold cache).
+            do {
+                try await resolver.replace(settings)
+            } catch {
+                loaded = nil
+                throw error
+            }
+            report.live = true
+            report.replaced = true
+        } else if await resolver.runningPID != nil {
             report.live = true
             let total = additions.count + removals.count
             var done = 0
@@ -213,9 +269,12 @@ public struct ZoneSyncReport: Codable, Sendable, Equatable {
     public var slowestBatchMs: Double
     /// False when unbound was not running (the include file is up to date; it loads at start).
     public var live: Bool
+    /// True when the change was big enough that a new unbound replaced the running one (no
+    /// batches; no gap in answers; the cache starts cold).
+    public var replaced = false
 
     enum CodingKeys: String, CodingKey {
-        case added, removed, zones, exceptions, batches, live
+        case added, removed, zones, exceptions, batches, live, replaced
         case slowestBatchMs = "slowest_batch_ms"
     }
 }

@@ -82,6 +82,33 @@ actor ManagedResolver {
         }
     }
 
+    /// Replaces the running unbound by a new one that reads the files as they are now (a big
+    /// blocklist change whose batches would take longer than a start), with no gap in answers:
+    /// the new process binds the same address beside the old one (unbound sets SO_REUSEPORT, so
+    /// the kernel hands queries to both), takes the control socket's path over (unbound unlinks
+    /// and binds it at start, and the old one leaves it at exit), and once it answers there the
+    /// old one is stopped. Without a running unbound it starts one. The cache goes with it
+    /// (`dump_cache` from the old, `load_cache` into the new): names stay answered from cache.
+    /// - Throws: `AiosError.unavailable` when the new process does not come up (the old one
+    ///   then keeps serving).
+    func replace(_ settings: DNSSettings) async throws {
+        let config = try prepare(settings)
+        guard let old = runningPID else {
+            try await start(fingerprint: Self.fingerprint(config))
+            return
+        }
+        let oldTicks = startTicks
+        // The dump ends with its own `EOF` line, which is what load_cache reads up to.
+        let cache = try? await run("dump_cache")
+        // `start` unlinks the control path first: the old process keeps its socket open (no
+        // client needs it meanwhile), and the path answers only once the new one listens.
+        try await start(fingerprint: Self.fingerprint(config))
+        if let cache, cache.contains("EOF") {
+            _ = try? await run("load_cache", input: cache.split(separator: "\n").map(String.init))
+        }
+        if ChildProcess.isRunning(old, startTicks: oldTicks) { ChildProcess.stop(old) }
+    }
+
     /// Waits until the current process exits (returns at once when none runs).
     func waitForExit() async {
         guard let pid = runningPID else { return }

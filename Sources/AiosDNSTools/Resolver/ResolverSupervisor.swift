@@ -49,6 +49,8 @@ struct ResolverSupervisor: BackgroundWork {
                 } onCancel: {
                 }
                 if Task.isCancelled { return }
+                // A big blocklist change replaced the process on purpose: watch the new one.
+                if await context.resolver.runningPID != nil { continue }
                 logger.error("unbound exited: \(context.resolver.logTail(3)); restarting")
             } catch {
                 logger.error("the resolver is not running: \(error)")
@@ -66,13 +68,14 @@ struct ResolverSupervisor: BackgroundWork {
     /// against the store and repaired (`BlockZones.verify`).
     private func repairAdopted(_ settings: DNSSettings) async throws {
         let report = try await context.zones.verify(settings)
-        guard report.added + report.removed > 0 else { return }
-        logger.warning(
-            "the adopted resolver lacked \(report.added) and had \(report.removed) extra blocked zones: repaired")
+        guard report.added + report.removed > 0 || report.replaced else { return }
+        let detail =
+            report.replaced
+            ? "replaced by a new unbound with all \(report.zones) zones (a sample found some missing)"
+            : "\(report.added) zones added, \(report.removed) removed in \(report.batches) batches"
+        logger.warning("the adopted resolver did not hold what the store says: \(detail)")
         try? await context.store.record(
-            AuditEvent(
-                timestampMs: SystemClock().nowMs(), kind: "dns.zones_repaired", result: "ok",
-                detail: "\(report.added) zones added, \(report.removed) removed in \(report.batches) batches"))
+            AuditEvent(timestampMs: SystemClock().nowMs(), kind: "dns.zones_repaired", result: "ok", detail: detail))
     }
 
     private func refreshLoop(calls: any ToolCalling) async {
