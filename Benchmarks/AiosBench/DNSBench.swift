@@ -117,8 +117,12 @@ enum DNSBench {
         while (try? status()["running"]) != .bool(true) { usleep(20_000) }
         // The daemon leaves its unbound running when it stops (as under systemd); a bench, like a
         // test, ends every process it started.
-        let unbound = try status()["pid"]?.intValue.map(Int32.init)
-        defer { if let unbound { ChildProcess.stop(unbound) } }
+        // The one running at the end (a big load replaces it), and the first.
+        let first = try status()["pid"]?.intValue.map(Int32.init)
+        defer {
+            if let last = (try? status()["pid"]?.intValue).flatMap({ $0 }) { ChildProcess.stop(Int32(last)) }
+            if let first { ChildProcess.stop(first) }
+        }
         _ = try client.send(
             "call",
             try JSONValue(

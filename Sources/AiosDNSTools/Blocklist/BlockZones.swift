@@ -75,8 +75,7 @@ actor BlockZones {
                 loaded = include
                 return try await syncLocked(settings, progress: { _ in })
             }
-            if include.count > Self.replaceAbove {
-                try await resolver.replace(settings)
+            if include.count > Self.replaceAbove, try await resolver.replace(settings) {
                 loaded = include
                 var report = try await syncLocked(settings, progress: { _ in })
                 report.replaced = true
@@ -156,18 +155,20 @@ actor BlockZones {
         var report = Report(
             added: additions.count, removed: removals.count, zones: block.count, exceptions: transparent.count,
             batches: 0, slowestBatchMs: 0, live: false)
+        var replaced = false
         if await resolver.runningPID != nil, additions.count + removals.count > Self.replaceAbove {
-            // Batches would take longer than a new unbound reading the include file: one
-            // replaces the running one beside it, with no gap in answers (and a cold cache).
+            // Batches would take longer than a new unbound reading the include file: one takes
+            // over the running one's sockets and cache, with no gap in answers.
             do {
-                try await resolver.replace(settings)
+                replaced = try await resolver.replace(settings)
             } catch {
                 loaded = nil
                 throw error
             }
             report.live = true
-            report.replaced = true
-        } else if await resolver.runningPID != nil {
+            report.replaced = replaced
+        }
+        if !replaced, await resolver.runningPID != nil {
             report.live = true
             let total = additions.count + removals.count
             var done = 0

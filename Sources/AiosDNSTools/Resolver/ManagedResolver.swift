@@ -16,6 +16,10 @@ actor ManagedResolver {
     let executable: String
     private var pid: Int32?
     private var startTicks: UInt64?
+    /// The listening sockets every unbound this daemon starts serves on (handed over as systemd
+    /// would), so a replacement serves the same sockets the old one did; nil for an adopted
+    /// process (it bound its own) until the next start.
+    private var sockets: ListeningSockets?
 
     static let helperName = "unbound"
 
@@ -46,7 +50,7 @@ actor ManagedResolver {
         if let pid = runningPID {
             if try await store.helper(Self.helperName)?.fingerprint == fingerprint { return "running" }
             ChildProcess.stop(pid)
-            try await start(fingerprint: fingerprint)
+            try await start(settings, fingerprint: fingerprint)
             return "restarted"
         }
         if let record = try await store.helper(Self.helperName),
@@ -59,7 +63,7 @@ actor ManagedResolver {
             }
             ChildProcess.stop(record.pid)
         }
-        try await start(fingerprint: fingerprint)
+        try await start(settings, fingerprint: fingerprint)
         return "started"
     }
 
@@ -69,7 +73,7 @@ actor ManagedResolver {
         let config = try prepare(settings)
         if let pid = runningPID { ChildProcess.stop(pid) }
         pid = nil
-        try await start(fingerprint: Self.fingerprint(config))
+        try await start(settings, fingerprint: Self.fingerprint(config))
     }
 
     /// Rewrites the config for `settings` without restarting (runtime changes made the same
@@ -91,22 +95,29 @@ actor ManagedResolver {
     /// (`dump_cache` from the old, `load_cache` into the new): names stay answered from cache.
     /// - Throws: `AiosError.unavailable` when the new process does not come up (the old one
     ///   then keeps serving).
-    func replace(_ settings: DNSSettings) async throws {
+    /// - Returns: false, changing nothing, when the running process was adopted (it serves
+    ///   sockets of its own, which a second one could only share by SO_REUSEPORT, and queries the
+    ///   kernel hands a process still loading its zones wait for seconds): batches it is then.
+    func replace(_ settings: DNSSettings) async throws -> Bool {
         let config = try prepare(settings)
         guard let old = runningPID else {
-            try await start(fingerprint: Self.fingerprint(config))
-            return
+            try await start(settings, fingerprint: Self.fingerprint(config))
+            return true
+        }
+        guard let sockets, sockets.address == settings.listenAddress, sockets.port == settings.port else {
+            return false
         }
         let oldTicks = startTicks
         // The dump ends with its own `EOF` line, which is what load_cache reads up to.
         let cache = try? await run("dump_cache")
         // `start` unlinks the control path first: the old process keeps its socket open (no
         // client needs it meanwhile), and the path answers only once the new one listens.
-        try await start(fingerprint: Self.fingerprint(config))
+        try await start(settings, fingerprint: Self.fingerprint(config))
         if let cache, cache.contains("EOF") {
             _ = try? await run("load_cache", input: cache.split(separator: "\n").map(String.init))
         }
         if ChildProcess.isRunning(old, startTicks: oldTicks) { ChildProcess.stop(old) }
+        return true
     }
 
     /// Waits until the current process exits (returns at once when none runs).
@@ -147,7 +158,7 @@ actor ManagedResolver {
         }
     }
 
-    private func start(fingerprint: String) async throws {
+    private func start(_ settings: DNSSettings, fingerprint: String) async throws {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw AiosError(
                 .unavailable, "unbound is not installed at \(executable); install it (apt-get install unbound)")
@@ -156,7 +167,24 @@ actor ManagedResolver {
         let spec = ChildSpec(executable: executable, arguments: ["-d", "-c", paths.config], logPath: paths.log)
         let started: Int32
         do {
-            started = try ChildProcess.spawn(spec)
+            if let current = sockets, current.address != settings.listenAddress || current.port != settings.port {
+                sockets = nil
+            }
+            // Bound when no unbound serves the port (a process adopted from a previous daemon holds
+            // sockets of its own, and then unbound binds its own too).
+            if sockets == nil {
+                sockets = try? ListeningSockets(address: settings.listenAddress, port: settings.port)
+            }
+            if let sockets {
+                // unbound takes handed sockets only where systemd runs (it checks for
+                // /run/systemd/system, as sd_booted does): a private /run that has the directory
+                // says so, on machines with systemd or without it (containers, this lab).
+                var handed = spec
+                handed.privateRun = ["/run/systemd", "/run/systemd/system"]
+                started = try ChildProcess.spawn(handed, passing: [sockets.udp, sockets.tcp])
+            } else {
+                started = try ChildProcess.spawn(spec)
+            }
         } catch {
             throw AiosError(.unavailable, "cannot start unbound: \(error)", cause: error)
         }

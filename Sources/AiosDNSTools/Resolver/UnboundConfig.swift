@@ -22,7 +22,8 @@ struct UnboundConfig {
             "server:",
             "    interface: \(try quoted("\(settings.listenAddress)@\(settings.port)", "listen"))",
             "    do-daemonize: no",
-            "    use-systemd: no",
+            // Serves the sockets the daemon hands it (LISTEN_FDS), if any; else binds its own.
+            "    use-systemd: yes",
             "    username: \(try quoted(username, "username"))",
             "    chroot: \"\"",
             "    pidfile: \"\"",

@@ -83,6 +83,44 @@ public enum ChildProcess {
         return result
     }
 
+    /// Starts `spec` (its `privateRun` honoured, `bind` not) with `descriptors`
+    /// handed over as 3, 4, … and `LISTEN_FDS`/`LISTEN_PID` set, as systemd's socket activation
+    /// does: a server built for it (unbound with `use-systemd`) serves on them instead of binding
+    /// its own. Two processes handed the same socket read one queue, so one can take over from
+    /// the other without a packet lost.
+    /// - Returns: the PID.
+    public static func spawn(_ spec: ChildSpec, passing descriptors: [Int32]) throws(SystemCallError) -> Int32 {
+        guard access(spec.executable, X_OK) == 0 else { throw SystemCallError("exec \(spec.executable)", errno: errno) }
+        var logFD: Int32 = -1
+        if let logPath = spec.logPath {
+            logFD = try SystemCall.check("open \(logPath)") {
+                open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+            }
+        }
+        defer { if logFD >= 0 { close(logFD) } }
+        var environment = spec.environment
+        environment["LISTEN_FDS"] = "\(descriptors.count)"
+        environment["LISTEN_PID"] = String(repeating: "0", count: 10)
+        let names = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        let slot = names.firstIndex { $0.hasPrefix("LISTEN_PID=") }!
+        let argv = CStrings([spec.executable] + spec.arguments)
+        let envp = CStrings(names)
+        let dirs = CStrings(spec.privateRun ?? [])
+        let result: pid_t = argv.withPointers { argvPointer in
+            envp.withPointers { envPointer in
+                dirs.withPointers { dirPointer in
+                    descriptors.withUnsafeBufferPointer { fds in
+                        aios_spawn_passing(
+                            spec.executable, argvPointer, envPointer, logFD, logFD, fds.baseAddress, Int32(fds.count),
+                            envPointer[slot]! + 11, spec.privateRun == nil ? 0 : 1, dirPointer)
+                    }
+                }
+            }
+        }
+        if result < 0 { throw SystemCallError("fork for \(spec.executable)", errno: -result) }
+        return result
+    }
+
     /// The process's start time in clock ticks since boot (`/proc/PID/stat` field 22): with the
     /// PID it names one process for good, so a recycled PID is never mistaken for ours.
     public static func startTicks(_ pid: Int32) -> UInt64? {

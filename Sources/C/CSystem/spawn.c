@@ -57,3 +57,49 @@ int aios_spawn(const char *path, char *const argv[], char *const envp[], int out
     execve(path, argv, envp);
     _exit(127);
 }
+
+/* Writes `value` in decimal into `out` (room for 10 digits and a NUL): async-signal-safe. */
+static void aios_write_pid(char *out, int value) {
+    char digits[12];
+    int count = 0;
+    do { digits[count++] = (char)('0' + value % 10); value /= 10; } while (value > 0 && count < 10);
+    for (int i = 0; i < count; i++) out[i] = digits[count - 1 - i];
+    out[count] = 0;
+}
+
+int aios_spawn_passing(const char *path, char *const argv[], char *const envp[], int out_fd, int err_fd,
+                       const int pass_fds[], int pass_count, char *listen_pid, int private_run,
+                       char *const run_dirs[]) {
+    pid_t pid = fork();
+    if (pid < 0) return -errno;
+    if (pid > 0) return pid;
+    /* child: async-signal-safe calls only */
+    setpgid(0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    int null_fd = open("/dev/null", O_RDONLY);
+    if (null_fd >= 0) { dup2(null_fd, 0); }
+    if (out_fd >= 0) dup2(out_fd, 1);
+    if (err_fd >= 0) dup2(err_fd, 2);
+    /* Moved out of the way first, so no descriptor is overwritten before it is copied. */
+    int high[16];
+    if (pass_count > 16) _exit(127);
+    for (int i = 0; i < pass_count; i++) {
+        high[i] = fcntl(pass_fds[i], F_DUPFD, 100);
+        if (high[i] < 0) _exit(127);
+    }
+    for (int i = 0; i < pass_count; i++) {
+        if (dup2(high[i], 3 + i) < 0) _exit(127);
+    }
+    syscall(SYS_close_range, 3 + pass_count, ~0U, 0);
+    if (private_run) {
+        if (syscall(SYS_unshare, AIOS_CLONE_NEWNS) != 0) _exit(127);
+        if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) _exit(127);
+        if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0) _exit(127);
+        for (int i = 0; run_dirs && run_dirs[i]; i++) mkdir(run_dirs[i], 0755);
+    }
+    if (listen_pid) aios_write_pid(listen_pid, (int)getpid());
+    execve(path, argv, envp);
+    _exit(127);
+}

@@ -1,0 +1,76 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A DNS server's listening pair on one address and port: a UDP socket and a TCP socket (bound,
+/// listening), held by the daemon and handed to each resolver process it starts (systemd's
+/// socket activation, `ChildProcess.spawn(_:passing:)`), so that a replacement process serves
+/// the very sockets the old one did. Closed when the value is released.
+public final class ListeningSockets: Sendable {
+    /// The UDP socket.
+    public let udp: Int32
+    /// The TCP socket.
+    public let tcp: Int32
+    /// What they are bound to.
+    public let address: String
+    public let port: Int
+
+    /// Binds both on `address` (an IPv4 or IPv6 literal) and `port`.
+    /// - Throws: `SystemCallError` naming the call (`EADDRINUSE` when another server has the port).
+    public init(address: String, port: Int) throws(SystemCallError) {
+        guard let bytes = IPAddressText.parse(address) else { throw SystemCallError("parse \(address)", errno: EINVAL) }
+        self.address = address
+        self.port = port
+        udp = try Self.bound(bytes, port: port, type: Int32(SOCK_DGRAM.rawValue))
+        do {
+            tcp = try Self.bound(bytes, port: port, type: Int32(SOCK_STREAM.rawValue))
+            try SystemCall.check("listen \(address) port \(port)") { listen(tcp, 256) }
+        } catch {
+            close(udp)
+            throw error
+        }
+    }
+
+    deinit {
+        close(udp)
+        close(tcp)
+    }
+
+    private static func bound(_ bytes: [UInt8], port: Int, type: Int32) throws(SystemCallError) -> Int32 {
+        let family = bytes.count == 4 ? AF_INET : AF_INET6
+        let fd = try SystemCall.check("socket") { socket(family, type | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        if family == AF_INET6 {
+            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size))
+        }
+        let result: Int32
+        if family == AF_INET {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            withUnsafeMutableBytes(of: &address.sin_addr) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
+            result = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+        } else {
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_port = in_port_t(UInt16(port).bigEndian)
+            withUnsafeMutableBytes(of: &address.sin6_addr) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
+            result = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+                }
+            }
+        }
+        guard result == 0 else {
+            let code = errno
+            close(fd)
+            throw SystemCallError("bind port \(port)", errno: code)
+        }
+        return fd
+    }
+}
