@@ -55,7 +55,10 @@ actor BlockZones {
     }
 
     /// Forgets what is loaded (after unbound restarted it has the include file's state again).
-    func resolverRestarted() { loaded = readInclude() }
+    func resolverRestarted() {
+        loaded = readInclude()
+        memoIsLoaded = false
+    }
 
     /// Makes the running unbound hold what the store says, whatever happened to it: a daemon
     /// killed halfway through loading a big list leaves the include file (and the store) with the
@@ -72,16 +75,23 @@ actor BlockZones {
             let include = readInclude()
             let missing = await sampleMissing(include, settings: settings)
             guard missing > 0 else {
-                loaded = include
-                return try await syncLocked(settings, progress: { _ in })
+                // It holds what the include file says: nothing to send (what `loaded` says already
+                // is the include file after a sync of this daemon's).
+                if !memoIsLoaded { loaded = include }
+                let exceptions = include.values.lazy.filter { $0 == "transparent" }.count
+                return Report(
+                    added: 0, removed: 0, zones: include.count - exceptions, exceptions: exceptions, batches: 0,
+                    slowestBatchMs: 0, live: true)
             }
             if include.count > Self.replaceAbove, try await resolver.replace(settings) {
                 loaded = include
+                memoIsLoaded = false
                 var report = try await syncLocked(settings, progress: { _ in })
                 report.replaced = true
                 return report
             }
             loaded = try await held()
+            memoIsLoaded = false
             return try await syncLocked(settings, progress: { _ in })
         }
     }
@@ -128,32 +138,78 @@ actor BlockZones {
         return out.filter { $0.value != "transparent" || include[$0.key] == "transparent" }
     }
 
+    /// What the last full sync read, kept so that a change of a few single names (`dns.block`,
+    /// `dns.allow`, …) with the lists unchanged is worked out from the zones in force
+    /// (`ZoneDelta`) instead of recomputed from a million list lines.
+    private struct Memo {
+        /// The lists' names and their zone files' sizes and times.
+        var listKey: String
+        var listZones: Set<String>
+        var singles: Set<String>
+        var allowed: Set<String>
+        var type: String
+    }
+    private var memo: Memo?
+
+    /// `memo` describes `loaded` exactly (cleared whenever `loaded` is set another way).
+    private var memoIsLoaded = false
+
+    private func listKey(_ lists: [BlocklistRecord]) -> String {
+        lists.map { list in
+            let attributes = try? FileManager.default.attributesOfItem(atPath: paths.zones(list.name))
+            let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
+            let time = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            return "\(list.name):\(size):\(time)"
+        }.joined(separator: ",")
+    }
+
     private func syncLocked(_ settings: DNSSettings, progress: @escaping @Sendable (CallProgress) -> Void) async throws
         -> Report
     {
-        var blocked = Set<String>()
-        for list in try await store.blocklists() {
-            for zone in Self.readZones(paths.zones(list.name)) { blocked.insert(zone) }
-        }
-        for record in try await store.dnsNames(kind: "block") { blocked.insert(record.name) }
+        let lists = try await store.blocklists()
+        let key = listKey(lists)
+        let singles = Set(try await store.dnsNames(kind: "block").map(\.name))
         let allowed = Set(try await store.dnsNames(kind: "allow").map(\.name))
-        let (block, transparent) = ZoneSet.effective(blocked: blocked, allowed: allowed)
-        var desired: [String: String] = [:]
-        desired.reserveCapacity(block.count + transparent.count)
         let type = settings.blockZoneType
-        for zone in block { desired[zone] = type }
-        for zone in transparent { desired[zone] = "transparent" }
-
-        let current = loaded ?? readInclude()
+        var desired: [String: String]
         var additions: [String] = []
         var removals: [String] = []
-        for (zone, type) in desired where current[zone] != type { additions.append("\(zone) \(type)") }
-        for zone in current.keys where desired[zone] == nil { removals.append(zone) }
+        let roots = memo.map { $0.singles.symmetricDifference(singles).union($0.allowed.symmetricDifference(allowed)) }
+        if memoIsLoaded, let memo, memo.listKey == key, memo.type == type, let roots, roots.count <= 64,
+            var current = loaded
+        {
+            let suffixes = roots.map { "." + $0 }
+            let below = (memo.listZones.union(singles)).filter { name in
+                roots.contains(name) || suffixes.contains { name.hasSuffix($0) }
+            }
+            (additions, removals) = ZoneDelta.apply(
+                to: &current, roots: roots, isBlocked: { memo.listZones.contains($0) || singles.contains($0) },
+                allowed: allowed, type: type, blockedBelow: Array(below))
+            desired = current
+            self.memo?.singles = singles
+            self.memo?.allowed = allowed
+        } else {
+            var listZones = Set<String>()
+            for list in lists {
+                for zone in Self.readZones(paths.zones(list.name)) { listZones.insert(zone) }
+            }
+            let (block, transparent) = ZoneSet.effective(blocked: listZones.union(singles), allowed: allowed)
+            desired = [:]
+            desired.reserveCapacity(block.count + transparent.count)
+            for zone in block { desired[zone] = type }
+            for zone in transparent { desired[zone] = "transparent" }
+            let current = loaded ?? readInclude()
+            for (zone, type) in desired where current[zone] != type { additions.append("\(zone) \(type)") }
+            for zone in current.keys where desired[zone] == nil { removals.append(zone) }
+            memo = Memo(listKey: key, listZones: listZones, singles: singles, allowed: allowed, type: type)
+        }
+        let transparent = desired.values.lazy.filter { $0 == "transparent" }.count
         if !additions.isEmpty || !removals.isEmpty || !FileManager.default.fileExists(atPath: paths.blocklistInclude) {
             try writeInclude(desired)
         }
         var report = Report(
-            added: additions.count, removed: removals.count, zones: block.count, exceptions: transparent.count,
+            added: additions.count, removed: removals.count, zones: desired.count - transparent,
+            exceptions: transparent,
             batches: 0, slowestBatchMs: 0, live: false)
         var replaced = false
         if await resolver.runningPID != nil, additions.count + removals.count > Self.replaceAbove {
@@ -163,6 +219,7 @@ actor BlockZones {
                 replaced = try await resolver.replace(settings)
             } catch {
                 loaded = nil
+                memoIsLoaded = false
                 throw error
             }
             report.live = true
@@ -182,6 +239,7 @@ actor BlockZones {
                     } catch {
                         // The include file holds the new state; what unbound has is unknown now.
                         loaded = nil
+                        memoIsLoaded = false
                         throw AiosError(
                             .unavailable,
                             "the resolver stopped taking changes (\(error)); it loads them when it restarts",
@@ -201,6 +259,7 @@ actor BlockZones {
             }
         }
         loaded = desired
+        memoIsLoaded = true
         return report
     }
 
