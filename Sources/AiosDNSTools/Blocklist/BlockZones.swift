@@ -176,12 +176,12 @@ actor BlockZones {
         var removals: [String] = []
         let roots = memo.map { $0.singles.symmetricDifference(singles).union($0.allowed.symmetricDifference(allowed)) }
         if memoIsLoaded, let memo, memo.listKey == key, memo.type == type, let roots, roots.count <= 64,
-            var current = loaded
+            var current = loaded.take()
         {
+            // Taken out of `loaded` (not copied: a million entries) and put back below.
             let suffixes = roots.map { "." + $0 }
-            let below = (memo.listZones.union(singles)).filter { name in
-                roots.contains(name) || suffixes.contains { name.hasSuffix($0) }
-            }
+            func isBelow(_ name: String) -> Bool { roots.contains(name) || suffixes.contains { name.hasSuffix($0) } }
+            let below = memo.listZones.filter(isBelow) + singles.filter(isBelow)
             (additions, removals) = ZoneDelta.apply(
                 to: &current, roots: roots, isBlocked: { memo.listZones.contains($0) || singles.contains($0) },
                 allowed: allowed, type: type, blockedBelow: Array(below))

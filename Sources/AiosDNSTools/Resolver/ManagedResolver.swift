@@ -163,7 +163,8 @@ actor ManagedResolver {
             throw AiosError(
                 .unavailable, "unbound is not installed at \(executable); install it (apt-get install unbound)")
         }
-        unlink(paths.control)
+        // No unlink of the control path: unbound replaces it when it binds, and until then a
+        // process being replaced keeps answering there.
         let spec = ChildSpec(executable: executable, arguments: ["-d", "-c", paths.config], logPath: paths.log)
         let started: Int32
         do {
@@ -189,8 +190,6 @@ actor ManagedResolver {
             throw AiosError(.unavailable, "cannot start unbound: \(error)", cause: error)
         }
         let ticks = ChildProcess.startTicks(started) ?? 0
-        pid = started
-        startTicks = ticks
         try await store.saveHelper(
             HelperRecord(
                 name: Self.helperName, pid: started, startTicks: ticks, command: spec.commandLine,
@@ -198,10 +197,16 @@ actor ManagedResolver {
         let deadline = Date().addingTimeInterval(15)
         while Date() < deadline {
             guard ChildProcess.isRunning(started, startTicks: ticks) else {
-                pid = nil
                 throw AiosError(.unavailable, "unbound exited at start: \(logTail())")
             }
-            if (try? control.run("status")) != nil { return }
+            // Its own status, not the process it replaces (which held the path until now).
+            if let status = try? control.run("status"), status.contains("(pid \(started))") {
+                // The running process is this one only now that it answers: until then calls
+                // go to the one it replaces, or wait for it.
+                pid = started
+                startTicks = ticks
+                return
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
         throw AiosError(.unavailable, "unbound did not answer on its control socket within 15 s: \(logTail())")
