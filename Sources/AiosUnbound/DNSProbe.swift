@@ -42,28 +42,7 @@ public enum DNSProbe {
         }
         packet.append(contentsOf: [0, UInt8(type >> 8), UInt8(type & 0xff), 0, 1])
         let start = DispatchTime.now().uptimeNanoseconds
-        let sent: Int
-        if family == AF_INET {
-            var target = sockaddr_in()
-            target.sin_family = sa_family_t(AF_INET)
-            target.sin_port = in_port_t(UInt16(port).bigEndian)
-            withUnsafeMutableBytes(of: &target.sin_addr) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
-            sent = withUnsafePointer(to: &target) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, packet, packet.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-        } else {
-            var target = sockaddr_in6()
-            target.sin6_family = sa_family_t(AF_INET6)
-            target.sin6_port = in_port_t(UInt16(port).bigEndian)
-            withUnsafeMutableBytes(of: &target.sin6_addr) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
-            sent = withUnsafePointer(to: &target) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, packet, packet.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
-                }
-            }
-        }
+        let sent = IPSocketAddress.with(bytes, port: port) { sendto(fd, packet, packet.count, 0, $0, $1) }
         guard sent == packet.count else { throw SystemCallError("sendto \(address) port \(port)", errno: errno) }
         var reply = [UInt8](repeating: 0, count: 4096)
         let deadline = start + UInt64(timeoutMs) * 1_000_000

@@ -292,7 +292,9 @@ actor BlockZones {
         }
         do {
             try paths.ensureDirectories()
-            try AtomicFile.write(bytes, to: paths.blocklistInclude)
+            // Not fsynced: the store is the truth; every start compares this file with it and
+            // writes it again when they differ.
+            try AtomicFile.write(bytes, to: paths.blocklistInclude, durable: false)
         } catch {
             throw AiosError(.unavailable, "cannot write \(paths.blocklistInclude): \(error)", cause: error)
         }

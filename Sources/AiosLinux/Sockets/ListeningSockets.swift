@@ -37,35 +37,14 @@ public final class ListeningSockets: Sendable {
     }
 
     private static func bound(_ bytes: [UInt8], port: Int, type: Int32) throws(SystemCallError) -> Int32 {
-        let family = bytes.count == 4 ? AF_INET : AF_INET6
+        let family = IPSocketAddress.family(bytes)
         let fd = try SystemCall.check("socket") { socket(family, type | Int32(SOCK_CLOEXEC.rawValue), 0) }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         if family == AF_INET6 {
             setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size))
         }
-        let result: Int32
-        if family == AF_INET {
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            withUnsafeMutableBytes(of: &address.sin_addr) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
-            result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-        } else {
-            var address = sockaddr_in6()
-            address.sin6_family = sa_family_t(AF_INET6)
-            address.sin6_port = in_port_t(UInt16(port).bigEndian)
-            withUnsafeMutableBytes(of: &address.sin6_addr) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
-            result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
-                }
-            }
-        }
+        let result = IPSocketAddress.with(bytes, port: port) { bind(fd, $0, $1) }
         guard result == 0 else {
             let code = errno
             close(fd)

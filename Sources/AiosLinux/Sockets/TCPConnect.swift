@@ -9,7 +9,7 @@ public enum TCPConnect {
     /// - Throws: `SystemCallError` (`ETIMEDOUT` when no answer within `timeoutMs`, `ECONNREFUSED`, …).
     public static func probe(address: String, port: Int, timeoutMs: Int) throws(SystemCallError) -> Double {
         guard let bytes = IPAddressText.parse(address) else { throw SystemCallError("parse \(address)", errno: EINVAL) }
-        let family = bytes.count == 4 ? AF_INET : AF_INET6
+        let family = IPSocketAddress.family(bytes)
         let fd = try SystemCall.check("socket") {
             socket(
                 family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -17,28 +17,7 @@ public enum TCPConnect {
         defer { close(fd) }
         var start = timespec()
         clock_gettime(CLOCK_MONOTONIC, &start)
-        let result: Int32
-        if family == AF_INET {
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            withUnsafeMutableBytes(of: &address.sin_addr) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
-            result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-        } else {
-            var address = sockaddr_in6()
-            address.sin6_family = sa_family_t(AF_INET6)
-            address.sin6_port = in_port_t(UInt16(port).bigEndian)
-            withUnsafeMutableBytes(of: &address.sin6_addr) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
-            result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
-                }
-            }
-        }
+        let result = IPSocketAddress.with(bytes, port: port) { connect(fd, $0, $1) }
         if result != 0 {
             guard errno == EINPROGRESS else { throw SystemCallError("connect \(address) port \(port)", errno: errno) }
             var descriptor = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)

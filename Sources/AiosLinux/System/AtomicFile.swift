@@ -9,11 +9,16 @@ import Foundation
 /// any point leaves either the old file or the new one, never a mix.
 public enum AtomicFile {
     /// Writes `bytes` to `path` with file mode `mode`.
-    /// - Parameter beforeRename: called after the temporary file is durable, before the rename
-    ///   (tests use it to die at the worst moment).
+    /// - Parameters:
+    ///   - beforeRename: called after the temporary file is durable, before the rename (tests use
+    ///     it to die at the worst moment).
+    ///   - durable: fsync before the rename (and the directory after it). A file regenerated
+    ///     from the store at every start (the resolver's 40 MB include) can skip it: the rename
+    ///     is still atomic, and a power loss costs a rewrite, not state.
     /// - Throws: `SystemCallError` naming the failed step; the old file is untouched then.
     public static func write(
-        _ bytes: [UInt8], to path: String, mode: UInt32 = 0o644, beforeRename: (() -> Void)? = nil
+        _ bytes: [UInt8], to path: String, mode: UInt32 = 0o644, durable: Bool = true,
+        beforeRename: (() -> Void)? = nil
     ) throws(SystemCallError) {
         let directory = (path as NSString).deletingLastPathComponent
         let temporary =
@@ -31,7 +36,7 @@ public enum AtomicFile {
                 written += count
             }
             _ = fchmod(fd, mode_t(mode))
-            try SystemCall.check("fsync \(temporary)") { fsync(fd) }
+            if durable { try SystemCall.check("fsync \(temporary)") { fsync(fd) } }
             close(fd)
         } catch {
             close(fd)
@@ -45,7 +50,7 @@ public enum AtomicFile {
             unlink(temporary)
             throw error
         }
-        let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let directoryFD = durable ? open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1
         if directoryFD >= 0 {
             _ = fsync(directoryFD)
             close(directoryFD)

@@ -52,19 +52,9 @@ public enum ChildProcess {
     /// - Throws: `SystemCallError` when the program or log file cannot be opened or fork fails.
     public static func spawn(_ spec: ChildSpec) throws(SystemCallError) -> Int32 {
         guard access(spec.executable, X_OK) == 0 else { throw SystemCallError("exec \(spec.executable)", errno: errno) }
-        var logFD: Int32 = -1
-        if let logPath = spec.logPath {
-            logFD = try SystemCall.check("open \(logPath)") {
-                open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-            }
-        }
+        let logFD = try openLog(spec.logPath)
         defer { if logFD >= 0 { close(logFD) } }
-        var errorFD = logFD
-        if let errorPath = spec.errorPath {
-            errorFD = try SystemCall.check("open \(errorPath)") {
-                open(errorPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-            }
-        }
+        let errorFD = spec.errorPath == nil ? logFD : try openLog(spec.errorPath)
         defer { if errorFD >= 0 && errorFD != logFD { close(errorFD) } }
         let argv = CStrings([spec.executable] + spec.arguments)
         let envp = CStrings(spec.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
@@ -91,12 +81,7 @@ public enum ChildProcess {
     /// - Returns: the PID.
     public static func spawn(_ spec: ChildSpec, passing descriptors: [Int32]) throws(SystemCallError) -> Int32 {
         guard access(spec.executable, X_OK) == 0 else { throw SystemCallError("exec \(spec.executable)", errno: errno) }
-        var logFD: Int32 = -1
-        if let logPath = spec.logPath {
-            logFD = try SystemCall.check("open \(logPath)") {
-                open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-            }
-        }
+        let logFD = try openLog(spec.logPath)
         defer { if logFD >= 0 { close(logFD) } }
         var environment = spec.environment
         environment["LISTEN_FDS"] = "\(descriptors.count)"
@@ -119,6 +104,12 @@ public enum ChildProcess {
         }
         if result < 0 { throw SystemCallError("fork for \(spec.executable)", errno: -result) }
         return result
+    }
+
+    /// A log file opened for appending (0600), or -1 for none.
+    private static func openLog(_ path: String?) throws(SystemCallError) -> Int32 {
+        guard let path else { return -1 }
+        return try SystemCall.check("open \(path)") { open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600) }
     }
 
     /// The process's start time in clock ticks since boot (`/proc/PID/stat` field 22): with the

@@ -32,12 +32,9 @@ int aios_pidfd_open(int pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
    `bind_dst` when given: the programs whose sockets, pid and lease files would otherwise be
    shared by every network namespace (dhcpcd, wireguard-go) get their own. Returns the PID, or
    -errno. A failure in the child after fork exits it with status 127 (reported as its exit). */
-int aios_spawn(const char *path, char *const argv[], char *const envp[], int out_fd, int err_fd,
-                               int private_run, char *const run_dirs[], const char *bind_src, const char *bind_dst) {
-    pid_t pid = fork();
-    if (pid < 0) return -errno;
-    if (pid > 0) return pid;
-    /* child: async-signal-safe calls only */
+/* In the child after fork (async-signal-safe calls only): its own process group, no blocked
+   signals, stdin from /dev/null, stdout and stderr to `out_fd`/`err_fd`. */
+static void aios_child_prologue(int out_fd, int err_fd) {
     setpgid(0, 0);
     sigset_t none;
     sigemptyset(&none);
@@ -46,14 +43,26 @@ int aios_spawn(const char *path, char *const argv[], char *const envp[], int out
     if (null_fd >= 0) { dup2(null_fd, 0); }
     if (out_fd >= 0) dup2(out_fd, 1);
     if (err_fd >= 0) dup2(err_fd, 2);
+}
+
+/* In the child: a private mount namespace with a fresh tmpfs on /run holding `run_dirs`, and
+   `bind_src` bind-mounted on `bind_dst` when given; exits 127 on failure. */
+static void aios_child_private_run(char *const run_dirs[], const char *bind_src, const char *bind_dst) {
+    if (syscall(SYS_unshare, AIOS_CLONE_NEWNS) != 0) _exit(127);
+    if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) _exit(127);
+    if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0) _exit(127);
+    for (int i = 0; run_dirs && run_dirs[i]; i++) mkdir(run_dirs[i], 0755);
+    if (bind_src && bind_dst && mount(bind_src, bind_dst, NULL, MS_BIND, NULL) != 0) _exit(127);
+}
+
+int aios_spawn(const char *path, char *const argv[], char *const envp[], int out_fd, int err_fd,
+                               int private_run, char *const run_dirs[], const char *bind_src, const char *bind_dst) {
+    pid_t pid = fork();
+    if (pid < 0) return -errno;
+    if (pid > 0) return pid;
+    aios_child_prologue(out_fd, err_fd);
     syscall(SYS_close_range, 3, ~0U, 0);
-    if (private_run) {
-        if (syscall(SYS_unshare, AIOS_CLONE_NEWNS) != 0) _exit(127);
-        if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) _exit(127);
-        if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0) _exit(127);
-        for (int i = 0; run_dirs && run_dirs[i]; i++) mkdir(run_dirs[i], 0755);
-        if (bind_src && bind_dst && mount(bind_src, bind_dst, NULL, MS_BIND, NULL) != 0) _exit(127);
-    }
+    if (private_run) aios_child_private_run(run_dirs, bind_src, bind_dst);
     execve(path, argv, envp);
     _exit(127);
 }
@@ -73,15 +82,7 @@ int aios_spawn_passing(const char *path, char *const argv[], char *const envp[],
     pid_t pid = fork();
     if (pid < 0) return -errno;
     if (pid > 0) return pid;
-    /* child: async-signal-safe calls only */
-    setpgid(0, 0);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    int null_fd = open("/dev/null", O_RDONLY);
-    if (null_fd >= 0) { dup2(null_fd, 0); }
-    if (out_fd >= 0) dup2(out_fd, 1);
-    if (err_fd >= 0) dup2(err_fd, 2);
+    aios_child_prologue(out_fd, err_fd);
     /* Moved out of the way first, so no descriptor is overwritten before it is copied. */
     int high[16];
     if (pass_count > 16) _exit(127);
@@ -93,12 +94,7 @@ int aios_spawn_passing(const char *path, char *const argv[], char *const envp[],
         if (dup2(high[i], 3 + i) < 0) _exit(127);
     }
     syscall(SYS_close_range, 3 + pass_count, ~0U, 0);
-    if (private_run) {
-        if (syscall(SYS_unshare, AIOS_CLONE_NEWNS) != 0) _exit(127);
-        if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) _exit(127);
-        if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0) _exit(127);
-        for (int i = 0; run_dirs && run_dirs[i]; i++) mkdir(run_dirs[i], 0755);
-    }
+    if (private_run) aios_child_private_run(run_dirs, NULL, NULL);
     if (listen_pid) aios_write_pid(listen_pid, (int)getpid());
     execve(path, argv, envp);
     _exit(127);
