@@ -133,7 +133,8 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "AiosNftablesTests", dependencies: ["AiosNftables"], swiftSettings: strict),
         .testTarget(
-            name: "AiosDNSToolsTests", dependencies: ["AiosDNSTools", "AiosCore", "AiosCurl", "AiosTesting"],
+            name: "AiosDNSToolsTests",
+            dependencies: ["AiosDNSTools", "AiosCore", "AiosCurl", "AiosStore", "AiosTesting"],
             swiftSettings: strict),
         .testTarget(name: "AiosCLITests", dependencies: ["AiosTesting", "AiosCore"], swiftSettings: strict),
     ]

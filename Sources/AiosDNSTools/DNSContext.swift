@@ -8,6 +8,8 @@ struct DNSContext: Sendable {
     let paths: DNSPaths
     let resolver: ManagedResolver
     let zones: BlockZones
+    /// Which list blocks which zone, written after the answer.
+    let rows: ListZoneRows
     let records: LocalRecords
     let source: BlocklistSource
     /// Settings from the daemon's flags, used until `dns.configure` stores others.

@@ -33,6 +33,7 @@ public struct DNSModule: ToolModule {
         context = DNSContext(
             store: store, paths: paths, resolver: resolver,
             zones: BlockZones(paths: paths, store: store, resolver: resolver, crashPoint: crashPoint),
+            rows: ListZoneRows(store: store, paths: paths),
             records: LocalRecords(paths: paths, resolver: resolver, hostsFile: hostsFile, crashPoint: crashPoint),
             source: BlocklistSource(http: HTTPClient(caFile: caFile), paths: paths), defaults: defaults,
             overrides: DNSOverrides(listen: listen, upstreams: upstreams))

@@ -193,7 +193,16 @@ actor BlockZones {
             for list in lists {
                 for zone in Self.readZones(paths.zones(list.name)) { listZones.insert(zone) }
             }
-            let (block, transparent) = ZoneSet.effective(blocked: listZones.union(singles), allowed: allowed)
+            let (block, transparent): (Set<String>, Set<String>)
+            if lists.count == 1, singles.isEmpty {
+                // One list alone: its zone file is minimal already (the ingest pruned it), and
+                // dropping allowed names keeps it so — no second pass over a million names.
+                let kept = allowed.isEmpty ? listZones : listZones.filter { !ZoneSet.covered($0, by: allowed) }
+                block = kept
+                transparent = allowed.filter { ZoneSet.hasListedParent($0, in: kept) || kept.contains($0) }
+            } else {
+                (block, transparent) = ZoneSet.effective(blocked: listZones.union(singles), allowed: allowed)
+            }
             desired = [:]
             desired.reserveCapacity(block.count + transparent.count)
             for zone in block { desired[zone] = type }

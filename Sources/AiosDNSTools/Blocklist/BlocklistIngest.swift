@@ -59,8 +59,9 @@ struct BlocklistIngest: Sendable {
         return .object(report)
     }
 
-    /// Makes `prepared` the list's content: cache and zone files, the store (zones attributed to
-    /// the list, its exceptions), then the resolver.
+    /// Makes `prepared` the list's content: cache and zone files, the store (the list and its
+    /// exceptions; the zones attributed to it are scheduled for after the answer), then the
+    /// resolver.
     func commit(
         _ prepared: Prepared, refreshMs: Int64?, origin: String, now: Int64,
         progress: @escaping @Sendable (CallProgress) -> Void
@@ -77,9 +78,14 @@ struct BlocklistIngest: Sendable {
             createdMs: existing?.createdMs ?? now, fetchedMs: now, uniqueCount: prepared.parsed.names.count,
             zoneCount: prepared.zones.count, skipped: prepared.parsed.skipped, report: Self.report(prepared),
             status: "active")
+        // The zones' attribution rows go after the answer (`ListZoneRows`); the list's record,
+        // its exceptions and its zone file are what the resolver's state follows.
+        try await context.rows.flush()
         try await context.store.saveBlocklist(
-            record, addedZones: Array(prepared.zones.subtracting(previous)),
-            removedZones: Array(previous.subtracting(prepared.zones)), exceptions: Array(prepared.parsed.exceptions))
+            record, addedZones: [], removedZones: [], exceptions: Array(prepared.parsed.exceptions))
+        await context.rows.schedule(
+            list: prepared.name, added: Array(prepared.zones.subtracting(previous)),
+            removed: Array(previous.subtracting(prepared.zones)))
         return try await context.zones.sync(try await context.settings(), progress: progress)
     }
 }

@@ -17,6 +17,8 @@ struct ResolverSupervisor: BackgroundWork {
         let settings = try await context.applyOverrides()
         // The resolver must have the stored lists and records before it serves.
         _ = try? await context.zones.sync(settings)
+        // Attribution rows a crash kept from being written come back from the zone files.
+        try? await context.rows.repair()
         try? await context.records.apply(try await context.store.dnsRecords(), changed: [])
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await supervise() }

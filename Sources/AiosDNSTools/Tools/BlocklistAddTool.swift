@@ -87,7 +87,8 @@ public struct BlocklistAddTool: Tool {
         let now = toolContext.clock.nowMs()
         let progress = toolContext.progress
         let planned = output
-        return .change(diff, inverse: inverse) {
+        let rows = context.rows
+        return .change(diff, inverse: inverse, afterward: { try? await rows.flush() }) {
             var result = planned
             result.resolver = try await ingest.commit(
                 prepared, refreshMs: refreshMs, origin: origin, now: now, progress: progress)

@@ -63,7 +63,7 @@ public struct BlocklistRefreshTool: Tool {
         let origin = toolContext.origin.rawValue
         let progress = toolContext.progress
         let context = context
-        return .change(diff) {
+        return .change(diff, afterward: { try? await context.rows.flush() }) {
             var output = Output(refreshed: [], unchanged: [], failed: [], fromCache: [])
             for list in chosen {
                 do {

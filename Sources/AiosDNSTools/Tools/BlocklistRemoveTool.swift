@@ -40,6 +40,7 @@ public struct BlocklistRemoveTool: Tool {
                     uniquingKeysWith: { first, _ in first })))
         let context = context
         return .change(diff, inverse: inverse) {
+            try await context.rows.flush()
             try await context.store.deleteBlocklist(named: list.name)
             for path in [
                 context.paths.zones(list.name), context.paths.cached(list.name), context.paths.cacheMeta(list.name),

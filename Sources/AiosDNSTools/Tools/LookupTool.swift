@@ -81,6 +81,7 @@ public struct LookupTool: Tool {
             forwarder = settings.listenForwarder
         }
         let store = context.store
+        let rows = context.rows
         return .read {
             let answer: DNSAnswer
             do {
@@ -95,12 +96,16 @@ public struct LookupTool: Tool {
             var output = Output(
                 name: name, type: typeName, server: forwarder, rcode: answer.rcodeName, answers: answer.records,
                 ttl: answer.ttl, canonicalName: answer.canonicalName, blocked: false)
-            if !root { try await Self.attribute(name, into: &output, store: store) }
+            if !root {
+                try await rows.flush()
+                try await Self.attribute(name, into: &output, store: store)
+            }
             return output
         }
     }
 
-    /// Fills in whether and why `name` is blocked, from the store (the same facts the resolver got).
+    /// Fills in whether and why `name` is blocked, from the store (the same facts the resolver
+    /// got; the caller flushes `ListZoneRows` first).
     static func attribute(_ name: String, into output: inout Output, store: Store) async throws {
         let suffixes = DNSName.suffixes(name)
         let singles = try await store.dnsNames(matching: suffixes)

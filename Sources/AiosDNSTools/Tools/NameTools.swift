@@ -57,6 +57,7 @@ struct NameEdit: Sendable {
                 var probe = LookupTool.Output(
                     name: name, type: "A", server: "", rcode: "", answers: [], ttl: 0, canonicalName: nil,
                     blocked: false)
+                try await context.rows.flush()
                 try await LookupTool.attribute(name, into: &probe, store: context.store)
                 if probe.blocked, let list = probe.list, list != "dns.block" { still[name] = list }
             }

@@ -146,6 +146,42 @@ extension Store {
         }
     }
 
+    /// Adds and removes the zones attributed to list `name` (what `blocklistsListing` reads), one
+    /// statement each way.
+    public func saveListZones(_ name: String, added: [String], removed: [String]) async throws {
+        guard !added.isEmpty || !removed.isEmpty else { return }
+        try await pool.write { db in
+            if !removed.isEmpty {
+                try db.execute(
+                    sql:
+                        "DELETE FROM dns_list_zones WHERE list = ? AND zone IN (SELECT value FROM json_each(?))",
+                    arguments: [name, Self.jsonArray(removed)])
+            }
+            if !added.isEmpty {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO dns_list_zones (zone, list) SELECT value, ? FROM json_each(?)",
+                    arguments: [name, Self.jsonArray(added)])
+            }
+        }
+    }
+
+    /// Makes the zones attributed to list `name` exactly `zones` (a repair after a crash).
+    public func replaceListZones(_ name: String, zones: [String]) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM dns_list_zones WHERE list = ?", arguments: [name])
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO dns_list_zones (zone, list) SELECT value, ? FROM json_each(?)",
+                arguments: [name, Self.jsonArray(zones)])
+        }
+    }
+
+    /// How many zones are attributed to list `name`.
+    public func listZoneCount(_ name: String) async throws -> Int {
+        try await pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dns_list_zones WHERE list = ?", arguments: [name]) ?? 0
+        }
+    }
+
     /// `names` as a JSON array of strings, written as bytes (a list holds a million).
     static func jsonArray(_ names: [String]) -> String {
         var bytes: [UInt8] = [UInt8(ascii: "[")]

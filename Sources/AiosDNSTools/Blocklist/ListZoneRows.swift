@@ -1,0 +1,45 @@
+import AiosCore
+import AiosStore
+
+/// The zones attributed to each list in SQLite (`dns_list_zones`: which list blocks a name),
+/// written after a call's answer: a million rows took seconds, and the answer needs none of them
+/// (the zone files on disk and the resolver hold the content). Readers of the attribution flush
+/// first, so none sees it behind; a crash before the write is repaired at the next start from
+/// the zone files (`repair`).
+actor ListZoneRows {
+    let store: Store
+    let paths: DNSPaths
+    private var pending: [(list: String, added: [String], removed: [String])] = []
+    private let writing = AsyncLock()
+
+    init(store: Store, paths: DNSPaths) {
+        self.store = store
+        self.paths = paths
+    }
+
+    /// Notes rows to write (in order with the others noted).
+    func schedule(list: String, added: [String], removed: [String]) {
+        guard !added.isEmpty || !removed.isEmpty else { return }
+        pending.append((list, added, removed))
+    }
+
+    /// Writes every noted change, in order.
+    func flush() async throws {
+        try await writing.withLock {
+            while !pending.isEmpty {
+                let next = pending.removeFirst()
+                try await store.saveListZones(next.list, added: next.added, removed: next.removed)
+            }
+        }
+    }
+
+    /// At start: a list whose attributed zones do not number its zone count (the daemon died
+    /// before writing them) gets them again from its zone file.
+    func repair() async throws {
+        try await writing.withLock {
+            for list in try await store.blocklists() where try await store.listZoneCount(list.name) != list.zoneCount {
+                try await store.replaceListZones(list.name, zones: BlockZones.readZones(paths.zones(list.name)))
+            }
+        }
+    }
+}
