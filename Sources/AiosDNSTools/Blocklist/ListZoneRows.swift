@@ -12,6 +12,9 @@ actor ListZoneRows {
     private var pending: [(list: String, added: [String], removed: [String])] = []
     private let writing = AsyncLock()
 
+    /// Rows per transaction.
+    static let chunk = 20_000
+
     init(store: Store, paths: DNSPaths) {
         self.store = store
         self.paths = paths
@@ -28,7 +31,16 @@ actor ListZoneRows {
         try await writing.withLock {
             while !pending.isEmpty {
                 let next = pending.removeFirst()
-                try await store.saveListZones(next.list, added: next.added, removed: next.removed)
+                // In transactions of `chunk` rows: a million in one held SQLite's write lock for
+                // seconds, and every other write (a `dns.block`) waited behind it.
+                for start in stride(from: 0, to: next.removed.count, by: Self.chunk) {
+                    let part = Array(next.removed[start..<min(next.removed.count, start + Self.chunk)])
+                    try await store.saveListZones(next.list, added: [], removed: part)
+                }
+                for start in stride(from: 0, to: next.added.count, by: Self.chunk) {
+                    let part = Array(next.added[start..<min(next.added.count, start + Self.chunk)])
+                    try await store.saveListZones(next.list, added: part, removed: [])
+                }
             }
         }
     }

@@ -53,11 +53,11 @@ struct NameEdit: Sendable {
         var output = NamesOutput(names: todo, unchanged: already, stillBlockedBy: nil, resolver: nil)
         if self.kind == "block" && !adding {
             var still: [String: String] = [:]
+            try await context.rows.flush()
             for name in names {
                 var probe = LookupTool.Output(
                     name: name, type: "A", server: "", rcode: "", answers: [], ttl: 0, canonicalName: nil,
                     blocked: false)
-                try await context.rows.flush()
                 try await LookupTool.attribute(name, into: &probe, store: context.store)
                 if probe.blocked, let list = probe.list, list != "dns.block" { still[name] = list }
             }
