@@ -42,7 +42,7 @@ public enum DNSProbe {
         }
         packet.append(contentsOf: [0, UInt8(type >> 8), UInt8(type & 0xff), 0, 1])
         let start = DispatchTime.now().uptimeNanoseconds
-        let sent = IPSocketAddress.with(bytes, port: port) { sendto(fd, packet, packet.count, 0, $0, $1) }
+        let sent = IPSocketAddress.send(fd, packet, to: bytes, port: port)
         guard sent == packet.count else { throw SystemCallError("sendto \(address) port \(port)", errno: errno) }
         var reply = [UInt8](repeating: 0, count: 4096)
         let deadline = start + UInt64(timeoutMs) * 1_000_000

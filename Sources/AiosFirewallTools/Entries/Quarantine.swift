@@ -12,12 +12,8 @@ import AiosStore
 /// Quarantined rules leave the rules in force (state `quarantined`, an audit row each naming
 /// why); the daemon serves without them.
 struct Quarantine: Sendable {
-    /// A stored rule that is refused, and why.
-    struct Rule: Codable, Sendable, Equatable {
-        var id: String
-        var summary: String
-        var reason: String
-    }
+    /// A stored rule that is refused, and why (as `firewall.reconcile` reports it).
+    typealias Rule = ReconcileTool.Output.Quarantined
 
     var rules: [Rule] = []
     /// Elements of the interface sets whose name is empty, by set position.

@@ -97,7 +97,7 @@ public struct ReconcileTool: Tool {
             try quarantine.purge(table: table)
             try await quarantine.record(in: store, now: clock.nowMs())
             var output = rest.changes ? try await rest.apply() : Output(restored: false, rules: 0)
-            output.quarantined = quarantine.rules.map { .init(id: $0.id, summary: $0.summary, reason: $0.reason) }
+            output.quarantined = quarantine.rules
             return output
         }
     }
@@ -154,7 +154,7 @@ public struct ReconcileTool: Tool {
             }
             for marker in pending { try await store.removeSetting(marker.key) }
             var output = Output(restored: true, rules: rules.count - refused.count)
-            output.quarantined = refused.map { .init(id: $0.id, summary: $0.summary, reason: $0.reason) }
+            output.quarantined = refused
             return output
         }
     }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-    public import Glibc
+    import Glibc
 #endif
 
 /// An IPv4 or IPv6 socket address built from an address's bytes and a port: the one place a
@@ -8,8 +8,10 @@ public enum IPSocketAddress {
     /// The address family of `bytes` (4 bytes: AF_INET, else AF_INET6).
     public static func family(_ bytes: [UInt8]) -> Int32 { bytes.count == 4 ? AF_INET : AF_INET6 }
 
-    /// Calls `body` with the socket address of `bytes` and `port` and its length.
-    public static func with<R>(_ bytes: [UInt8], port: Int, _ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+    /// Calls `body` with the socket address of `bytes` and `port` and its length. Internal: a
+    /// public signature with Glibc's types needs `public import Glibc`, which broke clean builds
+    /// of the module (its other files no longer found `SOCK_STREAM`); other modules call `send`.
+    static func with<R>(_ bytes: [UInt8], port: Int, _ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
         if bytes.count == 4 {
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
@@ -30,5 +32,11 @@ public enum IPSocketAddress {
                 body($0, socklen_t(MemoryLayout<sockaddr_in6>.size))
             }
         }
+    }
+
+    /// `sendto` of `packet` on `fd` to `address` (its bytes) and `port`.
+    /// - Returns: what `sendto` returned (the bytes sent, or -1 with `errno` set).
+    public static func send(_ fd: Int32, _ packet: [UInt8], to address: [UInt8], port: Int) -> Int {
+        with(address, port: port) { sendto(fd, packet, packet.count, 0, $0, $1) }
     }
 }
