@@ -18,7 +18,7 @@ public enum ICMPEcho {
         let v6 = bytes.count == 16
         let fd = try SystemCall.check("socket(raw icmp)") {
             socket(
-                v6 ? AF_INET6 : AF_INET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue),
+                v6 ? AF_INET6 : AF_INET, SocketType.raw | SocketType.cloexec,
                 Int32(v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP))
         }
         defer { close(fd) }

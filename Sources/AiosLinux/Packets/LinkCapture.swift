@@ -94,7 +94,7 @@ public enum LinkCapture {
 
     private static func open(index: Int32, protocol ethertype: UInt16) throws(SystemCallError) -> Int32 {
         let fd = try SystemCall.check("socket(AF_PACKET)") {
-            socket(AF_PACKET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(ethertype.bigEndian))
+            socket(AF_PACKET, SocketType.raw | SocketType.cloexec, Int32(ethertype.bigEndian))
         }
         var address = sockaddr_ll()
         address.sll_family = UInt16(AF_PACKET)

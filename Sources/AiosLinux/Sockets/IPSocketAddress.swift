@@ -8,9 +8,8 @@ public enum IPSocketAddress {
     /// The address family of `bytes` (4 bytes: AF_INET, else AF_INET6).
     public static func family(_ bytes: [UInt8]) -> Int32 { bytes.count == 4 ? AF_INET : AF_INET6 }
 
-    /// Calls `body` with the socket address of `bytes` and `port` and its length. Internal: a
-    /// public signature with Glibc's types needs `public import Glibc`, which broke clean builds
-    /// of the module (its other files no longer found `SOCK_STREAM`); other modules call `send`.
+    /// Calls `body` with the socket address of `bytes` and `port` and its length. Internal, so
+    /// no public signature carries Glibc's types; other modules call `send`.
     static func with<R>(_ bytes: [UInt8], port: Int, _ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
         if bytes.count == 4 {
             var address = sockaddr_in()

@@ -21,9 +21,9 @@ public final class ListeningSockets: Sendable {
         guard let bytes = IPAddressText.parse(address) else { throw SystemCallError("parse \(address)", errno: EINVAL) }
         self.address = address
         self.port = port
-        udp = try Self.bound(bytes, port: port, type: Int32(SOCK_DGRAM.rawValue))
+        udp = try Self.bound(bytes, port: port, type: SocketType.datagram)
         do {
-            tcp = try Self.bound(bytes, port: port, type: Int32(SOCK_STREAM.rawValue))
+            tcp = try Self.bound(bytes, port: port, type: SocketType.stream)
             try SystemCall.check("listen \(address) port \(port)") { listen(tcp, 256) }
         } catch {
             close(udp)
@@ -38,7 +38,7 @@ public final class ListeningSockets: Sendable {
 
     private static func bound(_ bytes: [UInt8], port: Int, type: Int32) throws(SystemCallError) -> Int32 {
         let family = IPSocketAddress.family(bytes)
-        let fd = try SystemCall.check("socket") { socket(family, type | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        let fd = try SystemCall.check("socket") { socket(family, type | SocketType.cloexec, 0) }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         if family == AF_INET6 {

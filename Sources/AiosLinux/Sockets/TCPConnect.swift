@@ -12,7 +12,7 @@ public enum TCPConnect {
         let family = IPSocketAddress.family(bytes)
         let fd = try SystemCall.check("socket") {
             socket(
-                family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+                family, SocketType.stream | SocketType.nonblock | SocketType.cloexec, 0)
         }
         defer { close(fd) }
         var start = timespec()

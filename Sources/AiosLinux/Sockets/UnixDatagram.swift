@@ -9,7 +9,7 @@ public enum UnixDatagram {
     public static func bind(path: String) throws(SystemCallError) -> Int32 {
         unlink(path)
         let fd = try SystemCall.check("socket(AF_UNIX, SOCK_DGRAM)") {
-            socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            socket(AF_UNIX, SocketType.datagram | SocketType.cloexec, 0)
         }
         do {
             var address = try UnixSocket.makeAddress(path)
@@ -43,7 +43,7 @@ public enum UnixDatagram {
     public static func send(_ bytes: [UInt8], to path: String) throws(SystemCallError) {
         let fd = try SystemCall.check("socket(AF_UNIX, SOCK_DGRAM)") {
             socket(
-                AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+                AF_UNIX, SocketType.datagram | SocketType.cloexec | SocketType.nonblock, 0)
         }
         defer { close(fd) }
         var address = try UnixSocket.makeAddress(path)

@@ -28,7 +28,7 @@ public enum UnixSocket {
         }
         unlink(path)
         let fd = try SystemCall.check("socket") {
-            socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            socket(AF_UNIX, SocketType.stream | SocketType.cloexec, 0)
         }
         do {
             var address = try makeAddress(path)
@@ -58,7 +58,7 @@ public enum UnixSocket {
     /// Connects to the socket at `path`.
     public static func connect(path: String) throws(SystemCallError) -> Int32 {
         let fd = try SystemCall.check("socket") {
-            socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            socket(AF_UNIX, SocketType.stream | SocketType.cloexec, 0)
         }
         do {
             var address = try makeAddress(path)

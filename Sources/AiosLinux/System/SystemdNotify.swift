@@ -10,7 +10,7 @@ public enum SystemdNotify {
     @discardableResult
     public static func send(_ state: String, environment: [String: String]) -> Bool {
         guard let target = environment["NOTIFY_SOCKET"], !target.isEmpty else { return false }
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(AF_UNIX, SocketType.datagram | SocketType.cloexec, 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         var address = sockaddr_un()
