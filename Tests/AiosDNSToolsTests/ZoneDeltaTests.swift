@@ -18,30 +18,36 @@ struct ZoneDeltaTests {
         "ok.ads.example", "b.example", "c.b.example", "d.c.b.example", "other.test", "deep.other.test",
     ]
 
-    @Test("400 random steps of block, unblock, allow and allow-remove agree with a full recompute", arguments: 0..<5)
+    @Test("400 random steps of block, unblock, allow and list changes agree with a full recompute", arguments: 0..<5)
     func randomSteps(seed: Int) {
         var generator = SplitMix(seed: UInt64(seed) &+ 7)
-        let lists = Set(Self.names.filter { _ in generator.next() % 3 == 0 })
+        var lists = Set(Self.names.filter { _ in generator.next() % 3 == 0 })
         var singles = Set<String>()
         var allowed = Set<String>()
         var desired = Self.full(lists.union(singles), allowed)
         for _ in 0..<400 {
-            let name = Self.names[Int(generator.next() % UInt64(Self.names.count))]
-            switch generator.next() % 4 {
-            case 0: singles.insert(name)
-            case 1: singles.remove(name)
-            case 2: allowed.insert(name)
-            default: allowed.remove(name)
+            // One to three names change at once (a list's refresh changes many).
+            var roots = Set<String>()
+            for _ in 0...(generator.next() % 3) {
+                let name = Self.names[Int(generator.next() % UInt64(Self.names.count))]
+                roots.insert(name)
+                switch generator.next() % 6 {
+                case 0: singles.insert(name)
+                case 1: singles.remove(name)
+                case 2: allowed.insert(name)
+                case 3: allowed.remove(name)
+                case 4: lists.insert(name)
+                default: lists.remove(name)
+                }
             }
             let before = desired
             let blocked = lists.union(singles)
-            let roots: Set<String> = [name]
-            let below = blocked.filter { $0 == name || $0.hasSuffix("." + name) }
-            let (additions, removals) = ZoneDelta.apply(
-                to: &desired, roots: roots, isBlocked: { blocked.contains($0) }, allowed: allowed,
-                type: "always_nxdomain", blockedBelow: Array(below))
+            let names = Array(roots) + ZoneDelta.below(roots, in: blocked.union(allowed))
+            let (additions, removals, exceptionChange) = ZoneDelta.apply(
+                to: &desired, names: names, isBlocked: { blocked.contains($0) }, isAllowed: { allowed.contains($0) },
+                type: "always_nxdomain")
             let expected = Self.full(blocked, allowed)
-            #expect(desired == expected, "after \(name): \(desired) vs \(expected)")
+            #expect(desired == expected, "after \(roots): \(desired) vs \(expected)")
             // The delta is exactly the difference the resolver needs.
             var replayed = before
             for zone in removals { replayed[zone] = nil }
@@ -50,6 +56,8 @@ struct ZoneDeltaTests {
                 replayed[String(parts[0])] = String(parts[1])
             }
             #expect(replayed == expected)
+            let exceptions = { (zones: [String: String]) in zones.values.filter { $0 == "transparent" }.count }
+            #expect(exceptions(before) + exceptionChange == exceptions(expected))
         }
     }
 }

@@ -160,6 +160,79 @@ struct DNSTests {
         print("answered %d failed %d max_gap_ms %.1f" % (answered, failed, gap * 1000), flush=True)
         """
 
+    @Test(
+        "a refresh that changes some lines goes from the list's index and gives what a full load gives: a new parent covers its children, an exception, repeats, a moved skipped line"
+    )
+    func indexedRefresh() async throws {
+        try await Lab.with { lab in
+            var dns = try DNSLab.build(lab)
+            let fillers = (0..<2000).map { "0.0.0.0 f\($0).filler.test" }
+            let first =
+                ["0.0.0.0 x.ads.lab.example", "tracker.lab.example", "not a name!", "0.0.0.0 localhost"]
+                + fillers
+            let second =
+                ["ads.lab.example", "0.0.0.0 x.ads.lab.example", "@@||ok.ads.lab.example^", "0.0.0.0 localhost"]
+                + fillers.dropFirst(100) + ["not a name!"] + (0..<100).map { "g\($0).filler.test" }
+                + ["127.0.0.1 g5.filler.test"]
+            let path = try dns.file("big.txt", first.joined(separator: "\n"))
+            try dns.call("dns.blocklist_add", #"{"name": "big", "source": "\#(path)"}"#)
+            func listed() throws -> [String: Any] {
+                (try dns.call("dns.blocklist_list", "{}")["lists"] as? [[String: Any]])?.first ?? [:]
+            }
+            // The index is built after the answer.
+            #expect(Poll.until(seconds: 20) { (try? listed()["indexed"] as? Bool) == true })
+            #expect(try dns.lookup("tracker.lab.example")["blocked"] as? Bool == true)
+
+            _ = try dns.file("big.txt", second.joined(separator: "\n"))
+            let refreshed = try dns.call("dns.blocklist_refresh", #"{"name": "big"}"#)
+            #expect(refreshed["indexed"] as? [String] == ["big"], "\(refreshed)")
+            #expect(refreshed["refreshed"] as? [String] == ["big"])
+            let list = try listed()
+            #expect(list["unique"] as? Int == 2002)
+            #expect(list["zones"] as? Int == 2001)
+            #expect(list["skipped"] as? Int == 1)
+            let examples = (list["report"] as? [String: Any])?["skipped_examples"] as? [[String: Any]]
+            #expect(examples?.first?["line"] as? Int == 1905, "the skipped line under its new number")
+            #expect(list["indexed"] as? Bool == true)
+            // Exactly the zones a full load of the new content makes, in unbound's include file.
+            var expected = Set(["ads.lab.example always_nxdomain", "ok.ads.lab.example transparent"])
+            for index in 100..<2000 { expected.insert("f\(index).filler.test always_nxdomain") }
+            for index in 0..<100 { expected.insert("g\(index).filler.test always_nxdomain") }
+            #expect(Self.includeZones(dns) == expected)
+            for name in ["ads.lab.example", "x.ads.lab.example", "g5.filler.test"] {
+                #expect(try dns.lookup(name)["blocked"] as? Bool == true, "\(name)")
+            }
+            #expect(try dns.lookup("ok.ads.lab.example")["answers"] as? [String] == ["10.53.0.97"])
+            #expect(try dns.lookup("tracker.lab.example")["answers"] as? [String] == ["10.53.0.95"])
+            #expect(try dns.lookup("f5.filler.test")["blocked"] as? Bool == false)
+
+            // And back: the parent goes, its child is a zone again; the exception goes.
+            _ = try dns.file("big.txt", first.joined(separator: "\n"))
+            let back = try dns.call("dns.blocklist_refresh", #"{"name": "big"}"#)
+            #expect(back["indexed"] as? [String] == ["big"])
+            var original = Set(["x.ads.lab.example always_nxdomain", "tracker.lab.example always_nxdomain"])
+            for index in 0..<2000 { original.insert("f\(index).filler.test always_nxdomain") }
+            #expect(Self.includeZones(dns) == original)
+            #expect(try dns.lookup("ads.lab.example")["answers"] as? [String] == ["10.53.0.99"])
+            #expect(try dns.lookup("x.ads.lab.example")["blocked"] as? Bool == true)
+            #expect(try listed()["zones"] as? Int == 2002)
+            _ = dns.daemon.stop()
+        }
+    }
+
+    /// The include file's zones as `name type`.
+    static func includeZones(_ dns: DNSLab) -> Set<String> {
+        let text =
+            (try? String(contentsOfFile: "\(dns.daemon.dataDirectory)/dns/blocklist.conf", encoding: .utf8)) ?? ""
+        var out = Set<String>()
+        for line in text.split(separator: "\n") where line.hasPrefix("local-zone: \"") {
+            let parts = line.dropFirst(13).split(separator: " ")
+            guard parts.count == 2 else { continue }
+            out.insert("\(parts[0].dropLast(2)) \(parts[1])")
+        }
+        return out
+    }
+
     @Test("bad sources are refused clearly and the previous content stays active; a download falls back to its cache")
     func badSources() async throws {
         try await Lab.with { lab in

@@ -14,17 +14,22 @@ import Foundation
 /// changed in the running unbound by the difference only, in small batches over the control
 /// socket, so the cache stays and answers keep flowing (a `reload` goes dark for seconds at a
 /// million names; one 10k batch pauses answers for ~0.2 s).
+///
+/// Between calls it keeps what it last made true (`loaded`, and what that was made of), so a
+/// change of a few names — one `dns.block`, a refresh that changes a few lines of a big list
+/// (`ListIndex`) — is worked out from the zones in force (`ZoneDelta`) and written as a patch of
+/// the files, never recomputed from a million names.
 actor BlockZones {
     let paths: DNSPaths
     let store: Store
     let resolver: ManagedResolver
-    private var loaded: [String: String]?
-    private let lock = AsyncLock()
+    var loaded: [String: String]?
+    let lock = AsyncLock()
 
     /// Names per control command: small enough that one batch pauses answers for milliseconds.
     static let batchSize = 500
     /// Past this many zone changes a new unbound replaces the running one instead of batches
-    /// (`ManagedResolver.replace`): batches take ~47 µs a zone, a start with a million zones
+    /// (`ManagedResolver.replace`): batches take 20–50 µs a zone, a start with a million zones
     /// about 4 s, so from here on a start is sooner.
     static let replaceAbove = 20_000
 
@@ -40,9 +45,35 @@ actor BlockZones {
         self.crashPoint = crashPoint
     }
 
+    /// What `loaded` was made of, so that a change of some names is worked out from it.
+    struct Memo {
+        /// The lists' names and their zone files' sizes and times.
+        var listKey: String
+        /// The lists' names.
+        var lists: [String]
+        /// The union of the lists' zones.
+        var listZones: Set<String>
+        var singles: Set<String>
+        var allowed: Set<String>
+        var type: String
+    }
+    var memo: Memo?
+    /// `memo` describes `loaded` exactly (cleared whenever `loaded` is set another way).
+    var memoIsLoaded = false
+    /// The `transparent` zones in `loaded`.
+    var exceptionCount = 0
+
+    /// Each list's content indexed by line (`ListIndex`), built after the answer that made it
+    /// active; a list without one takes the full path at its next refresh.
+    var indexes: [String: ListIndex] = [:]
+    /// Counts the contents each list was given, so that an index built for an older one is dropped.
+    var generations: [String: Int] = [:]
+    /// Contents to index after the answer (`buildPendingIndexes`).
+    var pending: [String: PendingIndex] = [:]
+
     /// Zones in force (as last synced or read from the include file).
     func counts() -> (zones: Int, exceptions: Int) {
-        let current = loaded ?? readInclude()
+        let current = loaded ?? ZoneFiles.readInclude(paths.blocklistInclude)
         let exceptions = current.values.filter { $0 == "transparent" }.count
         return (current.count - exceptions, exceptions)
     }
@@ -56,7 +87,7 @@ actor BlockZones {
 
     /// Forgets what is loaded (after unbound restarted it has the include file's state again).
     func resolverRestarted() {
-        loaded = readInclude()
+        loaded = ZoneFiles.readInclude(paths.blocklistInclude)
         memoIsLoaded = false
     }
 
@@ -72,17 +103,17 @@ actor BlockZones {
     func verify(_ settings: DNSSettings) async throws -> Report {
         try await lock.withLock {
             guard await resolver.runningPID != nil else { return try await syncLocked(settings, progress: { _ in }) }
-            let include = readInclude()
-            let missing = await sampleMissing(include, settings: settings)
+            let missing = await sampleMissing(settings: settings)
             guard missing > 0 else {
                 // It holds what the include file says: nothing to send (what `loaded` says already
                 // is the include file after a sync of this daemon's).
-                if !memoIsLoaded { loaded = include }
-                let exceptions = include.values.lazy.filter { $0 == "transparent" }.count
+                if !memoIsLoaded { loaded = ZoneFiles.readInclude(paths.blocklistInclude) }
+                let (zones, exceptions) = counts()
                 return Report(
-                    added: 0, removed: 0, zones: include.count - exceptions, exceptions: exceptions, batches: 0,
-                    slowestBatchMs: 0, live: true)
+                    added: 0, removed: 0, zones: zones, exceptions: exceptions, batches: 0, slowestBatchMs: 0,
+                    live: true)
             }
+            let include = ZoneFiles.readInclude(paths.blocklistInclude)
             if include.count > Self.replaceAbove, try await resolver.replace(settings) {
                 loaded = include
                 memoIsLoaded = false
@@ -90,18 +121,18 @@ actor BlockZones {
                 report.replaced = true
                 return report
             }
-            loaded = try await held()
+            loaded = try await held(include: include)
             memoIsLoaded = false
             return try await syncLocked(settings, progress: { _ in })
         }
     }
 
-    /// How many of a random sample (up to `sampleSize`) of `include`'s blocking zones the
-    /// running unbound does not block.
-    private func sampleMissing(_ include: [String: String], settings: DNSSettings) async -> Int {
-        let blocking = include.filter { $0.value != "transparent" }
-        guard !blocking.isEmpty else { return 0 }
-        let sample = (0..<min(Self.sampleSize, blocking.count)).compactMap { _ in blocking.randomElement() }
+    /// How many of a random sample (up to `sampleSize`) of the include file's blocking zones
+    /// the running unbound does not block.
+    private func sampleMissing(settings: DNSSettings) async -> Int {
+        let sample = ZoneFiles.sampleInclude(paths.blocklistInclude, count: Self.sampleSize)
+            .filter { $0.type != "transparent" }
+        guard !sample.isEmpty else { return 0 }
         let address = ["0.0.0.0", "::"].contains(settings.listenAddress) ? "127.0.0.1" : settings.listenAddress
         let port = settings.port
         return
@@ -121,7 +152,7 @@ actor BlockZones {
 
     /// The blocking zones (and exceptions) the running unbound holds, by its own listing: its
     /// built-in zones (localhost, reverse zones) and those local records imply are left out.
-    private func held() async throws -> [String: String] {
+    private func held(include: [String: String]) async throws -> [String: String] {
         let listing = try await resolver.run("list_local_zones")
         var out: [String: String] = [:]
         for line in listing.split(separator: "\n") {
@@ -134,27 +165,10 @@ actor BlockZones {
             out[String(zone)] = type
         }
         // A transparent zone is ours only when the include file has it (records make them too).
-        let include = readInclude()
         return out.filter { $0.value != "transparent" || include[$0.key] == "transparent" }
     }
 
-    /// What the last full sync read, kept so that a change of a few single names (`dns.block`,
-    /// `dns.allow`, …) with the lists unchanged is worked out from the zones in force
-    /// (`ZoneDelta`) instead of recomputed from a million list lines.
-    private struct Memo {
-        /// The lists' names and their zone files' sizes and times.
-        var listKey: String
-        var listZones: Set<String>
-        var singles: Set<String>
-        var allowed: Set<String>
-        var type: String
-    }
-    private var memo: Memo?
-
-    /// `memo` describes `loaded` exactly (cleared whenever `loaded` is set another way).
-    private var memoIsLoaded = false
-
-    private func listKey(_ lists: [BlocklistRecord]) -> String {
+    func listKey(_ lists: [BlocklistRecord]) -> String {
         lists.map { list in
             let attributes = try? FileManager.default.attributesOfItem(atPath: paths.zones(list.name))
             let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
@@ -163,7 +177,9 @@ actor BlockZones {
         }.joined(separator: ",")
     }
 
-    private func syncLocked(_ settings: DNSSettings, progress: @escaping @Sendable (CallProgress) -> Void) async throws
+    /// Brings `loaded` to what the store says: from the memo when only single names changed,
+    /// from every list's zones otherwise.
+    func syncLocked(_ settings: DNSSettings, progress: @escaping @Sendable (CallProgress) -> Void) async throws
         -> Report
     {
         let lists = try await store.blocklists()
@@ -171,149 +187,193 @@ actor BlockZones {
         let singles = Set(try await store.dnsNames(kind: "block").map(\.name))
         let allowed = Set(try await store.dnsNames(kind: "allow").map(\.name))
         let type = settings.blockZoneType
-        var desired: [String: String]
-        var additions: [String] = []
-        var removals: [String] = []
-        let roots = memo.map { $0.singles.symmetricDifference(singles).union($0.allowed.symmetricDifference(allowed)) }
-        if memoIsLoaded, let memo, memo.listKey == key, memo.type == type, let roots, roots.count <= 64,
-            var current = loaded.take()
-        {
-            // Taken out of `loaded` (not copied: a million entries) and put back below.
-            let suffixes = roots.map { "." + $0 }
-            func isBelow(_ name: String) -> Bool { roots.contains(name) || suffixes.contains { name.hasSuffix($0) } }
-            let below = memo.listZones.filter(isBelow) + singles.filter(isBelow)
-            (additions, removals) = ZoneDelta.apply(
-                to: &current, roots: roots, isBlocked: { memo.listZones.contains($0) || singles.contains($0) },
-                allowed: allowed, type: type, blockedBelow: Array(below))
-            desired = current
+        indexes = indexes.filter { name, _ in lists.contains { $0.name == name } }
+        if memoIsLoaded, let memo, memo.listKey == key, memo.type == type {
+            let roots = memo.singles.symmetricDifference(singles).union(memo.allowed.symmetricDifference(allowed))
             self.memo?.singles = singles
             self.memo?.allowed = allowed
+            return try await applyDelta(roots: roots, settings: settings, progress: progress)
+        }
+        var listZones = Set<String>()
+        for list in lists {
+            for zone in ZoneFiles.readZones(paths.zones(list.name)) { listZones.insert(zone) }
+        }
+        let (block, transparent): (Set<String>, Set<String>)
+        if lists.count == 1, singles.isEmpty {
+            // One list alone: its zone file is minimal already (the ingest pruned it), and
+            // dropping allowed names keeps it so — no second pass over a million names.
+            let kept = allowed.isEmpty ? listZones : listZones.filter { !ZoneSet.covered($0, by: allowed) }
+            block = kept
+            transparent = allowed.filter { ZoneSet.hasListedParent($0, in: kept) || kept.contains($0) }
         } else {
-            var listZones = Set<String>()
-            for list in lists {
-                for zone in Self.readZones(paths.zones(list.name)) { listZones.insert(zone) }
-            }
-            let (block, transparent): (Set<String>, Set<String>)
-            if lists.count == 1, singles.isEmpty {
-                // One list alone: its zone file is minimal already (the ingest pruned it), and
-                // dropping allowed names keeps it so — no second pass over a million names.
-                let kept = allowed.isEmpty ? listZones : listZones.filter { !ZoneSet.covered($0, by: allowed) }
-                block = kept
-                transparent = allowed.filter { ZoneSet.hasListedParent($0, in: kept) || kept.contains($0) }
-            } else {
-                (block, transparent) = ZoneSet.effective(blocked: listZones.union(singles), allowed: allowed)
-            }
-            desired = [:]
-            desired.reserveCapacity(block.count + transparent.count)
-            for zone in block { desired[zone] = type }
-            for zone in transparent { desired[zone] = "transparent" }
-            let current = loaded ?? readInclude()
-            for (zone, type) in desired where current[zone] != type { additions.append("\(zone) \(type)") }
-            for zone in current.keys where desired[zone] == nil { removals.append(zone) }
-            memo = Memo(listKey: key, listZones: listZones, singles: singles, allowed: allowed, type: type)
+            (block, transparent) = ZoneSet.effective(blocked: listZones.union(singles), allowed: allowed)
         }
-        let transparent = desired.values.lazy.filter { $0 == "transparent" }.count
-        if !additions.isEmpty || !removals.isEmpty || !FileManager.default.fileExists(atPath: paths.blocklistInclude) {
-            try writeInclude(desired)
-        }
-        var report = Report(
-            added: additions.count, removed: removals.count, zones: desired.count - transparent,
-            exceptions: transparent,
-            batches: 0, slowestBatchMs: 0, live: false)
-        var replaced = false
-        if await resolver.runningPID != nil, additions.count + removals.count > Self.replaceAbove {
-            // Batches would take longer than a new unbound reading the include file: one takes
-            // over the running one's sockets and cache, with no gap in answers.
-            do {
-                replaced = try await resolver.replace(settings)
-            } catch {
-                loaded = nil
-                memoIsLoaded = false
-                throw error
-            }
-            report.live = true
-            report.replaced = replaced
-        }
-        if !replaced, await resolver.runningPID != nil {
-            report.live = true
-            let total = additions.count + removals.count
-            var done = 0
-            for (command, lines) in [("local_zones_remove", removals), ("local_zones", additions)] {
-                var start = 0
-                while start < lines.count {
-                    let batch = Array(lines[start..<min(lines.count, start + Self.batchSize)])
-                    let began = ContinuousClock.now
-                    do {
-                        _ = try await resolver.run(command, input: batch)
-                    } catch {
-                        // The include file holds the new state; what unbound has is unknown now.
-                        loaded = nil
-                        memoIsLoaded = false
-                        throw AiosError(
-                            .unavailable,
-                            "the resolver stopped taking changes (\(error)); it loads them when it restarts",
-                            cause: error)
-                    }
-                    let elapsed = ContinuousClock.now - began
-                    let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-                    report.slowestBatchMs = max(report.slowestBatchMs, ms)
-                    report.batches += 1
-                    if report.batches == 10, crashPoint == "zones-mid-load" { kill(getpid(), SIGKILL) }
-                    start += batch.count
-                    done += batch.count
-                    if report.batches % 20 == 0 {
-                        progress(CallProgress(stage: "loading zones", done: done, total: total))
-                    }
-                }
-            }
+        var desired: [String: String] = [:]
+        desired.reserveCapacity(block.count + transparent.count)
+        for zone in block { desired[zone] = type }
+        for zone in transparent { desired[zone] = "transparent" }
+        let current = loaded ?? ZoneFiles.readInclude(paths.blocklistInclude)
+        // Zones only, their lines made per batch: a first load needs none when it replaces.
+        var added: [String] = []
+        var removals: [String] = []
+        for (zone, type) in desired where current[zone] != type { added.append(zone) }
+        for zone in current.keys where desired[zone] == nil { removals.append(zone) }
+        memo = Memo(
+            listKey: key, lists: lists.map(\.name), listZones: listZones, singles: singles, allowed: allowed, type: type
+        )
+        exceptionCount = transparent.count
+        if !added.isEmpty || !removals.isEmpty || !FileManager.default.fileExists(atPath: paths.blocklistInclude) {
+            try writeInclude(ZoneFiles.include(desired))
         }
         loaded = desired
-        memoIsLoaded = true
+        return try await send(added: added, removals: removals, settings: settings, progress: progress)
+    }
+
+    /// Applies a change of the names in `roots` (blocked, allowed or listed) from the memo:
+    /// only they and the names below them can change.
+    func applyDelta(
+        roots: Set<String>, settings: DNSSettings, progress: @escaping @Sendable (CallProgress) -> Void
+    ) async throws -> Report {
+        guard let memo, var current = loaded.take() else { throw AiosError(.internal, "no zones in memory") }
+        // Taken out of `loaded` (not copied: a million entries) and put back below.
+        var names = Array(roots)
+        names += ZoneDelta.below(roots, in: memo.singles.union(memo.allowed))
+        // The lists' zones below a root, scanned for only when a list may have any.
+        let withChildren = roots.filter(mayHaveListedChildren)
+        if !withChildren.isEmpty { names += ZoneDelta.below(withChildren, in: memo.listZones) }
+        let (additions, removals, exceptionChange) = ZoneDelta.apply(
+            to: &current, names: names,
+            isBlocked: { memo.listZones.contains($0) || memo.singles.contains($0) },
+            isAllowed: { memo.allowed.contains($0) }, type: memo.type)
+        loaded = current
+        exceptionCount += exceptionChange
+        guard !additions.isEmpty || !removals.isEmpty else {
+            return try await send(lines: [], removals: [], settings: settings, progress: progress)
+        }
+        let changed = Set(removals).union(additions.map { String($0.prefix { $0 != " " }) })
+        let adding = additions.compactMap { line -> (String, String)? in
+            let parts = line.split(separator: " ", maxSplits: 1)
+            return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+        }
+        let paths = paths
+        let patch: @Sendable () throws -> Void = {
+            try Self.writeInclude(
+                ZoneFiles.patchedInclude(paths.blocklistInclude, dropping: changed, adding: adding), paths: paths)
+        }
+        guard additions.count + removals.count <= Self.replaceAbove, await resolver.runningPID != nil else {
+            // A new unbound reads the include file: it is written first.
+            do { try patch() } catch {
+                forgetLoaded()
+                throw error
+            }
+            return try await send(lines: additions, removals: removals, settings: settings, progress: progress)
+        }
+        // Batches keep unbound busy and this process mostly waiting: the include file (tens of
+        // megabytes at a million zones) is patched meanwhile, on a thread of its own.
+        async let written: Void = Offload.bulk(patch)
+        let report: Report
+        do {
+            report = try await send(lines: additions, removals: removals, settings: settings, progress: progress)
+        } catch {
+            try? await written
+            throw error
+        }
+        do { try await written } catch {
+            forgetLoaded()
+            throw error
+        }
         return report
     }
 
-    /// One zone per line.
-    static func readZones(_ path: String) -> [String] {
-        var out: [String] = []
-        forEachLine(path) { line in out.append(String(decoding: line, as: UTF8.self)) }
-        return out
+    /// True unless no list (indexed) has a name below `name`.
+    private func mayHaveListedChildren(_ name: String) -> Bool {
+        guard let lists = memo?.lists, lists.allSatisfy({ indexes[$0] != nil }) else { return true }
+        let hash = ListIndex.hash(name)
+        return indexes.values.contains { $0.parents.contains(hash) }
     }
 
-    /// Calls `body` with each non-empty line of the file at `path`, on its bytes (splitting a
-    /// `Data` of a million lines through its generic slices cost a second).
-    static func forEachLine(_ path: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
-        guard let data = FileManager.default.contents(atPath: path) else { return }
-        data.withUnsafeBytes { raw in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            var start = 0
-            for index in 0...bytes.count where index == bytes.count || bytes[index] == 10 {
-                if index > start { body(UnsafeBufferPointer(rebasing: bytes[start..<index])) }
-                start = index + 1
+    /// Sends the difference to the running unbound (`loaded` already holds the result): a new
+    /// unbound when it is large, batches otherwise.
+    private func send(
+        added: [String], removals: [String], settings: DNSSettings,
+        progress: @escaping @Sendable (CallProgress) -> Void
+    ) async throws -> Report {
+        let desired = loaded ?? [:]
+        return try await send(
+            count: added.count, lines: { range in added[range].map { "\($0) \(desired[$0] ?? "always_nxdomain")" } },
+            removals: removals, settings: settings, progress: progress)
+    }
+
+    private func send(
+        lines: [String], removals: [String], settings: DNSSettings,
+        progress: @escaping @Sendable (CallProgress) -> Void
+    ) async throws -> Report {
+        try await send(
+            count: lines.count, lines: { Array(lines[$0]) }, removals: removals, settings: settings, progress: progress)
+    }
+
+    private func send(
+        count: Int, lines: @escaping (Range<Int>) -> [String], removals: [String], settings: DNSSettings,
+        progress: @escaping @Sendable (CallProgress) -> Void
+    ) async throws -> Report {
+        memoIsLoaded = true
+        let total = loaded?.count ?? 0
+        var report = Report(
+            added: count, removed: removals.count, zones: total - exceptionCount, exceptions: exceptionCount,
+            batches: 0, slowestBatchMs: 0, live: false)
+        guard await resolver.runningPID != nil else { return report }
+        report.live = true
+        if count + removals.count > Self.replaceAbove {
+            // Batches would take longer than a new unbound reading the include file: one takes
+            // over the running one's sockets and cache, with no gap in answers.
+            do {
+                report.replaced = try await resolver.replace(settings)
+            } catch {
+                forgetLoaded()
+                throw error
+            }
+            if report.replaced { return report }
+        }
+        let changes = count + removals.count
+        var done = 0
+        let batches: [(String, Int, (Range<Int>) -> [String])] = [
+            ("local_zones_remove", removals.count, { Array(removals[$0]) }), ("local_zones", count, lines),
+        ]
+        for (command, size, slice) in batches {
+            for start in stride(from: 0, to: size, by: Self.batchSize) {
+                let batch = slice(start..<min(size, start + Self.batchSize))
+                let began = ContinuousClock.now
+                do {
+                    _ = try await resolver.run(command, input: batch)
+                } catch {
+                    // The include file holds the new state; what unbound has is unknown now.
+                    forgetLoaded()
+                    throw AiosError(
+                        .unavailable, "the resolver stopped taking changes (\(error)); it loads them when it restarts",
+                        cause: error)
+                }
+                let elapsed = ContinuousClock.now - began
+                let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+                report.slowestBatchMs = max(report.slowestBatchMs, ms)
+                report.batches += 1
+                if report.batches == 10, crashPoint == "zones-mid-load" { kill(getpid(), SIGKILL) }
+                done += batch.count
+                if report.batches % 20 == 0 {
+                    progress(CallProgress(stage: "loading zones", done: done, total: changes))
+                }
             }
         }
+        return report
     }
 
-    /// Writes `zones` one per line (atomically).
-    static func writeZones(_ zones: some Collection<String>, to path: String) throws {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(zones.count * 24)
-        for zone in zones {
-            bytes.append(contentsOf: zone.utf8)
-            bytes.append(10)
-        }
-        try AtomicFile.write(bytes, to: path)
+    func forgetLoaded() {
+        loaded = nil
+        memoIsLoaded = false
     }
 
-    private func writeInclude(_ zones: [String: String]) throws {
-        var bytes = Array("# Written by aios-net: blocked zones (change them with dns.* tools)\n".utf8)
-        bytes.reserveCapacity(zones.count * 48)
-        for (zone, type) in zones {
-            bytes.append(contentsOf: "local-zone: \"".utf8)
-            bytes.append(contentsOf: zone.utf8)
-            bytes.append(contentsOf: ".\" ".utf8)
-            bytes.append(contentsOf: type.utf8)
-            bytes.append(10)
-        }
+    func writeInclude(_ bytes: [UInt8]) throws { try Self.writeInclude(bytes, paths: paths) }
+
+    static func writeInclude(_ bytes: [UInt8], paths: DNSPaths) throws {
         do {
             try paths.ensureDirectories()
             // Not fsynced: the store is the truth; every start compares this file with it and
@@ -322,21 +382,6 @@ actor BlockZones {
         } catch {
             throw AiosError(.unavailable, "cannot write \(paths.blocklistInclude): \(error)", cause: error)
         }
-    }
-
-    private func readInclude() -> [String: String] {
-        var out: [String: String] = [:]
-        let prefix = Array("local-zone: \"".utf8)
-        Self.forEachLine(paths.blocklistInclude) { line in
-            guard line.starts(with: prefix) else { return }
-            let rest = line[prefix.count...]
-            guard let quote = rest.firstIndex(of: UInt8(ascii: "\"")) else { return }
-            var name = rest[rest.startIndex..<quote]
-            if name.last == UInt8(ascii: ".") { name = name.dropLast() }
-            let typeStart = rest.index(quote, offsetBy: 2, limitedBy: rest.endIndex) ?? rest.endIndex
-            out[String(decoding: name, as: UTF8.self)] = String(decoding: rest[typeStart...], as: UTF8.self)
-        }
-        return out
     }
 }
 

@@ -12,8 +12,9 @@ actor ListZoneRows {
     private var pending: [(list: String, added: [String], removed: [String])] = []
     private let writing = AsyncLock()
 
-    /// Rows per transaction.
-    static let chunk = 20_000
+    /// Rows per transaction: one holds SQLite's write lock for ~60 ms here, the longest any
+    /// other write (a `dns.block`) waits behind the rows.
+    static let chunk = 5_000
 
     init(store: Store, paths: DNSPaths) {
         self.store = store
@@ -50,7 +51,7 @@ actor ListZoneRows {
     func repair() async throws {
         try await writing.withLock {
             for list in try await store.blocklists() where try await store.listZoneCount(list.name) != list.zoneCount {
-                try await store.replaceListZones(list.name, zones: BlockZones.readZones(paths.zones(list.name)))
+                try await store.replaceListZones(list.name, zones: ZoneFiles.readZones(paths.zones(list.name)))
             }
         }
     }

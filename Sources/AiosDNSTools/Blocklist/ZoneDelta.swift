@@ -1,47 +1,46 @@
-/// The zones in force after a few names changed — a single block, an unblock, an allow — worked
-/// out from the zones in force before, without recomputing a million: only what lies at or
-/// below a changed name can change (a zone's place depends on its parents, never its children).
+/// The zones in force after some names changed — a single block, an allow, a list's new zones —
+/// worked out from the zones in force before, without recomputing a million: a name's zone
+/// depends only on whether it and its parents are blocked or allowed, so only the changed names
+/// and the names below them can change (`ZoneSet.effective` gives the same result from scratch).
 enum ZoneDelta {
-    /// Updates `desired` (zone → type, as `ZoneSet.effective` makes them) for names in `roots`
-    /// whose block or allow status changed.
+    /// Updates `desired` (zone → type) for `names`: every name whose block or allow status
+    /// changed, and every blocked or allowed name below one of those.
     /// - Parameters:
     ///   - isBlocked: whether a name is listed or singly blocked (after the change).
-    ///   - allowed: the allowed names (after the change).
+    ///   - isAllowed: whether a name is allowed (after the change).
     ///   - type: the block zones' type.
-    ///   - blockedBelow: the blocked names at or below any root (the caller scans its lists).
-    /// - Returns: what the resolver must add (zone, type) and remove.
+    /// - Returns: what the resolver must add (`zone type` lines) and remove, and by how much the
+    ///   number of `transparent` zones changed.
     static func apply(
-        to desired: inout [String: String], roots: Set<String>, isBlocked: (String) -> Bool, allowed: Set<String>,
-        type: String, blockedBelow: [String]
-    ) -> (additions: [String], removals: [String]) {
-        let suffixes = roots.map { "." + $0 }
-        func under(_ name: String) -> Bool { roots.contains(name) || suffixes.contains { name.hasSuffix($0) } }
-        func kept(_ name: String) -> Bool { isBlocked(name) && !ZoneSet.covered(name, by: allowed) }
-
-        var before: [String: String] = [:]
-        for (zone, value) in desired where under(zone) { before[zone] = value }
-        for zone in before.keys { desired[zone] = nil }
-
-        var set: [String] = []
-        // Block zones: kept names with no kept parent (a kept parent above the root covers all).
-        for name in blockedBelow where kept(name) && desired[name] == nil {
-            if !ZoneSet.parents(of: name).contains(where: { kept(String($0)) }) {
-                desired[name] = type
-                set.append(name)
-            }
+        to desired: inout [String: String], names: some Sequence<String>, isBlocked: (String) -> Bool,
+        isAllowed: (String) -> Bool, type: String
+    ) -> (additions: [String], removals: [String], exceptionChange: Int) {
+        func kept(_ name: String) -> Bool {
+            isBlocked(name) && !isAllowed(name) && !ZoneSet.parents(of: name).contains { isAllowed(String($0)) }
         }
-        // Exceptions: allowed names at or below a root that lie below a block zone.
-        for name in allowed where under(name) {
-            if ZoneSet.parents(of: name).contains(where: { desired[String($0)] == type }) {
-                desired[name] = "transparent"
-                set.append(name)
-            }
-        }
-
         var additions: [String] = []
         var removals: [String] = []
-        for (zone, _) in before where desired[zone] == nil { removals.append(zone) }
-        for zone in set where before[zone] != desired[zone] { additions.append("\(zone) \(desired[zone]!)") }
-        return (additions, removals)
+        var exceptionChange = 0
+        for name in names {
+            let parentKept = ZoneSet.parents(of: name).contains { kept(String($0)) }
+            let value: String? =
+                if kept(name) && !parentKept { type } else if isAllowed(name) && parentKept { "transparent" } else {
+                    nil
+                }
+            let before = desired[name]
+            guard before != value else { continue }
+            desired[name] = value
+            if before == "transparent" { exceptionChange -= 1 }
+            if value == "transparent" { exceptionChange += 1 }
+            if let value { additions.append("\(name) \(value)") } else { removals.append(name) }
+        }
+        return (additions, removals, exceptionChange)
+    }
+
+    /// The names of `candidates` at or below one of `roots`.
+    static func below(_ roots: Set<String>, in candidates: some Sequence<String>) -> [String] {
+        candidates.filter { name in
+            roots.contains(name) || ZoneSet.parents(of: name).contains { roots.contains(String($0)) }
+        }
     }
 }

@@ -87,8 +87,14 @@ public struct BlocklistAddTool: Tool {
         let now = toolContext.clock.nowMs()
         let progress = toolContext.progress
         let planned = output
-        let rows = context.rows
-        return .change(diff, inverse: inverse, afterward: { try? await rows.flush() }) {
+        let context = context
+        return .change(
+            diff, inverse: inverse,
+            afterward: {
+                await context.zones.buildPendingIndexes()
+                try? await context.rows.flush()
+            }
+        ) {
             var result = planned
             result.resolver = try await ingest.commit(
                 prepared, refreshMs: refreshMs, origin: origin, now: now, progress: progress)

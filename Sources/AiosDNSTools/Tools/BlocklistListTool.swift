@@ -34,9 +34,12 @@ public struct BlocklistListTool: Tool {
         public var fetchedMs: Int64?
         public var nextRefreshMs: Int64?
         public var report: JSONValue
+        /// True when the list's content is indexed by line in memory: its next refresh parses
+        /// only the lines that changed (built after the answer that made the content active).
+        public var indexed: Bool
 
         enum CodingKeys: String, CodingKey {
-            case name, source, unique, zones, skipped, status, refresh, report
+            case name, source, unique, zones, skipped, status, refresh, report, indexed
             case fetchedMs = "fetched_ms", nextRefreshMs = "next_refresh_ms"
         }
     }
@@ -51,12 +54,14 @@ public struct BlocklistListTool: Tool {
     public func plan(_ input: Input, in toolContext: ToolContext) async throws -> ToolPlan<Output> {
         let context = context
         return .read {
+            let indexed = await context.zones.indexedLists()
             let lists = try await context.store.blocklists().map { list in
                 List(
                     name: list.name, source: list.source, unique: list.uniqueCount, zones: list.zoneCount,
                     skipped: list.skipped, status: list.status,
                     refresh: list.refreshMs.map { DurationText.format(milliseconds: $0) }, fetchedMs: list.fetchedMs,
-                    nextRefreshMs: list.refreshMs.map { (list.fetchedMs ?? list.createdMs) + $0 }, report: list.report)
+                    nextRefreshMs: list.refreshMs.map { (list.fetchedMs ?? list.createdMs) + $0 }, report: list.report,
+                    indexed: indexed.contains(list.name))
             }
             let counts = await context.zones.counts()
             return Output(

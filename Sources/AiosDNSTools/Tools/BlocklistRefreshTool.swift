@@ -19,9 +19,12 @@ public struct BlocklistRefreshTool: Tool {
         public var failed: [Failure]
         /// Lists whose cached copy was used (offline).
         public var fromCache: [String]
+        /// Lists read against their index (`dns.blocklist_list`'s `indexed`): only the lines
+        /// that changed were parsed and sent.
+        public var indexed: [String] = []
 
         enum CodingKeys: String, CodingKey {
-            case refreshed, unchanged, failed
+            case refreshed, unchanged, failed, indexed
             case fromCache = "from_cache"
         }
     }
@@ -63,12 +66,31 @@ public struct BlocklistRefreshTool: Tool {
         let origin = toolContext.origin.rawValue
         let progress = toolContext.progress
         let context = context
-        return .change(diff, afterward: { try? await context.rows.flush() }) {
+        return .change(
+            diff,
+            afterward: {
+                await context.zones.buildPendingIndexes()
+                try? await context.rows.flush()
+            }
+        ) {
             var output = Output(refreshed: [], unchanged: [], failed: [], fromCache: [])
             for list in chosen {
                 do {
-                    let prepared = try await ingest.prepare(name: list.name, source: list.source, progress: progress)
-                    if prepared.content.fromCache { output.fromCache.append(list.name) }
+                    let content = try await ingest.read(name: list.name, source: list.source)
+                    if content.fromCache { output.fromCache.append(list.name) }
+                    // From the list's index when it has one: only the lines that changed.
+                    if let (_, changed) = try await ingest.commitIndexed(
+                        content, list: list, now: now, progress: progress)
+                    {
+                        output.indexed.append(list.name)
+                        if changed || list.status != "active" {
+                            output.refreshed.append(list.name)
+                        } else {
+                            output.unchanged.append(list.name)
+                        }
+                        continue
+                    }
+                    let prepared = try ingest.parse(content, name: list.name, source: list.source, progress: progress)
                     if ingest.currentZones(list.name) == prepared.zones && list.status == "active" {
                         // Same content: only note when it was read.
                         var record = list
@@ -76,6 +98,8 @@ public struct BlocklistRefreshTool: Tool {
                         record.report = BlocklistIngest.report(prepared)
                         try await store.saveBlocklist(
                             record, addedZones: [], removedZones: [], exceptions: Array(prepared.parsed.exceptions))
+                        await context.zones.contentReplaced(
+                            list.name, content: content.bytes, parsed: prepared.parsed, zones: prepared.zones)
                         output.unchanged.append(list.name)
                     } else {
                         _ = try await ingest.commit(

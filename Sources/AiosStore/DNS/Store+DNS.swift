@@ -2,6 +2,10 @@ public import AiosCore
 import Foundation
 import GRDB
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A blocklist as configured and as last ingested.
 public struct BlocklistRecord: Sendable, Codable, Hashable {
     /// Its name.
@@ -148,9 +152,16 @@ extension Store {
 
     /// Adds and removes the zones attributed to list `name` (what `blocklistsListing` reads), one
     /// statement each way.
+    ///
+    /// Bulk work done after an answer: the writer's thread runs it at a lower priority (`nice`
+    /// 10 for that thread, put back after), so that it yields the cores to the resolver's
+    /// answers and to calls.
     public func saveListZones(_ name: String, added: [String], removed: [String]) async throws {
         guard !added.isEmpty || !removed.isEmpty else { return }
         try await pool.write { db in
+            let before = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+            defer { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, before) }
             if !removed.isEmpty {
                 try db.execute(
                     sql:
