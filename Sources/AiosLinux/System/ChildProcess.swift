@@ -128,9 +128,13 @@ public enum ChildProcess {
     public static func isRunning(_ pid: Int32, startTicks expected: UInt64? = nil) -> Bool {
         var status: Int32 = 0
         if waitpid(pid, &status, WNOHANG) == pid { return false }
-        guard kill(pid, 0) == 0,
-            let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), !stat.contains(") Z ")
+        guard kill(pid, 0) == 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
         else { return false }
+        if stat.contains(") Z ") {
+            // It exited after the first look: reap it now when it is ours, or it stays a zombie.
+            _ = waitpid(pid, &status, WNOHANG)
+            return false
+        }
         if let expected { return startTicks(pid) == expected }
         return true
     }
