@@ -74,11 +74,11 @@ let package = Package(
             name: "AiosFirewallTools", dependencies: ["AiosCore", "AiosStore", "AiosNftables", "AiosLinux"],
             exclude: ["README.md"], swiftSettings: strict),
         .target(
-            name: "AiosDNSTools", dependencies: ["AiosCore", "AiosStore", "AiosUnbound", "AiosCurl", "AiosLinux"],
+            name: "AiosDNSTools", dependencies: ["AiosCore", "AiosStore", "AiosUnbound", "AiosCurl", "AiosLinux", log],
             exclude: ["README.md"], swiftSettings: strict),
         .target(
             name: "AiosNetTools",
-            dependencies: ["AiosCore", "AiosStore", "AiosLinux", "AiosUnbound", "AiosCurl", crypto],
+            dependencies: ["AiosCore", "AiosStore", "AiosLinux", "AiosUnbound", "AiosCurl", crypto, log],
             exclude: ["README.md"],
             swiftSettings: strict),
 
@@ -94,48 +94,49 @@ let package = Package(
             ],
             exclude: ["README.md"], swiftSettings: strict),
         .executableTarget(
-            name: "aios-net", dependencies: ["AiosDaemon", "AiosControl", "AiosCore", argumentParser, log],
+            name: "aios-net",
+            dependencies: ["AiosDaemon", "AiosControl", "AiosCore", "AiosLinux", argumentParser, log],
             exclude: ["README.md"], swiftSettings: strict),
 
         // Test support: fakes and the namespace lab. Never imported by shipping code.
         .target(
-            name: "AiosTesting", dependencies: ["AiosCore", "AiosStore", "AiosNftables", "AiosLinux", log],
+            name: "AiosTesting", dependencies: ["AiosCore", "AiosNftables", "AiosLinux", log],
             exclude: ["README.md"],
             swiftSettings: strict),
 
         .executableTarget(
             name: "AiosBench",
             dependencies: [
-                "AiosCore", "AiosStore", "AiosDaemon", "AiosControl", "AiosNftables", "AiosLinux", "AiosTesting",
-                "AiosFirewallTools", log,
+                "AiosCore", "AiosStore", "AiosDaemon", "AiosControl", "AiosNftables", "AiosLinux", "AiosDNSTools",
+                "AiosUnbound", log,
             ],
             path: "Benchmarks/AiosBench", swiftSettings: strict),
 
-        .testTarget(name: "AiosCoreTests", dependencies: ["AiosCore", "AiosTesting"], swiftSettings: strict),
+        .testTarget(name: "AiosCoreTests", dependencies: ["AiosCore", "AiosTesting", log], swiftSettings: strict),
         .testTarget(
             name: "AiosStoreTests",
-            dependencies: ["AiosStore", "AiosCore", "AiosTesting", grdb],
+            dependencies: ["AiosStore", "AiosCore", grdb],
             swiftSettings: strict),
         .testTarget(
             name: "AiosDaemonTests",
             dependencies: [
-                "AiosDaemon", "AiosCore", "AiosStore", "AiosYAML", "AiosControl", "AiosTesting", "AiosLinux",
+                "AiosDaemon", "AiosCore", "AiosStore", "AiosTesting", "AiosLinux", log,
             ],
             exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
             name: "AiosIntegrationTests",
-            dependencies: ["AiosTesting", "AiosCore", "AiosLinux", "AiosNetTools", "AiosStore"], swiftSettings: strict),
+            dependencies: ["AiosTesting", "AiosCore", "AiosLinux", "AiosStore"], swiftSettings: strict),
         .testTarget(
             name: "AiosNetToolsTests", dependencies: ["AiosNetTools", "AiosLinux", "AiosCore"], swiftSettings: strict),
         .testTarget(
             name: "AiosFirewallToolsTests",
             dependencies: ["AiosFirewallTools", "AiosCore", "AiosStore", "AiosLinux"],
             swiftSettings: strict),
-        .testTarget(name: "AiosNftablesTests", dependencies: ["AiosNftables"], swiftSettings: strict),
+        .testTarget(name: "AiosNftablesTests", dependencies: ["AiosNftables", "AiosTesting"], swiftSettings: strict),
         .testTarget(
             name: "AiosDNSToolsTests",
-            dependencies: ["AiosDNSTools", "AiosCore", "AiosCurl", "AiosStore", "AiosTesting"],
+            dependencies: ["AiosDNSTools", "AiosCore", "AiosCurl", "AiosStore"],
             swiftSettings: strict),
-        .testTarget(name: "AiosCLITests", dependencies: ["AiosTesting", "AiosCore"], swiftSettings: strict),
+        .testTarget(name: "AiosCLITests", dependencies: ["AiosTesting"], swiftSettings: strict),
     ]
 )

@@ -15,7 +15,7 @@ public struct UnboundControlError: Error, Sendable, CustomStringConvertible {
 }
 
 /// The unbound-control protocol spoken directly over unbound's unix control socket (no process
-/// per command: 0.06 ms instead of 0.54 s for `status`): `UBCT1 <command>\n`, then for the bulk
+/// per command: `unbound-control` parses the whole configuration, blocklists included, first): `UBCT1 <command>\n`, then for the bulk
 /// commands the input lines and a line holding only EOT, then the reply until the server closes.
 public struct UnboundControl: Sendable {
     /// The control socket (`control-interface: /path`).

@@ -41,15 +41,10 @@ private struct MarkModule: ToolModule {
 
 @Suite("work a change leaves for after its call is recorded")
 struct AfterwardTests {
-    /// Polls `condition` every 10 ms until it holds or `seconds` pass, suspending between polls:
-    /// the work waited for runs in a task, which a thread blocked in a sleep could starve.
+    /// Polls `condition`, suspending between polls: the work waited for runs in a task, which a
+    /// thread blocked in a sleep could starve.
     static func eventually(seconds: Double, _ condition: () -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return condition()
+        await Poll.until(seconds: seconds) { () async in condition() }
     }
 
     @Test(

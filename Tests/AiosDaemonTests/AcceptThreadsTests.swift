@@ -1,4 +1,5 @@
 import AiosLinux
+import AiosTesting
 import Foundation
 import Synchronization
 import Testing
@@ -7,14 +8,9 @@ import Testing
 
 @Suite("control connections: leader and followers")
 struct AcceptThreadsTests {
-    /// Polls `condition` until it holds or `seconds` pass.
+    /// Polls `condition` every 2 ms until it holds or `seconds` pass.
     static func eventually(_ seconds: Double = 10, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while !condition() {
-            guard Date() < deadline else { return false }
-            usleep(2000)
-        }
-        return true
+        Poll.until(seconds: seconds, every: .milliseconds(2), condition)
     }
 
     @Test("connections are served at the same time, threads are started as needed and end when stopped")

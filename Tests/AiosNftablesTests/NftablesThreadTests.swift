@@ -1,3 +1,4 @@
+import AiosTesting
 import Foundation
 import Testing
 
@@ -37,8 +38,7 @@ struct NftablesThreadTests {
         let retention = MemoryRetention(idle: .milliseconds(50))
         retention.used(bytes: 2 << 20)
         retention.used(bytes: 2 << 20)
-        let deadline = ContinuousClock.now + .seconds(10)
-        while retention.trims == 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        _ = await Poll.until(seconds: 10) { () async in retention.trims > 0 }
         #expect(retention.trims == 1)
         // The big one's trim came at least the idle time after both started.
         #expect(small.trims == 0)

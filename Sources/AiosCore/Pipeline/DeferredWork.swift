@@ -3,8 +3,8 @@ import Synchronization
 /// Work calls leave for after their caller has the answer (`ToolPlan.afterward`), collected for a
 /// caller that delivers answers itself: the control socket passes one to `Orchestrator.execute`
 /// and starts what it holds once the answer is written, so that work competes with neither the
-/// answer nor its audit row (on 2 cores, a big batch's rules written out as rows beside the
-/// answer cost the caller 1–1.5 ms at 1k). Without one, the pipeline starts the work itself
+/// answer nor its audit row (on two cores, a big batch's rules written out as rows beside the
+/// answer made the caller wait). Without one, the pipeline starts the work itself
 /// after the audit row.
 public final class DeferredWork: Sendable {
     private let work = Mutex<[@Sendable () async -> Void]>([])

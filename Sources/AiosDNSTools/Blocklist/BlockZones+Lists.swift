@@ -26,7 +26,7 @@ extension BlockZones {
     /// The lists with an index.
     func indexedLists() -> Set<String> { Set(indexes.keys) }
 
-    /// Builds the indexes waiting (off the actor: a million lines take about a second); one for
+    /// Builds the indexes waiting (off the actor and at a low priority: a big list takes a while); one for
     /// a content replaced again meanwhile is dropped.
     func buildPendingIndexes() async {
         while let (list, job) = pending.first {

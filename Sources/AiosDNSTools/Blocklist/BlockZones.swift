@@ -29,8 +29,8 @@ actor BlockZones {
     /// Names per control command: small enough that one batch pauses answers for milliseconds.
     static let batchSize = 500
     /// Past this many zone changes a new unbound replaces the running one instead of batches
-    /// (`ManagedResolver.replace`): batches take 20–50 µs a zone, a start with a million zones
-    /// about 4 s, so from here on a start is sooner.
+    /// (`ManagedResolver.replace`): batches cost unbound tens of microseconds a zone, a start with a million zones a few
+    /// seconds, so from about here on a start is sooner (`Benchmarks/README.md`, DNS).
     static let replaceAbove = 20_000
 
     typealias Report = ZoneSyncReport

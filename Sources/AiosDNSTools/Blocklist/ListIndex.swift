@@ -1,7 +1,7 @@
 /// One list's active content, indexed by line and kept in memory between refreshes, so that a
 /// refresh that changes a few lines of a million parses only those lines and touches only the
-/// zones they change: parsing a million lines takes most of a second, and any pass over a million
-/// names (each a separate allocation) a quarter of one.
+/// zones they change: parsing a million lines, or any pass over a million names (each a separate
+/// allocation), costs more than the rest of a small refresh together.
 ///
 /// Lines are compared by a 64-bit hash (Swift's per-process seeded SipHash; nothing leaves the
 /// process), names by value. Parsing is line by line (`BlocklistParser.parse(line:…)`), so the
@@ -33,7 +33,7 @@ final class ListIndex: @unchecked Sendable {
     private var localNames: Int
 
     /// Indexes `content`, parsed as `parsed` and pruned to `zones` (run after the answer: a
-    /// million lines take about a second).
+    /// a big list's lines take a while).
     init(content: [UInt8], parsed: ParsedBlocklist, zones: Set<String>) {
         self.content = content
         // What the walks change goes through as `inout` (see `BlocklistParser.parse`).

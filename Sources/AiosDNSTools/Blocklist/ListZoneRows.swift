@@ -12,8 +12,8 @@ actor ListZoneRows {
     private var pending: [(list: String, added: [String], removed: [String])] = []
     private let writing = AsyncLock()
 
-    /// Rows per transaction: one holds SQLite's write lock for ~60 ms here, the longest any
-    /// other write (a `dns.block`) waits behind the rows.
+    /// Rows per transaction: one holds SQLite's write lock briefly, and that is the longest
+    /// any other write (a `dns.block`) waits behind the rows.
     static let chunk = 5_000
 
     init(store: Store, paths: DNSPaths) {

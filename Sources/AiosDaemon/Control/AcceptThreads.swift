@@ -4,8 +4,8 @@ import Foundation
 /// Accepts control connections on a few threads, leader and followers: the thread whose `accept`
 /// returns serves that connection itself, after handing the listening role to an idle thread (or
 /// starting one). Serving starts the moment `accept` returns: no thread is started or woken on
-/// the connection's path. A thread per connection, started after `accept`, cost 30–280 µs per call
-/// (most after the daemon had been idle).
+/// the connection's path (a thread per connection, started after `accept`, cost more than the
+/// call itself; `Benchmarks/README.md`, dispatch).
 ///
 /// Threads that finish serving wait to lead again; more than `maxIdle` waiting ones end.
 final class AcceptThreads: @unchecked Sendable {

@@ -185,7 +185,7 @@ struct EntryPlanner: Sendable {
                 } else {
                     // A big batch persists its rules while the kernel takes its elements, as one
                     // journal entry (`journalFirewallRules`): a row per rule would cost more than
-                    // the kernel step (1k: 4–9 ms against 1–2 ms); the entry becomes rows right
+                    // the kernel step; the entry becomes rows right
                     // after the answer, and any read of the rules before that writes it out first.
                     // A marker, committed with the entry, names the batch: if the daemon dies with
                     // the rules committed but the kernel transaction not, the boot reconcile
@@ -613,7 +613,8 @@ struct EntryPlanner: Sendable {
 /// Rule ids: 16 hex digits (64 bits; 32-bit ones collided at batch scale). Each batch draws one
 /// random start and numbers its rules from there, so its ids are consecutive: the store's
 /// primary-key index then takes a 100k batch as one run of neighbouring keys instead of 100k
-/// scattered ones (random ids made the insert ~4× slower than the kernel transaction beside it).
+/// scattered ones (random ids made the insert several times slower than the kernel transaction
+/// beside it).
 /// Two batches collide only if their ranges meet in 2^64 — and the primary key refuses that.
 struct RuleIDs: Sendable {
     let start: UInt64

@@ -77,7 +77,7 @@ struct FirewallTable: Sendable {
     }
 
     /// The elements of every entry set (`EntrySets.all` order) from the kernel's own dumps: a
-    /// libnftables listing of 100k elements costs ~1.3 s, nearly all of it making text.
+    /// libnftables listing of big sets spends nearly all its time making text.
     func entryElements() throws -> [[NftablesSetElement]] {
         let kernel = NftablesRules()
         do {
@@ -110,7 +110,7 @@ struct FirewallTable: Sendable {
         }
     }
 
-    /// Sends set-element changes as one transaction over nfnetlink (libnftables would spend ~85 %
+    /// Sends set-element changes as one transaction over nfnetlink (libnftables would spend most
     /// of it parsing and evaluating; see `NftablesElementTransaction`).
     /// - Throws: `AiosError` (`.kernel`) whose cause is the `NetlinkError` with the kernel's errno.
     func apply(_ elements: NftablesElementTransaction, what: String) throws {

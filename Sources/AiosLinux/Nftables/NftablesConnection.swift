@@ -4,7 +4,7 @@ import Synchronization
 /// A netfilter netlink socket kept open for element transactions, as libnftables keeps one for
 /// its context's life. Closing one after a transaction that deleted anything waits for the kernel
 /// to free what was deleted (nf_tables flushes its destroy work on the socket's release: an RCU
-/// grace period, 5–17 ms measured here with no CPU used), so a socket per transaction would add
+/// grace period, milliseconds with no CPU used), so a socket per transaction would add
 /// that to the next call after any removal. Transactions on one connection take turns; after a
 /// failed one the socket is replaced.
 public final class NftablesConnection: Sendable {

@@ -7,9 +7,8 @@ internal import CNetlink
 /// Element additions and deletions in one table's existing sets, sent as one nfnetlink batch:
 /// the kernel applies all of it or none. This is what libnftables sends for `add element` and
 /// `delete element` — `NFT_MSG_NEWSETELEM`/`DELSETELEM` with the same attributes — without its
-/// parsing and evaluation, which are about 85 % of its time for a set-element transaction (1k
-/// elements: 0.7–0.8 ms this way against 5–7 ms through its JSON API; 100k: 90 ms against
-/// 0.6–1.3 s). Adding an element the set holds is no error (no `NLM_F_EXCL`): with the same
+/// parsing and evaluation, which are most of its time for a set-element transaction (figures:
+/// `Benchmarks/README.md`, firewall batches, "raw nfnetlink"). Adding an element the set holds is no error (no `NLM_F_EXCL`): with the same
 /// timeout its timer runs on; with another, recent kernels (6.18 here) restart it with that one,
 /// as they do for nft. Deleting an element the set does not hold fails the whole batch (`ENOENT`).
 public struct NftablesElementTransaction: Sendable {

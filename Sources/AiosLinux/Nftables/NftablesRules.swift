@@ -86,7 +86,7 @@ public struct NftablesSetElement: Sendable, Hashable {
 }
 
 /// Reads a table's rules with one `NFT_MSG_GETRULE` dump over nfnetlink. libnftables' own rule
-/// listing first fetches every set's elements into its cache (0.7 s with 100k elements); the
+/// listing first fetches every set's elements into its cache (slow with big sets); the
 /// kernel's rule dump costs what the rules cost, whatever the sets hold.
 public struct NftablesRules: Sendable {
     /// The namespace to read in; nil for the caller's.
@@ -150,8 +150,8 @@ public struct NftablesRules: Sendable {
     }
 
     /// The elements of set `set` in table `table` (none when either does not exist), with one
-    /// `NFT_MSG_GETSETELEM` dump: libnftables' listing of 100k elements takes ~1.3 s, most of it
-    /// turning them into text and JSON.
+    /// `NFT_MSG_GETSETELEM` dump: libnftables' listing of a big set spends most of its time turning
+    /// the elements into text and JSON.
     public func setElements(family: Family, table: String, set: String) throws(NetlinkError) -> [NftablesSetElement] {
         let operation = "read the elements of set \(set)"
         let (socket, request) = try self.request(NFT_MSG_GETSETELEM, family: family, dump: true, operation: operation)

@@ -102,8 +102,7 @@ actor DHCPClients {
         let config = directory + "/dhcpcd.conf"
         let hook = directory + "/dhcp-hook"
         // dhcpcd runs its hook synchronously for every event, PREINIT and CARRIER before it even
-        // asks for a lease: starting the aios-net binary for each (~20 ms) made a lease ~60 ms
-        // late. Only the events the daemon acts on reach it.
+        // asks for a lease: starting the aios-net binary for each made every lease late. Only the events the daemon acts on reach it.
         let reasons = DHCPEvent.bound.union(DHCPEvent.lost).sorted().joined(separator: "|")
         let script = """
             #!/bin/sh

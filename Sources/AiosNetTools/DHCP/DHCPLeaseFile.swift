@@ -5,7 +5,7 @@ import Foundation
 /// a BOOTP message (RFC 2131: the offered address at byte 16, options after the magic cookie at
 /// 236). dhcpcd writes it before it configures the address and routes and before it runs its
 /// hook, so once the kernel has the address the lease here is the one in force: reading it
-/// spares waiting for the hook (a process start, ~20 ms).
+/// spares waiting for the hook (a process start).
 enum DHCPLeaseFile {
     /// The lease as the hook's `BOUND` event would report it (the same variable names), or nil
     /// when `bytes` is not a DHCP message.

@@ -78,7 +78,7 @@ extension Store {
 
     /// Persists `rows` as one journal entry (`FirewallRowJournal`), with `marker` in the same
     /// transaction: committed when it returns, at the cost of one write instead of a row per rule
-    /// (1,000 rows take 4–9 ms to insert; their journal entry well under 1 ms). They become rows
+    /// (the rows cost more than the kernel step; the entry a fraction of it). They become rows
     /// when `settleFirewallRules` runs, which every read and change of the rules here does first,
     /// so no caller sees the difference. A big batch's path (the planner settles right after its
     /// answer). Only the daemon writes the rules (it holds the data directory's lock); a store
@@ -286,8 +286,8 @@ extension Store {
     private func moveFirewallRules(ids: [String], activeBy step: Int, sql: String, arguments: StatementArguments)
         async throws -> Int
     {
-        // One statement for the whole list (the ids as one JSON array): 100k single-row updates
-        // from Swift took ~1.2 s, most of it per-statement overhead.
+        // One statement for the whole list (the ids as one JSON array): single-row updates from
+        // Swift spent most of their time in per-statement overhead.
         let list = JSONValue.array(ids.map(JSONValue.string)).jsonText
         try await settleFirewallRules()
         let changed = try await pool.write { db in

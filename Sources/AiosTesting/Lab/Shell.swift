@@ -65,17 +65,31 @@ public enum Shell {
     }
 }
 
-/// Polling with a deadline: the only way tests wait (no fixed sleeps).
+/// Polling with a deadline: the one way tests wait (no fixed sleeps).
 public enum Poll {
-    /// Re-checks `condition` every 20 ms until it holds or `seconds` pass.
+    /// Re-checks `condition` every `every` until it holds or `seconds` pass, blocking the thread.
     /// - Returns: whether it held.
-    public static func until(seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
+    public static func until(seconds: Double, every: Duration = .milliseconds(20), _ condition: () -> Bool) -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        let pause = useconds_t(every.components.seconds * 1_000_000 + every.components.attoseconds / 1_000_000_000_000)
+        while ContinuousClock.now < deadline {
             if condition() { return true }
-            usleep(20_000)
+            usleep(pause)
         }
         return condition()
+    }
+
+    /// The same, suspending between checks instead of blocking: for a condition that work in
+    /// another task makes true (a blocked pool thread could starve that task).
+    public static func until(
+        seconds: Double, every: Duration = .milliseconds(10), _ condition: () async -> Bool
+    ) async -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while ContinuousClock.now < deadline {
+            if await condition() { return true }
+            try? await Task.sleep(for: every)
+        }
+        return await condition()
     }
 }
 
