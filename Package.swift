@@ -130,7 +130,7 @@ let package = Package(
             name: "AiosNetToolsTests", dependencies: ["AiosNetTools", "AiosLinux", "AiosCore"], swiftSettings: strict),
         .testTarget(
             name: "AiosFirewallToolsTests",
-            dependencies: ["AiosFirewallTools", "AiosCore", "AiosStore", "AiosLinux"],
+            dependencies: ["AiosFirewallTools", "AiosCore", "AiosStore", "AiosLinux", "AiosTesting", log],
             swiftSettings: strict),
         .testTarget(name: "AiosNftablesTests", dependencies: ["AiosNftables", "AiosTesting"], swiftSettings: strict),
         .testTarget(

@@ -1,6 +1,7 @@
 public import AiosCore
 import AiosDNSTools
 import AiosFirewallTools
+public import AiosLinux
 import AiosNetTools
 public import AiosNftables
 public import AiosStore
@@ -8,9 +9,11 @@ public import Logging
 
 /// The only place that knows the full list of tool modules: one line per module.
 public enum Assembly {
-    /// The daemon's registry for `options` (benchmarks and tests build the same one).
+    /// The daemon's registry for `options` (benchmarks and tests build the same one); `nft` and
+    /// `kernel` are the firewall's adapters (the real nfnetlink one unless a test gives a fake).
     public static func registry(
-        _ options: DaemonOptions, store: Store, nft: any NftablesRunning, redactor: Redactor? = nil, logger: Logger
+        _ options: DaemonOptions, store: Store, nft: any NftablesRunning,
+        kernel: any NftablesKernel = NftablesNetlink(), redactor: Redactor? = nil, logger: Logger
     ) throws -> ToolRegistry {
         var registry = ToolRegistry()
         try registry.install(
@@ -24,7 +27,8 @@ public enum Assembly {
                 caFile: options.caFile, redactor: redactor, logger: logger))
         try registry.install(
             FirewallModule(
-                nft: nft, store: store, settings: FirewallSettings(managementSubnets: options.managementSubnets)))
+                nft: nft, kernel: kernel, store: store,
+                settings: FirewallSettings(managementSubnets: options.managementSubnets)))
         try registry.install(dnsModule(options, store: store, logger: logger))
         if options.labTools {
             try registry.install(LabModule(directory: options.dataDirectory))

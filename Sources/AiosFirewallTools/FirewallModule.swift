@@ -7,23 +7,27 @@ public import AiosStore
 public struct FirewallModule: ToolModule {
     public static let namespace = "firewall"
     let nft: any NftablesRunning
+    let kernel: any NftablesKernel
     let store: Store
     let settings: FirewallSettings
     let netlink: RouteNetlink
 
-    /// A module driving `nft` (the real libnftables in the daemon) and remembering intent in
-    /// `store`; sandbox bridges and veths are made over rtnetlink in the daemon's namespace.
+    /// A module driving `nft` (libnftables) and `kernel` (nfnetlink: dumps and element
+    /// transactions) — the real ones in the daemon, fakes in unit tests — and remembering intent
+    /// in `store`; sandbox bridges and veths are made over rtnetlink in the daemon's namespace.
     public init(
-        nft: any NftablesRunning, store: Store, settings: FirewallSettings, netlink: RouteNetlink = RouteNetlink()
+        nft: any NftablesRunning, kernel: any NftablesKernel, store: Store, settings: FirewallSettings,
+        netlink: RouteNetlink = RouteNetlink()
     ) {
         self.nft = nft
+        self.kernel = kernel
         self.store = store
         self.settings = settings
         self.netlink = netlink
     }
 
     public func register(in registry: inout ToolRegistry) throws {
-        let table = FirewallTable(nft: nft, name: settings.table)
+        let table = FirewallTable(nft: nft, kernel: kernel, name: settings.table)
         try registry.add(ApplyDefaultTool(table: table, store: store, settings: settings))
         try registry.add(RestoreTool(table: table, store: store))
         let planner = EntryPlanner(table: table, store: store)

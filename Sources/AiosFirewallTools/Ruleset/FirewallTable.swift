@@ -6,10 +6,10 @@ import Foundation
 /// aios-net's own nftables table: listing it, snapshotting it, replacing it. Never touches another table.
 struct FirewallTable: Sendable {
     let nft: any NftablesRunning
+    /// The kernel's own dumps and element transactions (nfnetlink).
+    let kernel: any NftablesKernel
     let name: String
     let family = "inet"
-    /// The socket the entries' element transactions go over, kept open (see `NftablesConnection`).
-    let connection = NftablesConnection()
 
     /// The table's objects (table, chains, sets, rules) from a listing, or nil when it does not exist.
     /// - Parameter terse: omit set elements (cheap for large sets).
@@ -32,7 +32,6 @@ struct FirewallTable: Sendable {
     /// exist — read from the kernel's own dumps over nfnetlink, so the cost follows the rules,
     /// not the 100k elements the sets may hold (libnftables' listing fetches those first).
     func chainsAndRules() throws -> [JSONValue]? {
-        let kernel = NftablesRules()
         do {
             guard try kernel.tableExists(family: .inet, table: name) else { return nil }
             let chains: [JSONValue] = try kernel.chains(family: .inet, table: name).map { chain in
@@ -61,7 +60,7 @@ struct FirewallTable: Sendable {
     /// (every set's elements) to answer, and cannot survive an element it cannot list.
     func exists() throws -> Bool {
         do {
-            return try NftablesRules().tableExists(family: .inet, table: name)
+            return try kernel.tableExists(family: .inet, table: name)
         } catch {
             throw AiosError(.kernel, "cannot read table \(family) \(name) from the kernel: \(error)", cause: error)
         }
@@ -70,7 +69,7 @@ struct FirewallTable: Sendable {
     /// One set's elements from the kernel's own dump.
     func setElements(_ set: String) throws -> [NftablesSetElement] {
         do {
-            return try NftablesRules().setElements(family: .inet, table: name, set: set)
+            return try kernel.setElements(family: .inet, table: name, set: set)
         } catch {
             throw AiosError(.kernel, "cannot read set \(set) of table \(family) \(name): \(error)", cause: error)
         }
@@ -79,7 +78,6 @@ struct FirewallTable: Sendable {
     /// The elements of every entry set (`EntrySets.all` order) from the kernel's own dumps: a
     /// libnftables listing of big sets spends nearly all its time making text.
     func entryElements() throws -> [[NftablesSetElement]] {
-        let kernel = NftablesRules()
         do {
             return try EntrySets.all.map { try kernel.setElements(family: .inet, table: name, set: $0.name) }
         } catch {
@@ -115,7 +113,7 @@ struct FirewallTable: Sendable {
     /// - Throws: `AiosError` (`.kernel`) whose cause is the `NetlinkError` with the kernel's errno.
     func apply(_ elements: NftablesElementTransaction, what: String) throws {
         do {
-            try connection.commit(elements)
+            try kernel.commit(elements)
         } catch {
             throw AiosError(.kernel, "\(what): \(error)", cause: error)
         }

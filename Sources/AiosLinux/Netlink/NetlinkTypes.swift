@@ -77,5 +77,11 @@ public struct NetlinkError: Error, Sendable, CustomStringConvertible {
     /// The errno (positive).
     public var errno: Int32
 
+    /// An error of `operation` with `errno`.
+    public init(operation: String, errno: Int32) {
+        self.operation = operation
+        self.errno = errno
+    }
+
     public var description: String { SystemCallError(operation, errno: errno).description }
 }
