@@ -100,7 +100,7 @@ let package = Package(
 
         // Test support: fakes and the namespace lab. Never imported by shipping code.
         .target(
-            name: "AiosTesting", dependencies: ["AiosCore", "AiosNftables", "AiosLinux", log],
+            name: "AiosTesting", dependencies: ["AiosCore", "AiosNftables", "AiosLinux", "AiosDNSTools", log],
             exclude: ["README.md"],
             swiftSettings: strict),
 
@@ -135,7 +135,7 @@ let package = Package(
         .testTarget(name: "AiosNftablesTests", dependencies: ["AiosNftables", "AiosTesting"], swiftSettings: strict),
         .testTarget(
             name: "AiosDNSToolsTests",
-            dependencies: ["AiosDNSTools", "AiosCore", "AiosCurl", "AiosStore"],
+            dependencies: ["AiosDNSTools", "AiosCore", "AiosCurl", "AiosStore", "AiosTesting"],
             swiftSettings: strict),
         .testTarget(name: "AiosCLITests", dependencies: ["AiosTesting"], swiftSettings: strict),
     ]

@@ -22,7 +22,7 @@ import Foundation
 actor BlockZones {
     let paths: DNSPaths
     let store: Store
-    let resolver: ManagedResolver
+    let resolver: any ResolverControl
     var loaded: [String: String]?
     let lock = AsyncLock()
 
@@ -38,7 +38,7 @@ actor BlockZones {
     /// A test hook: `zones-mid-load` dies (SIGKILL) after the tenth batch of a load.
     let crashPoint: String?
 
-    init(paths: DNSPaths, store: Store, resolver: ManagedResolver, crashPoint: String? = nil) {
+    init(paths: DNSPaths, store: Store, resolver: any ResolverControl, crashPoint: String? = nil) {
         self.paths = paths
         self.store = store
         self.resolver = resolver
