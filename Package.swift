@@ -127,7 +127,9 @@ let package = Package(
             name: "AiosIntegrationTests",
             dependencies: ["AiosTesting", "AiosCore", "AiosLinux", "AiosStore"], swiftSettings: strict),
         .testTarget(
-            name: "AiosNetToolsTests", dependencies: ["AiosNetTools", "AiosLinux", "AiosCore"], swiftSettings: strict),
+            name: "AiosNetToolsTests",
+            dependencies: ["AiosNetTools", "AiosLinux", "AiosCore", "AiosStore", "AiosTesting", log],
+            swiftSettings: strict),
         .testTarget(
             name: "AiosFirewallToolsTests",
             dependencies: ["AiosFirewallTools", "AiosCore", "AiosStore", "AiosLinux", "AiosTesting", log],

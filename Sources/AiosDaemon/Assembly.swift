@@ -18,7 +18,7 @@ public enum Assembly {
         var registry = ToolRegistry()
         try registry.install(
             NetModule(
-                store: store,
+                kernel: RouteNetlink(), store: store,
                 settings: NetSettings(
                     dataDirectory: options.dataDirectory, hookBinary: options.executablePath,
                     autoConfigure: options.autoConfigure, dhcpTimeoutMs: options.dhcpTimeoutMs,

@@ -6,7 +6,7 @@ import AiosStore
 /// WireGuard devices the daemon runs.
 struct NetContext: Sendable {
     let store: Store
-    let netlink: RouteNetlink
+    let netlink: any NetworkKernel
     let dhcp: DHCPClients
     let wireguard: WireGuardDevices
     let settings: NetSettings

@@ -23,17 +23,17 @@ public struct NetModule: ToolModule {
         logger = Logger(label: "aios-net.net", factory: { _ in SwiftLogNoOpLogHandler() })
     }
 
-    /// The daemon's module: changes the daemon's own namespace over rtnetlink.
+    /// The daemon's module: changes the daemon's own namespace through `kernel` (`RouteNetlink`
+    /// in the daemon, a fake in unit tests).
     /// - Parameters:
     ///   - settings: data directory, hook binary, auto-configuration.
     ///   - caFile: a CA bundle for `net.http_probe` instead of the system's.
     ///   - redactor: WireGuard keys are registered with it as soon as they are loaded.
     ///   - handlers: who else gets the link monitor's changes.
     public init(
-        store: Store, settings: NetSettings, caFile: String? = nil, redactor: Redactor? = nil,
-        handlers: [any LinkChangeHandling] = [], logger: Logger
+        kernel netlink: any NetworkKernel, store: Store, settings: NetSettings, caFile: String? = nil,
+        redactor: Redactor? = nil, handlers: [any LinkChangeHandling] = [], logger: Logger
     ) {
-        let netlink = RouteNetlink()
         reader = netlink
         let keys = WireGuardKeyStore(directory: settings.dataDirectory + "/wireguard", redactor: redactor)
         context = NetContext(

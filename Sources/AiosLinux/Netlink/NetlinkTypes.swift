@@ -20,6 +20,23 @@ public struct NetlinkLink: Sendable, Hashable {
     public var carrier: Bool?
     /// The master device's index (bridge port), if any.
     public var master: Int32?
+
+    /// A value with these fields (fakes and tests build them; the kernel's come from dumps).
+    public init(
+        index: Int32, name: String, kind: String? = nil, hardwareType: UInt16 = 1, hardwareAddress: [UInt8] = [],
+        mtu: UInt32 = 1500, flags: UInt32 = 0, operState: UInt8 = 0, carrier: Bool? = nil, master: Int32? = nil
+    ) {
+        self.index = index
+        self.name = name
+        self.kind = kind
+        self.hardwareType = hardwareType
+        self.hardwareAddress = hardwareAddress
+        self.mtu = mtu
+        self.flags = flags
+        self.operState = operState
+        self.carrier = carrier
+        self.master = master
+    }
 }
 
 /// An interface address (RTM_NEWADDR).
@@ -40,6 +57,21 @@ public struct NetlinkAddress: Sendable, Hashable {
     public var flags: UInt32
     /// Label (IPv4), if any.
     public var label: String?
+
+    /// A value with these fields (fakes and tests build them; the kernel's come from dumps).
+    public init(
+        index: Int32, family: UInt8, address: String, peer: String? = nil, prefixLength: UInt8, scope: UInt8 = 0,
+        flags: UInt32 = 0, label: String? = nil
+    ) {
+        self.index = index
+        self.family = family
+        self.address = address
+        self.peer = peer
+        self.prefixLength = prefixLength
+        self.scope = scope
+        self.flags = flags
+        self.label = label
+    }
 }
 
 /// A route (RTM_NEWROUTE).
@@ -68,6 +100,26 @@ public struct NetlinkRoute: Sendable, Hashable {
     public var type: UInt8
     /// RTM_F_* flags.
     public var flags: UInt32
+
+    /// A value with these fields (fakes and tests build them; the kernel's come from dumps).
+    public init(
+        family: UInt8, destination: String?, destinationLength: UInt8, gateway: String? = nil,
+        outputIndex: Int32? = nil, priority: UInt32? = nil, preferredSource: String? = nil, table: UInt32 = 254,
+        protocolID: UInt8 = 4, scope: UInt8 = 0, type: UInt8 = 1, flags: UInt32 = 0
+    ) {
+        self.family = family
+        self.destination = destination
+        self.destinationLength = destinationLength
+        self.gateway = gateway
+        self.outputIndex = outputIndex
+        self.priority = priority
+        self.preferredSource = preferredSource
+        self.table = table
+        self.protocolID = protocolID
+        self.scope = scope
+        self.type = type
+        self.flags = flags
+    }
 }
 
 /// Why an rtnetlink request failed.

@@ -16,7 +16,7 @@ import Foundation
 /// socket, never through `wg`.
 actor WireGuardDevices {
     let store: Store
-    let netlink: RouteNetlink
+    let netlink: any NetworkKernel
     let keys: WireGuardKeyStore
     let logDirectory: String
     /// Where endpoint names find their nameservers.
@@ -28,7 +28,7 @@ actor WireGuardDevices {
     static let executable = "/usr/bin/wireguard-go"
 
     init(
-        store: Store, netlink: RouteNetlink, keys: WireGuardKeyStore, logDirectory: String,
+        store: Store, netlink: any NetworkKernel, keys: WireGuardKeyStore, logDirectory: String,
         resolvConf: String = "/etc/resolv.conf"
     ) {
         self.store = store
