@@ -54,35 +54,13 @@ public struct Orchestrator: Sendable {
         var diff: [Change] = []
         let descriptor = registry.descriptor(named: call.tool)
         do {
-            guard let tool = registry.tool(named: call.tool) else {
-                throw AiosError(
-                    .notFound, "no tool named \(call.tool); `aios-net tools` lists the tools",
-                    location: InputLocation(field: "tool"))
-            }
-            if let text = call.rawInput {
-                call.input = try JSONValue(parsing: text.isEmpty ? "{}" : text)
-                call.rawInput = nil
-            }
-            for secret in tool.descriptor.inputSchema.secretValues(in: call.input) { redactor.register(secret) }
-            try tool.descriptor.inputSchema.validate(call.input)
-
+            let tool = try resolve(&call)
             let policy = policies.policy
-            let verdict = policy.decide(origin: call.origin, tool: tool.descriptor)
-            decision = verdict
-            switch verdict.verdict {
-            case .deny:
-                throw AiosError(.policyDenied, "policy denies \(call.origin) running \(call.tool): \(verdict.reason)")
-            case .allow, .confirm:
-                break
-            }
+            let verdict = try gate(call, tool.descriptor, policy: policy, decision: &decision)
             // A call that needs confirmation is planned first all the same: planning validates the
             // input, so bad input says what is wrong instead of asking for a --yes it would fail with.
             let unconfirmed = verdict.verdict == .confirm && !call.confirmed && !call.dryRun
-
-            var callLogger = logger
-            callLogger[metadataKey: "aios.call"] = "\(call.id)"
-            callLogger[metadataKey: "aios.tool"] = "\(call.tool)"
-            callLogger[metadataKey: "aios.origin"] = "\(call.origin)"
+            let callLogger = logger(for: call)
             let context = ToolContext(
                 origin: call.origin, callID: call.id, limits: policy.limits, clock: clock, logger: callLogger,
                 progress: progress)
@@ -92,89 +70,28 @@ public struct Orchestrator: Sendable {
                 throw AiosError(
                     .needsConfirmation, "\(call.tool) needs confirmation (\(verdict.reason)); run it again with --yes")
             }
-
-            if let hit = policy.protection(for: plan.touches) {
-                let name = hit.item.attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
-                    separator: " ")
-                decision = PolicyDecision(.deny, "protected \(hit.item.kind): \(hit.pattern.reason)")
-                throw AiosError(
-                    .policyDenied,
-                    "refused: \(call.tool) would remove or shadow a protected \(hit.item.kind) (\(name)): \(hit.pattern.reason)"
-                )
-            }
-
+            try checkProtection(plan, call: call, policy: policy, decision: &decision)
             // A change the tool itself marks as able to cut connectivity is gated and guarded as disruptive.
             let disruptive = tool.descriptor.effect == .disruptive || plan.disruptive
             if plan.disruptive && tool.descriptor.effect != .disruptive && plan.changes {
-                var escalated = tool.descriptor
-                escalated.effect = .disruptive
-                let again = policy.decide(origin: call.origin, tool: escalated)
-                decision = again
-                switch again.verdict {
-                case .deny:
-                    throw AiosError(
-                        .policyDenied,
-                        "this \(call.tool) can cut connectivity (disruptive) and policy denies that: \(again.reason)")
-                case .confirm where !call.confirmed && !call.dryRun:
-                    throw AiosError(
-                        .needsConfirmation,
-                        "this \(call.tool) can cut connectivity, so it is disruptive (\(again.reason)); run it again with --yes"
-                    )
-                case .allow, .confirm:
-                    break
-                }
+                try gateEscalated(call, tool.descriptor, policy: policy, decision: &decision)
             }
-
-            let status: CallOutcome.Status
-            var output: JSONValue?
-            var guardSummary: GuardSummary?
-            if call.dryRun {
-                status = .planned
-            } else if !plan.changes {
-                output = try await plan.apply()
-                status = tool.descriptor.effect == .read ? .read : .unchanged
-            } else if disruptive && call.origin != .rollback {
-                let guarded = try await applyGuarded(plan, call: call, policy: policy, logger: callLogger)
-                output = guarded.output
-                guardSummary = guarded.summary
-                status = guarded.summary.state == .pending ? .awaitingConfirmation : .applied
-            } else {
-                output = try await plan.apply()
-                status = .applied
-            }
-            if plan.changes && !call.dryRun {
-                callLogger.info("applied \(call.tool): \(diff.map(\.description).joined(separator: "; "))")
-            }
-
+            let (status, output, guardSummary) = try await run(
+                plan, call: call, effect: tool.descriptor.effect, disruptive: disruptive, policy: policy,
+                logger: callLogger)
             var outcome = CallOutcome(
                 callID: call.id, tool: call.tool, origin: call.origin, status: status, decision: decision ?? verdict,
                 diff: diff,
                 output: output.map { redactor.redact($0) }, guardState: guardSummary,
                 durationMicros: micros(since: started))
-            if plan.changes && !call.dryRun && (status == .applied || status == .awaitingConfirmation) {
-                for request in plan.followUps {
-                    do {
-                        let done = try await execute(
-                            ToolCall(
-                                tool: request.tool, input: request.input, origin: call.origin, confirmed: call.confirmed
-                            ))
-                        outcome.followUps.append(FollowUp(tool: request.tool, status: done.status.rawValue, error: nil))
-                    } catch {
-                        outcome.followUps.append(FollowUp(tool: request.tool, status: "error", error: "\(error)"))
-                    }
-                }
-            }
+            let applied = plan.changes && !call.dryRun && (status == .applied || status == .awaitingConfirmation)
+            if applied { outcome.followUps = await runFollowUps(plan.followUps, after: call) }
             await write(
                 auditEvent(
                     for: call, descriptor: tool.descriptor, decision: decision ?? verdict, diff: diff,
                     result: status.rawValue,
                     error: nil, duration: outcome.durationMicros))
-            if let afterward = plan.afterward, plan.changes, status == .applied || status == .awaitingConfirmation {
-                if let deferring { deferring.add(afterward) } else { Task { await afterward() } }
-            }
-            // A big change's plan holds its whole batch (100k rules and their elements): it is
-            // freed off the caller's path.
-            Task.detached(priority: .background) { withExtendedLifetime(plan) {} }
+            finish(plan, applied: plan.changes && (status == .applied || status == .awaitingConfirmation), deferring)
             return outcome
         } catch {
             let failure = Self.wrap(error)
