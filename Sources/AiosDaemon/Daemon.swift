@@ -124,6 +124,8 @@ public struct Daemon: Sendable {
             throw error
         }
         SystemdNotify.send("STOPPING=1", environment: environment)
+        // Work left running off the calls' paths (a cache catching up, rows being written out).
+        await OwnedTasks.shared.shutdown()
         try? await store.record(AuditEvent(timestampMs: clock.nowMs(), kind: "daemon.stopped", result: "ok"))
         try? await store.removeSetting(Self.runningKey)
         logger.info("daemon stopped")

@@ -21,6 +21,6 @@ public final class DeferredWork: Sendable {
             defer { work = [] }
             return work
         }
-        for body in collected { Task { await body() } }
+        for body in collected { OwnedTasks.shared.run { await body() } }
     }
 }

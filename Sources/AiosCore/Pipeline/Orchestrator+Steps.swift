@@ -117,9 +117,9 @@ extension Orchestrator {
     /// and the plan freed off the caller's path (a big change's holds its whole batch).
     func finish(_ plan: ErasedPlan, applied: Bool, _ deferring: DeferredWork?) {
         if let afterward = plan.afterward, applied {
-            if let deferring { deferring.add(afterward) } else { Task { await afterward() } }
+            if let deferring { deferring.add(afterward) } else { OwnedTasks.shared.run { await afterward() } }
         }
-        Task.detached(priority: .background) { withExtendedLifetime(plan) {} }
+        OwnedTasks.shared.run(priority: .background) { withExtendedLifetime(plan) {} }
     }
 
     /// The logger of one call: its id, tool and origin as metadata.

@@ -63,7 +63,7 @@ actor ActiveRules {
         }
         // The old cache can hold 100k rules: freeing them takes longer than reading a small new
         // one, so it is let go off the caller's path.
-        if let old = cached.take() { Task.detached(priority: .background) { withExtendedLifetime(old) {} } }
+        if let old = cached.take() { OwnedTasks.shared.run(priority: .background) { withExtendedLifetime(old) {} } }
         let records = try await store.activeFirewallRules()
         let (snapshot, entries) = Self.build(records)
         cached = Cached(generation: generation, snapshot: snapshot, entries: entries)

@@ -42,7 +42,7 @@ extension EntryPlanner {
             // plans before it does sees the generation moved and reloads, so nothing stale is served.
             let after = store.firewallRulesGeneration
             let active = active
-            Task {
+            OwnedTasks.shared.run {
                 await active.inserted(
                     batch.records(head: head), rules: batch.rules, elements: batch.elements, before: before,
                     after: after)

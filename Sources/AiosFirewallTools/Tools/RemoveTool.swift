@@ -149,7 +149,7 @@ public struct RemoveTool: Tool {
                 }
                 // The next allow/deny would reload the rules in force (and free the old ones) on its
                 // own path: reload them now, after the answer.
-                Task { _ = try? await cache.snapshot() }
+                OwnedTasks.shared.run { _ = try? await cache.snapshot() }
                 return Output(removed: removing.prefix(100).map(\.id), removedCount: removing.count)
             }
         }

@@ -158,7 +158,7 @@ actor DHCPClients {
         ChildProcess.stop(process.pid, grace: 5)
         let name = "dhcpcd:\(interface)"
         let store = store
-        Task { try? await store.deleteHelper(name) }
+        OwnedTasks.shared.run { try? await store.deleteHelper(name) }
     }
 
     /// Asks the running dhcpcd to renew (SIGUSR1) or rebind (SIGHUP).
@@ -218,7 +218,7 @@ actor DHCPClients {
                 waiters[interface, default: []].append((id, continuation))
             }
         } onCancel: {
-            Task { await self.expire(interface, id: id) }
+            OwnedTasks.shared.run { await self.expire(interface, id: id) }
         }
     }
 
