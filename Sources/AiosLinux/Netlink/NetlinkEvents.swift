@@ -74,17 +74,17 @@ private final class SocketHolder: @unchecked Sendable {
             pollfd(fd: wake, events: Int16(POLLIN), revents: 0),
         ]
         while true {
-            let ready = poll(&descriptors, 2, -1)
-            if ready < 0 {
-                if errno == EINTR { continue }
-                return
-            }
+            guard (try? SystemCall.check("poll") { poll(&descriptors, 2, -1) }) != nil else { return }
             if descriptors[1].revents != 0 { return }
             guard descriptors[0].revents != 0 else { continue }
-            let received = mnl_socket_recvfrom(socket.socket, socket.buffer, socket.size)
-            if received < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                if errno == ENOBUFS {
+            let received: Int
+            do {
+                received = try SystemCall.check("receive") {
+                    mnl_socket_recvfrom(socket.socket, socket.buffer, socket.size)
+                }
+            } catch {
+                if error.errno == EAGAIN { continue }
+                if error.errno == ENOBUFS {
                     continuation.yield(.overflow)
                     continue
                 }

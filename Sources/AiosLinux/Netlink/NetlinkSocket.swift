@@ -73,15 +73,11 @@ final class NetlinkSocket {
     func acknowledge(_ request: UnsafeMutablePointer<nlmsghdr>, operation: String) throws(NetlinkError) {
         request.pointee.nlmsg_flags |= UInt16(NLM_F_ACK)
         let expected = request.pointee.nlmsg_seq
-        guard mnl_socket_sendto(socket, request, Int(request.pointee.nlmsg_len)) >= 0 else {
-            throw NetlinkError(operation: "\(operation): send", errno: errno)
+        try SystemCall.check("\(operation): send") {
+            mnl_socket_sendto(socket, request, Int(request.pointee.nlmsg_len))
         }
         while true {
-            let received = mnl_socket_recvfrom(socket, buffer, size)
-            if received < 0 {
-                if errno == EINTR { continue }
-                throw NetlinkError(operation: "\(operation): receive", errno: errno)
-            }
+            let received = try SystemCall.check("\(operation): receive") { mnl_socket_recvfrom(socket, buffer, size) }
             var remaining = Int32(received)
             var message = UnsafePointer(buffer.assumingMemoryBound(to: nlmsghdr.self))
             while mnl_nlmsg_ok(message, remaining) {
@@ -112,18 +108,23 @@ final class NetlinkSocket {
         try raise(SO_SNDBUF, force: SO_SNDBUFFORCE, to: batch.count + 4096, operation: operation)
         // An answer is one small datagram, but the buffer counts each at its allocation (~1 KiB).
         try raise(SO_RCVBUF, force: SO_RCVBUFFORCE, to: messages * 2048 + 65536, operation: operation)
-        let sent = batch.withUnsafeBytes { mnl_socket_sendto(socket, $0.baseAddress, $0.count) }
+        let sent = try SystemCall.check("\(operation): send \(batch.count) bytes") {
+            batch.withUnsafeBytes { mnl_socket_sendto(socket, $0.baseAddress, $0.count) }
+        }
         guard sent == batch.count else {
-            throw NetlinkError(operation: "\(operation): send \(batch.count) bytes", errno: sent < 0 ? errno : EMSGSIZE)
+            throw NetlinkError(operation: "\(operation): send \(batch.count) bytes", errno: EMSGSIZE)
         }
         var answers = BatchAnswers()
         while true {
-            let received = recv(fd, buffer, size, Int32(MSG_DONTWAIT))
-            if received < 0 {
-                if errno == EINTR { continue }
-                if errno == EAGAIN || errno == EWOULDBLOCK { return answers }
+            let received: Int
+            do {
+                received = try SystemCall.check("\(operation): read the kernel's answers") {
+                    recv(fd, buffer, size, Int32(MSG_DONTWAIT))
+                }
+            } catch {
+                if error.errno == EAGAIN || error.errno == EWOULDBLOCK { return answers }
                 // ENOBUFS: answers were dropped, so what the kernel did is unknown.
-                throw NetlinkError(operation: "\(operation): read the kernel's answers", errno: errno)
+                throw error
             }
             var remaining = Int32(received)
             var message = UnsafePointer(buffer.assumingMemoryBound(to: nlmsghdr.self))
@@ -162,16 +163,12 @@ final class NetlinkSocket {
         _ request: UnsafeMutablePointer<nlmsghdr>, operation: String, parse: (UnsafePointer<nlmsghdr>) -> T?
     ) throws(NetlinkError) -> [T] {
         let expected = request.pointee.nlmsg_seq
-        guard mnl_socket_sendto(socket, request, Int(request.pointee.nlmsg_len)) >= 0 else {
-            throw NetlinkError(operation: "\(operation): send", errno: errno)
+        try SystemCall.check("\(operation): send") {
+            mnl_socket_sendto(socket, request, Int(request.pointee.nlmsg_len))
         }
         var results: [T] = []
         while true {
-            let received = mnl_socket_recvfrom(socket, buffer, size)
-            if received < 0 {
-                if errno == EINTR { continue }
-                throw NetlinkError(operation: "\(operation): receive", errno: errno)
-            }
+            let received = try SystemCall.check("\(operation): receive") { mnl_socket_recvfrom(socket, buffer, size) }
             var remaining = Int32(received)
             var message = UnsafePointer(buffer.assumingMemoryBound(to: nlmsghdr.self))
             while mnl_nlmsg_ok(message, remaining) {

@@ -122,18 +122,11 @@ public struct NetlinkRoute: Sendable, Hashable {
     }
 }
 
-/// Why an rtnetlink request failed.
-public struct NetlinkError: Error, Sendable, CustomStringConvertible {
-    /// What was being done.
-    public var operation: String
-    /// The errno (positive).
-    public var errno: Int32
+/// Why a netlink request failed: the one errno type (`SystemCallError`), under the name the
+/// netlink code throws. The kernel's answer to a request is an errno like a system call's.
+public typealias NetlinkError = SystemCallError
 
-    /// An error of `operation` with `errno`.
-    public init(operation: String, errno: Int32) {
-        self.operation = operation
-        self.errno = errno
-    }
-
-    public var description: String { SystemCallError(operation, errno: errno).description }
+extension SystemCallError {
+    /// An error of `operation` with `errno` (positive).
+    public init(operation: String, errno: Int32) { self.init(operation, errno: errno) }
 }
