@@ -55,24 +55,7 @@ public enum ICMPEcho {
     }
 
     private static func send(fd: Int32, _ packet: [UInt8], to bytes: [UInt8]) -> Int {
-        if bytes.count == 4 {
-            var target = sockaddr_in()
-            target.sin_family = sa_family_t(AF_INET)
-            withUnsafeMutableBytes(of: &target.sin_addr) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
-            return withUnsafePointer(to: &target) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, packet, packet.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-        }
-        var target = sockaddr_in6()
-        target.sin6_family = sa_family_t(AF_INET6)
-        withUnsafeMutableBytes(of: &target.sin6_addr) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
-        return withUnsafePointer(to: &target) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                sendto(fd, packet, packet.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
-            }
-        }
+        IPSocketAddress.send(fd, packet, to: bytes, port: 0)
     }
 
     private static func awaitReply(

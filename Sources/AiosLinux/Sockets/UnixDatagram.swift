@@ -12,13 +12,8 @@ public enum UnixDatagram {
             socket(AF_UNIX, SocketType.datagram | SocketType.cloexec, 0)
         }
         do {
-            var address = try UnixSocket.makeAddress(path)
-            try SystemCall.check("bind \(path)") {
-                withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-                    }
-                }
+            try UnixSocketAddress.with(path) { address, length throws(SystemCallError) in
+                try SystemCall.check("bind \(path)") { Glibc.bind(fd, address, length) }
             }
             try SystemCall.check("chmod \(path)") { chmod(path, 0o600) }
             return fd
@@ -46,13 +41,8 @@ public enum UnixDatagram {
                 AF_UNIX, SocketType.datagram | SocketType.cloexec | SocketType.nonblock, 0)
         }
         defer { close(fd) }
-        var address = try UnixSocket.makeAddress(path)
-        try SystemCall.check("sendto \(path)") {
-            withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-                }
-            }
+        try UnixSocketAddress.with(path) { address, length throws(SystemCallError) in
+            try SystemCall.check("sendto \(path)") { sendto(fd, bytes, bytes.count, 0, address, length) }
         }
     }
 }

@@ -31,13 +31,8 @@ public enum UnixSocket {
             socket(AF_UNIX, SocketType.stream | SocketType.cloexec, 0)
         }
         do {
-            var address = try makeAddress(path)
-            try SystemCall.check("bind \(path)") {
-                withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-                    }
-                }
+            try UnixSocketAddress.with(path) { address, length throws(SystemCallError) in
+                try SystemCall.check("bind \(path)") { bind(fd, address, length) }
             }
             try SystemCall.check("chmod \(path)") { chmod(path, mode_t(mode)) }
             try SystemCall.check("listen \(path)") { Glibc.listen(fd, backlog) }
@@ -61,13 +56,8 @@ public enum UnixSocket {
             socket(AF_UNIX, SocketType.stream | SocketType.cloexec, 0)
         }
         do {
-            var address = try makeAddress(path)
-            try SystemCall.check("connect \(path)") {
-                withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-                    }
-                }
+            try UnixSocketAddress.with(path) { address, length throws(SystemCallError) in
+                try SystemCall.check("connect \(path)") { Glibc.connect(fd, address, length) }
             }
             return fd
         } catch {
@@ -103,20 +93,6 @@ public enum UnixSocket {
             }
             offset += written
         }
-    }
-
-    static func makeAddress(_ path: String) throws(SystemCallError) -> sockaddr_un {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard bytes.count < capacity else {
-            throw SystemCallError("socket path \(path) is too long", errno: ENAMETOOLONG)
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in bytes.enumerated() { raw[index] = byte }
-        }
-        return address
     }
 }
 

@@ -13,20 +13,9 @@ public enum SystemdNotify {
         let fd = socket(AF_UNIX, SocketType.datagram | SocketType.cloexec, 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        var bytes = Array(target.utf8)
-        if bytes.first == UInt8(ascii: "@") { bytes[0] = 0 }
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in bytes.enumerated() { raw[index] = byte }
-        }
-        let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count)
         let message = Array(state.utf8)
-        let sent = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                sendto(fd, message, message.count, Int32(MSG_NOSIGNAL), socketAddress, length)
-            }
+        let sent = try? UnixSocketAddress.with(target) { address, length in
+            sendto(fd, message, message.count, Int32(MSG_NOSIGNAL), address, length)
         }
         return sent == message.count
     }
