@@ -110,6 +110,8 @@ struct FirewallEntryTests {
             #expect(try F.connects(topology, port: 8080, from: "10.60.0.2"))
 
             try topology.daemon.start()
+            // The socket serves before the start's restore ends; a firewall call waits for it.
+            _ = try F.status(topology.daemon)
             let remaining = try #require(try Self.remaining(topology, set: "input_allow_v4_src", key: longKey))
             #expect(remaining < 3600 && remaining > 3500, "\(remaining)")
             #expect(try !Self.member(topology, set: "input_allow_v4_src", key: shortKey))
