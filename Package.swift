@@ -100,7 +100,8 @@ let package = Package(
 
         // Test support: fakes and the namespace lab. Never imported by shipping code.
         .target(
-            name: "AiosTesting", dependencies: ["AiosCore", "AiosNftables", "AiosLinux", "AiosDNSTools", log],
+            name: "AiosTesting",
+            dependencies: ["AiosCore", "AiosNftables", "AiosLinux", "AiosDNSTools", "AiosCurl", log],
             exclude: ["README.md"],
             swiftSettings: strict),
 
@@ -128,7 +129,7 @@ let package = Package(
             dependencies: ["AiosTesting", "AiosCore", "AiosLinux", "AiosStore"], swiftSettings: strict),
         .testTarget(
             name: "AiosNetToolsTests",
-            dependencies: ["AiosNetTools", "AiosLinux", "AiosCore", "AiosStore", "AiosTesting", log],
+            dependencies: ["AiosNetTools", "AiosLinux", "AiosCore", "AiosStore", "AiosTesting", "AiosCurl", log],
             swiftSettings: strict),
         .testTarget(
             name: "AiosFirewallToolsTests",

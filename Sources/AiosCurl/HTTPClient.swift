@@ -56,6 +56,21 @@ public struct HTTPResponse: Sendable {
     public var totalMs: Double
     /// The URL after redirects.
     public var effectiveURL: String
+
+    /// A response with these fields (fakes build them; libcurl's come from a transfer).
+    public init(
+        status: Int, headers: [String: String] = [:], body: [UInt8] = [], lookupMs: Double = 0, connectMs: Double = 0,
+        tlsMs: Double = 0, totalMs: Double = 0, effectiveURL: String
+    ) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.lookupMs = lookupMs
+        self.connectMs = connectMs
+        self.tlsMs = tlsMs
+        self.totalMs = totalMs
+        self.effectiveURL = effectiveURL
+    }
 }
 
 /// Why a transfer failed.
@@ -65,12 +80,26 @@ public struct CurlError: Error, Sendable, CustomStringConvertible {
     /// Its explanation.
     public var message: String
     public var description: String { message }
+
+    /// An error with libcurl's `code` (-1 for one of aios-net's own checks) and `message`.
+    public init(code: Int, message: String) {
+        self.code = code
+        self.message = message
+    }
 }
 
 /// HTTPS requests over libcurl, each on a thread of its own (a transfer blocks), with deadlines,
 /// a size limit, redirects only to HTTPS, no credentials of any kind (no netrc, no cookies), and
 /// the system CA bundle plus an optional extra one.
-public struct HTTPClient: Sendable {
+/// What a caller needs of HTTPS: one request, one response. `HTTPClient` is the real one
+/// (libcurl); unit tests use `AiosTesting.FakeHTTP`, which answers from a table of URLs.
+public protocol HTTPPerforming: Sendable {
+    /// Performs `request`.
+    /// - Throws: `CurlError` when there is no response (DNS, connect, TLS, timeout, limit).
+    func perform(_ request: HTTPRequest) async throws -> HTTPResponse
+}
+
+public struct HTTPClient: HTTPPerforming {
     /// An extra CA bundle (PEM) trusted besides the system's, e.g. a lab's own CA.
     public let caFile: String?
 

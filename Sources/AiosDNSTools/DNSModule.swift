@@ -1,5 +1,5 @@
 public import AiosCore
-import AiosCurl
+public import AiosCurl
 public import AiosStore
 import Foundation
 public import Logging
@@ -16,11 +16,11 @@ public struct DNSModule: ToolModule {
     ///   - enabled: false (`--dns-listen off`): the tools exist, no unbound is started.
     ///   - listen/upstreams: command-line values that win over stored settings at start.
     ///   - hostsFile: a hosts file whose `# BEGIN aios-net` section mirrors the local records.
-    ///   - caFile: an extra CA bundle for list downloads.
+    ///   - http: HTTPS for list downloads (`HTTPClient`, with the daemon's CA bundle if given).
     ///   - crashPoint: a test hook (`hosts-before-rename`, `zones-mid-load`).
     public init(
         store: Store, dataDirectory: String, enabled: Bool = true, listen: (address: String, port: Int)? = nil,
-        upstreams: [String]? = nil, hostsFile: String? = nil, caFile: String? = nil,
+        upstreams: [String]? = nil, hostsFile: String? = nil, http: any HTTPPerforming,
         unbound: String = "/usr/sbin/unbound", crashPoint: String? = nil, logger: Logger
     ) {
         let paths = DNSPaths(dataDirectory: dataDirectory)
@@ -35,7 +35,7 @@ public struct DNSModule: ToolModule {
             zones: BlockZones(paths: paths, store: store, resolver: resolver, crashPoint: crashPoint),
             rows: ListZoneRows(store: store, paths: paths),
             records: LocalRecords(paths: paths, resolver: resolver, hostsFile: hostsFile, crashPoint: crashPoint),
-            source: BlocklistSource(http: HTTPClient(caFile: caFile), paths: paths), defaults: defaults,
+            source: BlocklistSource(http: http, paths: paths), defaults: defaults,
             overrides: DNSOverrides(listen: listen, upstreams: upstreams))
         self.enabled = enabled
         self.logger = logger

@@ -1,4 +1,5 @@
 public import AiosCore
+import AiosCurl
 import AiosDNSTools
 import AiosFirewallTools
 public import AiosLinux
@@ -18,13 +19,13 @@ public enum Assembly {
         var registry = ToolRegistry()
         try registry.install(
             NetModule(
-                kernel: RouteNetlink(), store: store,
+                kernel: RouteNetlink(), http: HTTPClient(caFile: options.caFile), store: store,
                 settings: NetSettings(
                     dataDirectory: options.dataDirectory, hookBinary: options.executablePath,
                     autoConfigure: options.autoConfigure, dhcpTimeoutMs: options.dhcpTimeoutMs,
                     resolvConf: options.resolvConf, wireguardCheckMs: options.wireguardCheckMs,
                     managementSubnets: options.managementSubnets),
-                caFile: options.caFile, redactor: redactor, logger: logger))
+                redactor: redactor, logger: logger))
         try registry.install(
             FirewallModule(
                 nft: nft, kernel: kernel, store: store,
@@ -51,6 +52,7 @@ public enum Assembly {
         return DNSModule(
             store: store, dataDirectory: options.dataDirectory, enabled: options.dnsListen != "off", listen: listen,
             upstreams: options.dnsUpstreams.isEmpty ? nil : options.dnsUpstreams, hostsFile: options.hostsFile,
-            caFile: options.caFile, unbound: options.unboundPath, crashPoint: options.crashPoint, logger: logger)
+            http: HTTPClient(caFile: options.caFile), unbound: options.unboundPath, crashPoint: options.crashPoint,
+            logger: logger)
     }
 }

@@ -1,5 +1,5 @@
 public import AiosCore
-import AiosCurl
+public import AiosCurl
 public import AiosLinux
 public import AiosStore
 public import Logging
@@ -10,15 +10,15 @@ public struct NetModule: ToolModule {
     public static let namespace = "net"
     let reader: any NetworkStateReading
     let context: NetContext?
-    let http: HTTPClient
+    let http: any HTTPPerforming
     let handlers: [any LinkChangeHandling]
     let logger: Logger
 
-    /// A module reading only (tests of the read tools with a fake kernel).
-    public init(reader: any NetworkStateReading) {
+    /// A module reading only (tests of the read tools with a fake kernel and fake HTTP).
+    public init(reader: any NetworkStateReading, http: any HTTPPerforming) {
         self.reader = reader
         context = nil
-        http = HTTPClient()
+        self.http = http
         handlers = []
         logger = Logger(label: "aios-net.net", factory: { _ in SwiftLogNoOpLogHandler() })
     }
@@ -27,11 +27,11 @@ public struct NetModule: ToolModule {
     /// in the daemon, a fake in unit tests).
     /// - Parameters:
     ///   - settings: data directory, hook binary, auto-configuration.
-    ///   - caFile: a CA bundle for `net.http_probe` instead of the system's.
+    ///   - http: HTTPS for `net.http_probe` (`HTTPClient`, with the daemon's CA bundle if given).
     ///   - redactor: WireGuard keys are registered with it as soon as they are loaded.
     ///   - handlers: who else gets the link monitor's changes.
     public init(
-        kernel netlink: any NetworkKernel, store: Store, settings: NetSettings, caFile: String? = nil,
+        kernel netlink: any NetworkKernel, http: any HTTPPerforming, store: Store, settings: NetSettings,
         redactor: Redactor? = nil, handlers: [any LinkChangeHandling] = [], logger: Logger
     ) {
         reader = netlink
@@ -44,7 +44,7 @@ public struct NetModule: ToolModule {
                 store: store, netlink: netlink, keys: keys, logDirectory: settings.dataDirectory + "/net",
                 resolvConf: settings.resolvConf),
             settings: settings)
-        http = HTTPClient(caFile: caFile)
+        self.http = http
         self.handlers = handlers
         self.logger = logger
     }

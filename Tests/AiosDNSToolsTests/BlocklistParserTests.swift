@@ -1,5 +1,6 @@
 import AiosCore
 import AiosCurl
+import AiosTesting
 import Foundation
 import Testing
 
@@ -155,7 +156,7 @@ struct BlocklistReportTests {
         let handle = try #require(FileHandle(forWritingAtPath: path))
         try handle.truncate(atOffset: UInt64(BlocklistSource.maxBytes + 1))
         try handle.close()
-        let source = BlocklistSource(http: HTTPClient(), paths: DNSPaths(dataDirectory: "/tmp/aios-unused"))
+        let source = BlocklistSource(http: FakeHTTP(), paths: DNSPaths(dataDirectory: "/tmp/aios-unused"))
         let error = await #expect(throws: AiosError.self) { _ = try await source.read(path, list: "big") }
         #expect(error?.message.contains("over the 256 MiB") == true, "\(error?.message ?? "")")
     }

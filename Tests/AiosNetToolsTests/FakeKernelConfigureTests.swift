@@ -1,4 +1,5 @@
 import AiosCore
+import AiosCurl
 import AiosLinux
 import AiosStore
 import AiosTesting
@@ -15,6 +16,7 @@ struct FakeKernelConfigureTests {
     struct Harness {
         let orchestrator: Orchestrator
         let kernel: FakeNetworkKernel
+        let http = FakeHTTP()
         let store: Store
         let directory: String
         let eth0: Int32
@@ -29,7 +31,7 @@ struct FakeKernelConfigureTests {
             var registry = ToolRegistry()
             try registry.install(
                 NetModule(
-                    kernel: kernel, store: store,
+                    kernel: kernel, http: http, store: store,
                     settings: NetSettings(
                         dataDirectory: directory, hookBinary: "/bin/true",
                         resolvConf: directory + "/resolv.conf"),
@@ -42,7 +44,11 @@ struct FakeKernelConfigureTests {
         func tearDown() { try? FileManager.default.removeItem(atPath: directory) }
 
         func configure(_ input: JSONValue) async throws -> CallOutcome {
-            try await orchestrator.execute(ToolCall(tool: "net.configure", input: input, origin: .user))
+            try await call("net.configure", input)
+        }
+
+        func call(_ tool: String, _ input: JSONValue) async throws -> CallOutcome {
+            try await orchestrator.execute(ToolCall(tool: tool, input: input, origin: .user))
         }
 
         func addresses() throws -> [String] {
@@ -101,5 +107,32 @@ struct FakeKernelConfigureTests {
             }
         }
         #expect(lab.kernel.changes.isEmpty)
+    }
+
+    @Test("net.http_probe: a URL that answers gives its status; no answer or a 500 fails, saying which")
+    func httpProbe() async throws {
+        let lab = try Harness()
+        defer { lab.tearDown() }
+        lab.http.answer("https://api.example/health", status: 204)
+        lab.http.answer("https://broken.example/", status: 500)
+        lab.http.fail("https://down.example/", message: "Could not resolve host: down.example")
+        let up = try await lab.call("net.http_probe", ["url": "https://api.example/health"])
+        #expect(up.output?["status"]?.intValue == 204, "\(up)")
+        #expect(up.output?["reachable"] == .bool(true))
+        for (url, words) in [
+            ("https://down.example/", "not reachable: Could not resolve host"), ("https://broken.example/", "HTTP 500"),
+        ] {
+            do {
+                _ = try await lab.call("net.http_probe", ["url": .string(url)])
+                Issue.record("\(url) passed")
+            } catch let error as AiosError {
+                #expect(error.code == .failed)
+                #expect(error.message.contains(words), "\(error)")
+            }
+        }
+        let requests = lab.http.requests
+        let full = requests.filter { !$0.headOnly }.count
+        #expect(requests.count == 3)
+        #expect(full == 0, "a probe asks for headers only")
     }
 }

@@ -7,7 +7,7 @@ import Foundation
 /// on disk (with its ETag/Last-Modified), so an offline refresh or a restart without network
 /// uses the cached copy — and says so.
 struct BlocklistSource: Sendable {
-    let http: HTTPClient
+    let http: any HTTPPerforming
     let paths: DNSPaths
 
     /// The content of a source.

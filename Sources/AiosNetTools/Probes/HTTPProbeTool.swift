@@ -47,7 +47,7 @@ public struct HTTPProbeTool: Tool {
                     of: .integer("HTTP status", minimum: 100, maximum: 599), "Statuses that count as reachable"),
             ], required: ["url"], examples: [["url": "https://api.example.com/health"]]))
 
-    let http: HTTPClient
+    let http: any HTTPPerforming
 
     public func plan(_ input: Input, in context: ToolContext) async throws -> ToolPlan<Output> {
         guard let components = URLComponents(string: input.url), components.host?.isEmpty == false else {
