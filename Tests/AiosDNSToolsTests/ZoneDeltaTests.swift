@@ -51,10 +51,7 @@ struct ZoneDeltaTests {
             // The delta is exactly the difference the resolver needs.
             var replayed = before
             for zone in removals { replayed[zone] = nil }
-            for line in additions {
-                let parts = line.split(separator: " ")
-                replayed[String(parts[0])] = String(parts[1])
-            }
+            for (zone, type) in additions { replayed[zone] = type }
             #expect(replayed == expected)
             let exceptions = { (zones: [String: String]) in zones.values.filter { $0 == "transparent" }.count }
             #expect(exceptions(before) + exceptionChange == exceptions(expected))

@@ -247,33 +247,30 @@ actor BlockZones {
             isAllowed: { memo.allowed.contains($0) }, type: memo.type)
         loaded = current
         exceptionCount += exceptionChange
-        guard !additions.isEmpty || !removals.isEmpty else {
-            return try await send(lines: [], removals: [], settings: settings, progress: progress)
+        let added = additions.map(\.zone)
+        guard !added.isEmpty || !removals.isEmpty else {
+            return try await send(added: [], removals: [], settings: settings, progress: progress)
         }
-        let changed = Set(removals).union(additions.map { String($0.prefix { $0 != " " }) })
-        let adding = additions.compactMap { line -> (String, String)? in
-            let parts = line.split(separator: " ", maxSplits: 1)
-            return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
-        }
+        let changed = Set(removals).union(added)
         let paths = paths
         let patch: @Sendable () throws -> Void = {
             try Self.writeInclude(
-                ZoneFiles.patchedInclude(paths.blocklistInclude, dropping: changed, adding: adding), paths: paths)
+                ZoneFiles.patchedInclude(paths.blocklistInclude, dropping: changed, adding: additions), paths: paths)
         }
-        guard additions.count + removals.count <= Self.replaceAbove, await resolver.runningPID != nil else {
+        guard added.count + removals.count <= Self.replaceAbove, await resolver.runningPID != nil else {
             // A new unbound reads the include file: it is written first.
             do { try patch() } catch {
                 forgetLoaded()
                 throw error
             }
-            return try await send(lines: additions, removals: removals, settings: settings, progress: progress)
+            return try await send(added: added, removals: removals, settings: settings, progress: progress)
         }
         // Batches keep unbound busy and this process mostly waiting: the include file (tens of
         // megabytes at a million zones) is patched meanwhile, on a thread of its own.
         async let written: Void = Offload.bulk(patch)
         let report: Report
         do {
-            report = try await send(lines: additions, removals: removals, settings: settings, progress: progress)
+            report = try await send(added: added, removals: removals, settings: settings, progress: progress)
         } catch {
             try? await written
             throw error
@@ -292,30 +289,17 @@ actor BlockZones {
         return indexes.values.contains { $0.parents.contains(hash) }
     }
 
-    /// Sends the difference to the running unbound (`loaded` already holds the result): a new
-    /// unbound when it is large, batches otherwise.
+    /// Sends the difference to the running unbound (`loaded` already holds the result, and the
+    /// types of `added`): a new unbound when it is large, batches otherwise.
     private func send(
         added: [String], removals: [String], settings: DNSSettings,
         progress: @escaping @Sendable (CallProgress) -> Void
     ) async throws -> Report {
         let desired = loaded ?? [:]
-        return try await send(
-            count: added.count, lines: { range in added[range].map { "\($0) \(desired[$0] ?? "always_nxdomain")" } },
-            removals: removals, settings: settings, progress: progress)
-    }
-
-    private func send(
-        lines: [String], removals: [String], settings: DNSSettings,
-        progress: @escaping @Sendable (CallProgress) -> Void
-    ) async throws -> Report {
-        try await send(
-            count: lines.count, lines: { Array(lines[$0]) }, removals: removals, settings: settings, progress: progress)
-    }
-
-    private func send(
-        count: Int, lines: @escaping (Range<Int>) -> [String], removals: [String], settings: DNSSettings,
-        progress: @escaping @Sendable (CallProgress) -> Void
-    ) async throws -> Report {
+        let count = added.count
+        let lines: (Range<Int>) -> [String] = { range in
+            added[range].map { "\($0) \(desired[$0] ?? "always_nxdomain")" }
+        }
         memoIsLoaded = true
         let total = loaded?.count ?? 0
         var report = Report(

@@ -9,16 +9,16 @@ enum ZoneDelta {
     ///   - isBlocked: whether a name is listed or singly blocked (after the change).
     ///   - isAllowed: whether a name is allowed (after the change).
     ///   - type: the block zones' type.
-    /// - Returns: what the resolver must add (`zone type` lines) and remove, and by how much the
-    ///   number of `transparent` zones changed.
+    /// - Returns: what the resolver must add (or change the type of) and remove, and by how
+    ///   much the number of `transparent` zones changed.
     static func apply(
         to desired: inout [String: String], names: some Sequence<String>, isBlocked: (String) -> Bool,
         isAllowed: (String) -> Bool, type: String
-    ) -> (additions: [String], removals: [String], exceptionChange: Int) {
+    ) -> (additions: [(zone: String, type: String)], removals: [String], exceptionChange: Int) {
         func kept(_ name: String) -> Bool {
             isBlocked(name) && !isAllowed(name) && !ZoneSet.parents(of: name).contains { isAllowed(String($0)) }
         }
-        var additions: [String] = []
+        var additions: [(zone: String, type: String)] = []
         var removals: [String] = []
         var exceptionChange = 0
         for name in names {
@@ -32,7 +32,7 @@ enum ZoneDelta {
             desired[name] = value
             if before == "transparent" { exceptionChange -= 1 }
             if value == "transparent" { exceptionChange += 1 }
-            if let value { additions.append("\(name) \(value)") } else { removals.append(name) }
+            if let value { additions.append((name, value)) } else { removals.append(name) }
         }
         return (additions, removals, exceptionChange)
     }
