@@ -57,7 +57,8 @@ let package = Package(
         .target(name: "AiosCore", dependencies: [log], exclude: ["README.md"], swiftSettings: strict),
         // State: one SQLite database, one migration timeline.
         .target(
-            name: "AiosStore", dependencies: ["AiosCore", grdb, sqlite], exclude: ["README.md"], swiftSettings: strict),
+            name: "AiosStore", dependencies: ["AiosCore", "AiosLinux", grdb, sqlite], exclude: ["README.md"],
+            swiftSettings: strict),
         // YAML documents (policies now, goals later) decoded with file:line:field errors.
         .target(name: "AiosYAML", dependencies: ["AiosCore", yams], exclude: ["README.md"], swiftSettings: strict),
 

@@ -12,10 +12,9 @@ import Foundation
 /// adopts it instead of starting another), and its control socket. Calls are serialised.
 actor ManagedResolver {
     let paths: DNSPaths
-    let store: Store
+    let helpers: HelperSupervisor
     let executable: String
-    private var pid: Int32?
-    private var startTicks: UInt64?
+    private var process: HelperProcess?
     /// The listening sockets every unbound this daemon starts serves on (handed over as systemd
     /// would), so a replacement serves the same sockets the old one did; nil for an adopted
     /// process (it bound its own) until the next start.
@@ -25,7 +24,7 @@ actor ManagedResolver {
 
     init(paths: DNSPaths, store: Store, executable: String) {
         self.paths = paths
-        self.store = store
+        self.helpers = HelperSupervisor(ledger: store, nowMs: { SystemClock().nowMs() })
         self.executable = executable
     }
 
@@ -33,10 +32,10 @@ actor ManagedResolver {
     nonisolated var control: UnboundControl { UnboundControl(socketPath: paths.control) }
 
     /// The running process, if any.
-    var runningPID: Int32? {
-        guard let pid, ChildProcess.isRunning(pid, startTicks: startTicks) else { return nil }
-        return pid
-    }
+    var running: HelperProcess? { process.flatMap { $0.isRunning ? $0 : nil } }
+
+    /// The running process's PID, if any.
+    var runningPID: Int32? { running?.pid }
 
     /// Makes sure unbound runs `settings`: writes the config, adopts the recorded process when it
     /// is alive and was started with the same config, otherwise (re)starts it and waits until its
@@ -47,21 +46,18 @@ actor ManagedResolver {
     func ensureRunning(_ settings: DNSSettings) async throws -> String {
         let config = try prepare(settings)
         let fingerprint = Self.fingerprint(config)
-        if let pid = runningPID {
-            if try await store.helper(Self.helperName)?.fingerprint == fingerprint { return "running" }
-            ChildProcess.stop(pid)
+        if let current = running {
+            if await helpers.adopt(Self.helperName)?.record.fingerprint == fingerprint { return "running" }
+            await helpers.stop(current)
             try await start(settings, fingerprint: fingerprint)
             return "restarted"
         }
-        if let record = try await store.helper(Self.helperName),
-            ChildProcess.isRunning(record.pid, startTicks: record.startTicks)
-        {
+        if let (found, record) = await helpers.adopt(Self.helperName) {
             if record.fingerprint == fingerprint {
-                pid = record.pid
-                startTicks = record.startTicks
+                process = found
                 return "adopted"
             }
-            ChildProcess.stop(record.pid)
+            await helpers.stop(found)
         }
         try await start(settings, fingerprint: fingerprint)
         return "started"
@@ -71,8 +67,8 @@ actor ManagedResolver {
     /// cannot take at run time, such as the listen address).
     func restart(_ settings: DNSSettings) async throws {
         let config = try prepare(settings)
-        if let pid = runningPID { ChildProcess.stop(pid) }
-        pid = nil
+        if let current = running { await helpers.stop(current) }
+        process = nil
         try await start(settings, fingerprint: Self.fingerprint(config))
     }
 
@@ -80,10 +76,7 @@ actor ManagedResolver {
     /// change already), recording its fingerprint so the running process counts as current.
     func rewriteConfig(_ settings: DNSSettings) async throws {
         let config = try prepare(settings)
-        if var record = try await store.helper(Self.helperName) {
-            record.fingerprint = Self.fingerprint(config)
-            try await store.saveHelper(record)
-        }
+        try await helpers.updateFingerprint(Self.helperName, to: Self.fingerprint(config))
     }
 
     /// Replaces the running unbound by a new one that reads the files as they are now (a big
@@ -100,14 +93,13 @@ actor ManagedResolver {
     ///   kernel hands a process still loading its zones wait for seconds): batches it is then.
     func replace(_ settings: DNSSettings) async throws -> Bool {
         let config = try prepare(settings)
-        guard let old = runningPID else {
+        guard let old = running else {
             try await start(settings, fingerprint: Self.fingerprint(config))
             return true
         }
         guard let sockets, sockets.address == settings.listenAddress, sockets.port == settings.port else {
             return false
         }
-        let oldTicks = startTicks
         // The dump ends with its own `EOF` line, which is what load_cache reads up to.
         let cache = try? await run("dump_cache")
         // `start` unlinks the control path first: the old process keeps its socket open (no
@@ -116,7 +108,7 @@ actor ManagedResolver {
         if let cache, cache.contains("EOF") {
             _ = try? await run("load_cache", input: cache.split(separator: "\n").map(String.init))
         }
-        if ChildProcess.isRunning(old, startTicks: oldTicks) { ChildProcess.stop(old) }
+        if old.isRunning { _ = try? await Offload.run { ChildProcess.stop(old.pid) } }
         return true
     }
 
@@ -134,8 +126,7 @@ actor ManagedResolver {
 
     /// The last lines unbound logged.
     nonisolated func logTail(_ lines: Int = 5) -> String {
-        let text = (try? String(contentsOfFile: paths.log, encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").suffix(lines).joined(separator: " | ")
+        HelperSupervisor.logTail(paths.log, lines: lines)
     }
 
     private func prepare(_ settings: DNSSettings) throws -> String {
@@ -159,57 +150,36 @@ actor ManagedResolver {
     }
 
     private func start(_ settings: DNSSettings, fingerprint: String) async throws {
-        guard FileManager.default.isExecutableFile(atPath: executable) else {
-            throw AiosError(
-                .unavailable, "unbound is not installed at \(executable); install it (apt-get install unbound)")
-        }
         // No unlink of the control path: unbound replaces it when it binds, and until then a
         // process being replaced keeps answering there.
-        let spec = ChildSpec(executable: executable, arguments: ["-d", "-c", paths.config], logPath: paths.log)
-        let started: Int32
+        var spec = ChildSpec(executable: executable, arguments: ["-d", "-c", paths.config], logPath: paths.log)
+        if let current = sockets, current.address != settings.listenAddress || current.port != settings.port {
+            sockets = nil
+        }
+        // Bound when no unbound serves the port (a process adopted from a previous daemon holds
+        // sockets of its own, and then unbound binds its own too).
+        if sockets == nil {
+            sockets = try? ListeningSockets(address: settings.listenAddress, port: settings.port)
+        }
+        if sockets != nil {
+            // unbound takes handed sockets only where systemd runs (it checks for
+            // /run/systemd/system, as sd_booted does): a private /run that has the directory
+            // says so, on machines with systemd or without it (containers, this lab).
+            spec.privateRun = ["/run/systemd", "/run/systemd/system"]
+        }
+        let control = control
         do {
-            if let current = sockets, current.address != settings.listenAddress || current.port != settings.port {
-                sockets = nil
-            }
-            // Bound when no unbound serves the port (a process adopted from a previous daemon holds
-            // sockets of its own, and then unbound binds its own too).
-            if sockets == nil {
-                sockets = try? ListeningSockets(address: settings.listenAddress, port: settings.port)
-            }
-            if let sockets {
-                // unbound takes handed sockets only where systemd runs (it checks for
-                // /run/systemd/system, as sd_booted does): a private /run that has the directory
-                // says so, on machines with systemd or without it (containers, this lab).
-                var handed = spec
-                handed.privateRun = ["/run/systemd", "/run/systemd/system"]
-                started = try ChildProcess.spawn(handed, passing: [sockets.udp, sockets.tcp])
-            } else {
-                started = try ChildProcess.spawn(spec)
+            // Ready on its own status, not the process it replaces (which held the path until
+            // now): until then calls go to the one it replaces, or wait for it.
+            process = try await helpers.start(
+                Self.helperName, spec, passing: sockets.map { [$0.udp, $0.tcp] }, fingerprint: fingerprint,
+                installHint: "install it (apt-get install unbound)", within: .seconds(15)
+            ) { started in
+                (try? control.run("status"))?.contains("(pid \(started.pid))") == true
             }
         } catch {
-            throw AiosError(.unavailable, "cannot start unbound: \(error)", cause: error)
+            throw AiosError(.unavailable, "\(error)", cause: error)
         }
-        let ticks = ChildProcess.startTicks(started) ?? 0
-        try await store.saveHelper(
-            HelperRecord(
-                name: Self.helperName, pid: started, startTicks: ticks, command: spec.commandLine,
-                fingerprint: fingerprint, startedMs: Int64(Date().timeIntervalSince1970 * 1000)))
-        let deadline = Date().addingTimeInterval(15)
-        while Date() < deadline {
-            guard ChildProcess.isRunning(started, startTicks: ticks) else {
-                throw AiosError(.unavailable, "unbound exited at start: \(logTail())")
-            }
-            // Its own status, not the process it replaces (which held the path until now).
-            if let status = try? control.run("status"), status.contains("(pid \(started))") {
-                // The running process is this one only now that it answers: until then calls
-                // go to the one it replaces, or wait for it.
-                pid = started
-                startTicks = ticks
-                return
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        throw AiosError(.unavailable, "unbound did not answer on its control socket within 15 s: \(logTail())")
     }
 
     static func fingerprint(_ text: String) -> String {

@@ -1,4 +1,5 @@
 import AiosCore
+import AiosLinux
 import AiosStore
 import Foundation
 import Logging
@@ -27,42 +28,38 @@ struct ResolverSupervisor: BackgroundWork {
     }
 
     private func supervise() async {
-        var backoff: Duration = .milliseconds(250)
-        while !Task.isCancelled {
-            do {
-                let settings = try await context.settings()
-                let how = try await context.resolver.ensureRunning(settings)
-                if how != "running" {
-                    let pid = await context.resolver.runningPID ?? 0
-                    logger.info("resolver \(how): unbound pid \(pid) on \(settings.listenAddress):\(settings.port)")
-                    try? await context.store.record(
-                        AuditEvent(
-                            timestampMs: SystemClock().nowMs(), kind: "dns.resolver_\(how)", result: "ok",
-                            detail: "unbound pid \(pid)"))
-                }
-                if how == "adopted" {
-                    try await repairAdopted(settings)
-                } else if how != "running" {
-                    await context.zones.resolverRestarted()
-                }
-                backoff = .milliseconds(250)
-                await withTaskCancellationHandler {
-                    await context.resolver.waitForExit()
-                } onCancel: {
-                }
-                if Task.isCancelled { return }
-                // A big blocklist change replaced the process on purpose: watch the new one.
-                if await context.resolver.runningPID != nil { continue }
-                logger.error("unbound exited: \(context.resolver.logTail(3)); restarting")
-            } catch {
+        await HelperSupervisor.keepRunning {
+            let settings = try await context.settings()
+            let how = try await context.resolver.ensureRunning(settings)
+            guard let process = await context.resolver.running else {
+                throw AiosError(.unavailable, "unbound exited at once: \(context.resolver.logTail(3))")
+            }
+            if how != "running" {
+                logger.info("resolver \(how): unbound pid \(process.pid) on \(settings.listenAddress):\(settings.port)")
+                try? await context.store.record(
+                    AuditEvent(
+                        timestampMs: SystemClock().nowMs(), kind: "dns.resolver_\(how)", result: "ok",
+                        detail: "unbound pid \(process.pid)"))
+            }
+            if how == "adopted" {
+                try await repairAdopted(settings)
+            } else if how != "running" {
+                await context.zones.resolverRestarted()
+            }
+            return process
+        } current: {
+            // A big blocklist change replaced the process on purpose: the new one is watched.
+            await context.resolver.running
+        } failed: { exited, error in
+            if let error {
                 logger.error("the resolver is not running: \(error)")
                 try? await context.store.record(
                     AuditEvent(
                         timestampMs: SystemClock().nowMs(), kind: "dns.resolver_failed", result: "error",
                         errorMessage: "\(error)"))
+            } else if let exited {
+                logger.error("unbound \(exited.pid) exited: \(context.resolver.logTail(3)); restarting")
             }
-            try? await Task.sleep(for: backoff)
-            backoff = min(backoff * 2, .seconds(30))
         }
     }
 

@@ -47,7 +47,8 @@ actor DHCPClients {
     let directory: String
     let store: Store
     let hookBinary: String
-    private var processes: [String: (pid: Int32, ticks: UInt64)] = [:]
+    let helpers: HelperSupervisor
+    private var processes: [String: HelperProcess] = [:]
     private var latest: [String: DHCPEvent] = [:]
     private var waiters: [String: [(id: Int, continuation: CheckedContinuation<DHCPEvent?, Never>)]] = [:]
     private var nextWaiter = 0
@@ -57,6 +58,7 @@ actor DHCPClients {
         self.directory = directory
         self.store = store
         self.hookBinary = hookBinary
+        self.helpers = HelperSupervisor(ledger: store, nowMs: { SystemClock().nowMs() })
     }
 
     var eventSocket: String { directory + "/dhcp-events.sock" }
@@ -64,8 +66,7 @@ actor DHCPClients {
 
     /// True while a dhcpcd runs for `interface`.
     func isRunning(_ interface: String) -> Bool {
-        guard let process = processes[interface] else { return false }
-        return ChildProcess.isRunning(process.pid, startTicks: process.ticks)
+        processes[interface]?.isRunning == true
     }
 
     /// The last event for `interface`.
@@ -80,21 +81,14 @@ actor DHCPClients {
 
     /// Finds the dhcpcd instances a previous daemon left running.
     func adopt() async {
-        for record in (try? await store.helpers()) ?? [] where record.name.hasPrefix("dhcpcd:") {
-            let interface = String(record.name.dropFirst(7))
-            if ChildProcess.isRunning(record.pid, startTicks: record.startTicks) {
-                processes[interface] = (record.pid, record.startTicks)
-            } else {
-                try? await store.deleteHelper(record.name)
-            }
-        }
+        processes.merge(await helpers.adoptAll(prefix: "dhcpcd:")) { _, adopted in adopted }
     }
 
     /// Starts dhcpcd for `interface` (stopping one already running).
     /// - Parameter arpProbe: keep dhcpcd's RFC 5227 probe of the offered address (seconds of delay)
     ///   instead of relying on the server's own conflict check.
     func start(_ interface: String, arpProbe: Bool) async throws {
-        stop(interface)
+        await stop(interface)
         let state = directory + "/dhcpcd-\(interface)"
         let fm = FileManager.default
         try? fm.createDirectory(
@@ -131,34 +125,22 @@ actor DHCPClients {
         var arguments = ["-4", "-B", "-L", "--nodelay", "-f", config, "-c", hook]
         if !arpProbe { arguments.append("-A") }
         arguments.append(interface)
-        guard fm.isExecutableFile(atPath: Self.executable) else {
-            throw AiosError(.unavailable, "dhcpcd is not installed at \(Self.executable); install dhcpcd-base")
-        }
         let spec = ChildSpec(
             executable: Self.executable, arguments: arguments, logPath: directory + "/dhcpcd-\(interface).log",
             privateRun: ["/run/dhcpcd"], bind: [state, "/var/lib/dhcpcd"])
-        let pid: Int32
-        do {
-            pid = try ChildProcess.spawn(spec)
-        } catch {
-            throw AiosError(.unavailable, "cannot start dhcpcd for \(interface): \(error)", cause: error)
-        }
-        let ticks = ChildProcess.startTicks(pid) ?? 0
-        processes[interface] = (pid, ticks)
         latest[interface] = nil
-        try await store.saveHelper(
-            HelperRecord(
-                name: "dhcpcd:\(interface)", pid: pid, startTicks: ticks, command: spec.commandLine, fingerprint: nil,
-                startedMs: Int64(Date().timeIntervalSince1970 * 1000)))
+        do {
+            processes[interface] = try await helpers.start(
+                "dhcpcd:\(interface)", spec, installHint: "install dhcpcd-base")
+        } catch {
+            throw AiosError(.unavailable, "\(error) (for \(interface))", cause: error)
+        }
     }
 
     /// Stops dhcpcd for `interface` (it deconfigures the address and routes it added).
-    func stop(_ interface: String) {
+    func stop(_ interface: String) async {
         guard let process = processes.removeValue(forKey: interface) else { return }
-        ChildProcess.stop(process.pid, grace: 5)
-        let name = "dhcpcd:\(interface)"
-        let store = store
-        OwnedTasks.shared.run { try? await store.deleteHelper(name) }
+        await helpers.stop(process, grace: 5)
     }
 
     /// Asks the running dhcpcd to renew (SIGUSR1) or rebind (SIGHUP).

@@ -21,7 +21,8 @@ actor WireGuardDevices {
     let logDirectory: String
     /// Where endpoint names find their nameservers.
     let resolvConf: String
-    private var processes: [String: (pid: Int32, ticks: UInt64)] = [:]
+    let helpers: HelperSupervisor
+    private var processes: [String: HelperProcess] = [:]
     /// Devices of the kernel module (configured over generic netlink).
     private var kernel: Set<String> = []
 
@@ -36,6 +37,7 @@ actor WireGuardDevices {
         self.keys = keys
         self.logDirectory = logDirectory
         self.resolvConf = resolvConf
+        self.helpers = HelperSupervisor(ledger: store, nowMs: { SystemClock().nowMs() })
     }
 
     /// Finds the wireguard-go instances a previous daemon left running, and the kernel devices.
@@ -43,12 +45,7 @@ actor WireGuardDevices {
         for record in (try? await store.wireGuardInterfaces()) ?? [] where record.backend == "kernel" {
             kernel.insert(record.interface)
         }
-        for record in (try? await store.helpers()) ?? [] where record.name.hasPrefix("wireguard-go:") {
-            let interface = String(record.name.dropFirst("wireguard-go:".count))
-            if ChildProcess.isRunning(record.pid, startTicks: record.startTicks) {
-                processes[interface] = (record.pid, record.startTicks)
-            }
-        }
+        processes.merge(await helpers.adoptAll(prefix: "wireguard-go:")) { _, adopted in adopted }
     }
 
     /// True when `interface` is a running device (either backend).
@@ -60,9 +57,7 @@ actor WireGuardDevices {
 
     /// The UAPI socket of `interface`, when a wireguard-go serves it.
     func socket(_ interface: String) -> String? {
-        guard let process = processes[interface], ChildProcess.isRunning(process.pid, startTicks: process.ticks) else {
-            return nil
-        }
+        guard processes[interface]?.isRunning == true else { return nil }
         return Self.socketPath(interface)
     }
 
@@ -91,11 +86,6 @@ actor WireGuardDevices {
         } catch {
             throw AiosError(.kernel, "cannot create WireGuard interface \(interface): \(error)", cause: error)
         }
-        guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
-            throw AiosError(
-                .unavailable,
-                "the kernel has no WireGuard and wireguard-go is not installed (apt-get install wireguard-go)")
-        }
         let path = Self.socketPath(interface)
         if (try? WireGuardUAPI(socketPath: path).get()) != nil {
             throw AiosError(
@@ -107,30 +97,17 @@ actor WireGuardDevices {
             executable: Self.executable, arguments: ["-f", interface],
             environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LOG_LEVEL": "error"],
             logPath: "\(logDirectory)/wireguard-go-\(interface).log")
-        let pid: Int32
         do {
-            pid = try ChildProcess.spawn(spec)
-        } catch {
-            throw AiosError(.unavailable, "cannot start wireguard-go: \(error)", cause: error)
-        }
-        let ticks = ChildProcess.startTicks(pid) ?? 0
-        processes[interface] = (pid, ticks)
-        try await store.saveHelper(
-            HelperRecord(
-                name: "wireguard-go:\(interface)", pid: pid, startTicks: ticks, command: spec.commandLine,
-                fingerprint: nil,
-                startedMs: Int64(Date().timeIntervalSince1970 * 1000)))
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            guard ChildProcess.isRunning(pid, startTicks: ticks) else {
-                processes[interface] = nil
-                let log = (try? String(contentsOfFile: spec.logPath ?? "", encoding: .utf8)) ?? ""
-                throw AiosError(.unavailable, "wireguard-go exited at start: \(log.suffix(300))")
+            processes[interface] = try await helpers.start(
+                "wireguard-go:\(interface)", spec,
+                installHint: "the kernel has no WireGuard: apt-get install wireguard-go"
+            ) { _ in
+                (try? await Offload.run { try WireGuardUAPI(socketPath: path).get() }) != nil
             }
-            if (try? WireGuardUAPI(socketPath: path).get()) != nil { return "wireguard-go" }
-            try await Task.sleep(for: .milliseconds(20))
+            return "wireguard-go"
+        } catch {
+            throw AiosError(.unavailable, "\(error) (for \(interface))", cause: error)
         }
-        throw AiosError(.unavailable, "wireguard-go did not open its UAPI socket for \(interface) within 10 s")
     }
 
     /// Applies `configuration`: over the UAPI socket (wireguard-go) or generic netlink (kernel).
@@ -168,7 +145,8 @@ actor WireGuardDevices {
     func remove(_ interface: String) async {
         kernel.remove(interface)
         if let process = processes.removeValue(forKey: interface) {
-            ChildProcess.stop(process.pid)
+            await helpers.stop(process)
+            return
         } else if let link = try? netlink.links().first(where: { $0.name == interface && $0.kind == "wireguard" }) {
             try? netlink.deleteLink(index: link.index)
         }
