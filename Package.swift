@@ -83,6 +83,11 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: strict),
 
+        // Goals: documents, handlers (one per kind), the reconciler, the watch directory.
+        .target(
+            name: "AiosGoals", dependencies: ["AiosCore", "AiosStore", "AiosYAML", "AiosLinux", log],
+            exclude: ["README.md"], swiftSettings: strict),
+
         // Control socket wire types and the client, shared by CLI and daemon.
         .target(
             name: "AiosControl", dependencies: ["AiosCore", "AiosLinux"], exclude: ["README.md"], swiftSettings: strict),
@@ -91,7 +96,8 @@ let package = Package(
             name: "AiosDaemon",
             dependencies: [
                 "AiosCore", "AiosStore", "AiosYAML", "AiosLinux", "AiosNftables", "AiosUnbound", "AiosCurl",
-                "AiosNetTools", "AiosFirewallTools", "AiosDNSTools", "AiosControl", log, lifecycle, unixSignals,
+                "AiosNetTools", "AiosFirewallTools", "AiosDNSTools", "AiosGoals", "AiosControl", log, lifecycle,
+                unixSignals,
             ],
             exclude: ["README.md"], swiftSettings: strict),
         .executableTarget(

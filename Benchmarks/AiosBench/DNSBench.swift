@@ -99,7 +99,8 @@ enum DNSBench {
             ChildSpec(
                 executable: binary,
                 arguments: [
-                    "daemon", "--data-dir", data, "--socket", socket, "--log-level", "error", "--dns-listen",
+                    "daemon", "--goals-dir", "off", "--data-dir", data, "--socket", socket, "--log-level", "error",
+                    "--dns-listen",
                     "127.0.0.1:53",
                 ],
                 logPath: "\(work)/daemon.log"))

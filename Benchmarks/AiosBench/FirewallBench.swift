@@ -210,7 +210,8 @@ enum FirewallBench {
             ChildSpec(
                 executable: binary,
                 arguments: [
-                    "daemon", "--data-dir", "\(work)/data", "--socket", "\(work)/control.sock", "--log-level", "error",
+                    "daemon", "--goals-dir", "off", "--data-dir", "\(work)/data", "--socket", "\(work)/control.sock",
+                    "--log-level", "error",
                     "--dns-listen", "off",
                 ],
                 environment: ProcessInfo.processInfo.environment.filter {

@@ -26,7 +26,8 @@ enum NetBench {
             ChildSpec(
                 executable: binary,
                 arguments: [
-                    "daemon", "--data-dir", "\(work)/data", "--socket", "\(work)/control.sock", "--log-level", "error",
+                    "daemon", "--goals-dir", "off", "--data-dir", "\(work)/data", "--socket", "\(work)/control.sock",
+                    "--log-level", "error",
                     "--dns-listen", "off",
                 ],
                 logPath: "\(work)/daemon.log"))

@@ -112,7 +112,8 @@ func dispatchBench() async throws {
         ChildSpec(
             executable: binary,
             arguments: [
-                "daemon", "--data-dir", "\(work)/daemon", "--socket", socketPath, "--lab-tools", "--log-level", "error",
+                "daemon", "--goals-dir", "off", "--data-dir", "\(work)/daemon", "--socket", socketPath, "--lab-tools",
+                "--log-level", "error",
                 "--dns-listen", "off",
             ]))
     defer { ChildProcess.stop(daemon) }

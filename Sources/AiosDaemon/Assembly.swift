@@ -2,10 +2,12 @@ public import AiosCore
 import AiosCurl
 import AiosDNSTools
 import AiosFirewallTools
+public import AiosGoals
 public import AiosLinux
 import AiosNetTools
 public import AiosNftables
 public import AiosStore
+import Foundation
 public import Logging
 
 /// The only place that knows the full list of tool modules: one line per module.
@@ -35,6 +37,36 @@ public enum Assembly {
             try registry.install(LabModule(directory: options.dataDirectory))
         }
         return registry
+    }
+
+    /// Goals over the tools of `registry`, installed into it (their reconciler observes the
+    /// pipeline's changes; the caller hands it to the orchestrator).
+    public static func installGoals(
+        _ options: DaemonOptions, into registry: inout ToolRegistry, store: Store, clock: any Clock, logger: Logger
+    ) throws -> GoalReconciler {
+        let kinds = try GoalsModule.standardKinds(tools: registry)
+        // The daemon never writes into the watch directory: beside the socket is `goals/`, or
+        // `goal-status/` when the watch directory is that `goals/`.
+        let beside = (options.socketPath as NSString).deletingLastPathComponent
+        var statusDirectory = options.goalStatusDirectory ?? beside + "/goals"
+        if let watched = options.goalsDirectory, Self.samePath(watched, statusDirectory) {
+            guard options.goalStatusDirectory == nil else {
+                throw AiosError(
+                    .invalidInput, "the goal status directory cannot be the goals directory \(watched)",
+                    location: InputLocation(field: "--goal-status-dir"))
+            }
+            statusDirectory = beside + "/goal-status"
+        }
+        let module = GoalsModule(
+            kinds: kinds, sources: options.goalsDirectory.map { [GoalDirectory(path: $0)] } ?? [], store: store,
+            clock: clock, settings: GoalSettings(resyncMs: options.goalResyncMs, statusDirectory: statusDirectory),
+            logger: logger)
+        try registry.install(module)
+        return module.reconciler
+    }
+
+    static func samePath(_ a: String, _ b: String) -> Bool {
+        URL(fileURLWithPath: a).standardizedFileURL.path == URL(fileURLWithPath: b).standardizedFileURL.path
     }
 
     static func dnsModule(_ options: DaemonOptions, store: Store, logger: Logger) throws -> DNSModule {

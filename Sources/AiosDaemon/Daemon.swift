@@ -41,11 +41,12 @@ public struct Daemon: Sendable {
         } catch {
             throw AiosError(.unavailable, "cannot create a libnftables context: \(error)", cause: error)
         }
-        let registry = try Assembly.registry(options, store: store, nft: nft, redactor: redactor, logger: logger)
+        var tools = try Assembly.registry(options, store: store, nft: nft, redactor: redactor, logger: logger)
+        let goals = try Assembly.installGoals(options, into: &tools, store: store, clock: clock, logger: logger)
+        let registry = tools
         let orchestrator = Orchestrator(
             registry: registry, policies: PolicyHolder(policy), audit: store, guards: store, clock: clock,
-            redactor: redactor,
-            logger: logger)
+            redactor: redactor, observer: goals, logger: logger)
         try await store.record(
             AuditEvent(
                 timestampMs: startedMs, kind: "daemon.started", result: "ok",

@@ -37,6 +37,12 @@ public struct DaemonOptions: Sendable {
     public var resolvConf = "/etc/resolv.conf"
     /// How often WireGuard peers whose handshake went stale have their endpoint names re-resolved.
     public var wireguardCheckMs = 30_000
+    /// The goals watch directory (nil: no goals read). The CLI's default is /etc/aios-net/goals.d.
+    public var goalsDirectory: String?
+    /// Where goal status files are written; default `goals/` beside the control socket.
+    public var goalStatusDirectory: String?
+    /// How often every goal is looked at again without an event.
+    public var goalResyncMs: Int64 = 300_000
     /// This program (dhcpcd runs it as its hook).
     public var executablePath: String {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]

@@ -44,7 +44,7 @@ public enum YAMLDocument {
         return try decode(type, from: text, file: path)
     }
 
-    private static func syntaxError(_ error: YamlError, file: String) -> AiosError {
+    static func syntaxError(_ error: YamlError, file: String) -> AiosError {
         let (problem, mark): (String, Mark?) = {
             switch error {
             case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),

@@ -18,6 +18,7 @@ struct AiosNet: AsyncParsableCommand {
               aios-net call net.interfaces
               aios-net call net.routes '{"family": "inet6"}' --json
               aios-net events --since 1h
+              aios-net goals
               aios-net doctor
 
             Environment: AIOS_NET_SOCKET (control socket), AIOS_NET_DATA_DIR (data directory).
@@ -26,7 +27,7 @@ struct AiosNet: AsyncParsableCommand {
             """,
         subcommands: [
             DaemonCommand.self, CallCommand.self, ToolsCommand.self, EventsCommand.self, DoctorCommand.self,
-            GuardCommand.self, PolicyCommand.self, DHCPHookCommand.self,
+            GuardCommand.self, PolicyCommand.self, GoalsCommand.self, GoalCommand.self, DHCPHookCommand.self,
         ])
 }
 

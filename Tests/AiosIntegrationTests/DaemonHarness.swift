@@ -20,12 +20,15 @@ struct DaemonHarness {
     var policy: String?
     /// More daemon flags (`--dns-upstream …`).
     var extraArguments: [String] = []
+    /// The goals directory the daemon watches (never the host's /etc/aios-net/goals.d).
+    let goalsDirectory: String
     private(set) var process: LabProcess?
 
     init(lab: Lab, namespace: String, policy: String? = nil) throws {
         self.lab = lab
         self.namespace = namespace
         dataDirectory = "\(lab.directory)/data-\(namespace)"
+        goalsDirectory = "\(lab.directory)/goals-\(namespace)"
         socket = "\(lab.directory)/\(namespace).sock"
         self.policy = policy
         // A copy in the lab directory (mode 0755) so an unprivileged user can run it too.
@@ -39,7 +42,7 @@ struct DaemonHarness {
     mutating func start(environment: [String: String]? = nil) throws {
         var arguments = [
             "ip", "netns", "exec", namespace, binary, "daemon", "--data-dir", dataDirectory, "--socket", socket,
-            "--lab-tools",
+            "--lab-tools", "--goals-dir", goalsDirectory,
         ]
         if let policy { arguments += ["--policy", policy] }
         arguments += extraArguments

@@ -130,7 +130,7 @@ struct PipelineProcessTests {
             // Spawned, not run to completion: a second daemon that did start would serve forever.
             let second = try lab.spawn(
                 [
-                    daemon.binary, "daemon", "--data-dir", daemon.dataDirectory, "--socket",
+                    daemon.binary, "daemon", "--goals-dir", "off", "--data-dir", daemon.dataDirectory, "--socket",
                     "\(lab.directory)/second.sock", "--lab-tools", "--dns-listen", "off",
                 ], name: "second-daemon")
             let exited = Self.exited(second, in: lab)
@@ -180,7 +180,8 @@ struct PipelineProcessTests {
             let data = "\(lab.directory)/data-startup"
             let daemon = try lab.spawn(
                 [
-                    BuiltBinary.path(), "daemon", "--data-dir", data, "--socket", "\(lab.directory)/startup.sock",
+                    BuiltBinary.path(), "daemon", "--goals-dir", "off", "--data-dir", data, "--socket",
+                    "\(lab.directory)/startup.sock",
                     "--control-group", "no-such-group-aios", "--dns-listen", "off",
                 ], name: "startup-error")
             let exited = Self.exited(daemon, in: lab)

@@ -35,7 +35,7 @@ struct StoreTests {
             try store.appliedMigrations() == [
                 "001-events", "002-guards", "003-settings", "004-firewall-rules", "005-sandboxes", "006-helpers",
                 "007-dns", "008-net", "009-firewall-rules-no-key", "010-firewall-rule-counts",
-                "011-firewall-rules-active-partial", "012-firewall-rule-journal",
+                "011-firewall-rules-active-partial", "012-firewall-rule-journal", "013-goals",
             ])
         let inspection = DatabaseInspection.inspect(dataDirectory: directory)
         #expect(inspection.opens && inspection.writable)
@@ -69,7 +69,7 @@ struct StoreTests {
         let rules = try await store.activeFirewallRules()
         #expect(rules.map(\.id) == ["r1"])
         #expect(rules.first?.specText == spec && rules.first?.expiresText == "2100-01-01T00:00:00Z")
-        #expect(try store.appliedMigrations().last == "012-firewall-rule-journal")
+        #expect(try store.appliedMigrations().last == "013-goals")
         #expect(try await store.firewallRuleCounts(unexpiredAt: 2) == ["allow": 1])
     }
 

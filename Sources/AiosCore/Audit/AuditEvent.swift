@@ -28,14 +28,17 @@ public struct AuditEvent: Sendable, Codable, Hashable {
     public var durationMicros: Int64?
     /// The diff as text lines, secrets redacted.
     public var detail: String?
+    /// On whose behalf the call ran (`goal:NAME`), when an origin acts for someone.
+    public var subject: String?
 
     /// Creates an event.
     public init(
         id: Int64 = 0, timestampMs: Int64, kind: String, callID: String? = nil, origin: String? = nil,
         tool: String? = nil,
         input: String? = nil, decision: String? = nil, reason: String? = nil, result: String, errorCode: String? = nil,
-        errorMessage: String? = nil, durationMicros: Int64? = nil, detail: String? = nil
+        errorMessage: String? = nil, durationMicros: Int64? = nil, detail: String? = nil, subject: String? = nil
     ) {
+        self.subject = subject
         self.id = id
         self.timestampMs = timestampMs
         self.kind = kind
@@ -53,7 +56,7 @@ public struct AuditEvent: Sendable, Codable, Hashable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case id, kind, origin, tool, input, decision, reason, result, detail
+        case id, kind, origin, tool, input, decision, reason, result, detail, subject
         case timestampMs = "ts_ms", callID = "call_id", errorCode = "error_code", errorMessage = "error_message"
         case durationMicros = "duration_us"
     }
@@ -65,13 +68,18 @@ public struct AuditQuery: Sendable, Codable, Hashable {
     public var tool: String?
     /// Only this origin.
     public var origin: String?
+    /// Only events on behalf of this subject (`goal:NAME`).
+    public var subject: String?
     /// Only events at or after this time, epoch ms.
     public var sinceMs: Int64?
     /// At most this many, newest first.
     public var limit: Int
 
     /// Creates a query.
-    public init(tool: String? = nil, origin: String? = nil, sinceMs: Int64? = nil, limit: Int = 50) {
+    public init(
+        tool: String? = nil, origin: String? = nil, subject: String? = nil, sinceMs: Int64? = nil, limit: Int = 50
+    ) {
+        self.subject = subject
         self.tool = tool
         self.origin = origin
         self.sinceMs = sinceMs
@@ -79,7 +87,7 @@ public struct AuditQuery: Sendable, Codable, Hashable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case tool, origin, limit
+        case tool, origin, limit, subject
         case sinceMs = "since_ms"
     }
 }

@@ -16,6 +16,8 @@ public struct ToolCall: Sendable, Codable {
     public var dryRun: Bool
     /// Overrides for the guard of a disruptive call.
     public var guardOptions: GuardOptions?
+    /// On whose behalf an origin acts (`goal:NAME` for a goal's calls); kept in the audit row.
+    public var subject: String?
     /// The input as the caller typed it, when it arrives as text; the pipeline's first step parses
     /// it (so even unparsable input gets its audit row). Overrides `input` when set.
     public var rawInput: String?
@@ -23,8 +25,10 @@ public struct ToolCall: Sendable, Codable {
     /// Creates a call with a fresh id.
     public init(
         tool: String, input: JSONValue = [:], origin: Origin, confirmed: Bool = false, dryRun: Bool = false,
-        guardOptions: GuardOptions? = nil, rawInput: String? = nil, id: String = UUID().uuidString.lowercased()
+        guardOptions: GuardOptions? = nil, rawInput: String? = nil, subject: String? = nil,
+        id: String = UUID().uuidString.lowercased()
     ) {
+        self.subject = subject
         self.rawInput = rawInput
         self.id = id
         self.tool = tool

@@ -18,12 +18,15 @@ public struct Orchestrator: Sendable {
     let guards: any GuardStore
     let clock: any Clock
     let logger: Logger
+    let observer: (any CallObserver)?
 
     /// Assembles a pipeline.
     public init(
         registry: ToolRegistry, policies: PolicyHolder, audit: any AuditSink, guards: any GuardStore,
-        clock: any Clock = SystemClock(), redactor: Redactor = Redactor(), logger: Logger
+        clock: any Clock = SystemClock(), redactor: Redactor = Redactor(), observer: (any CallObserver)? = nil,
+        logger: Logger
     ) {
+        self.observer = observer
         self.registry = registry
         self.policies = policies
         self.audit = audit
@@ -92,6 +95,7 @@ public struct Orchestrator: Sendable {
                     result: status.rawValue,
                     error: nil, duration: outcome.durationMicros))
             finish(plan, applied: plan.changes && (status == .applied || status == .awaitingConfirmation), deferring)
+            if applied, let observer { await observer.applied(call) }
             return outcome
         } catch {
             let failure = Self.wrap(error)
@@ -142,6 +146,7 @@ public struct Orchestrator: Sendable {
             origin: call.origin.rawValue, tool: call.tool, input: input, decision: decision?.verdict.rawValue,
             reason: decision?.reason, result: result, errorCode: error?.code.description,
             errorMessage: error.map { redactor.redact($0.description) }, durationMicros: duration,
-            detail: diff.isEmpty ? nil : redactor.redact(diff.map(\.description).joined(separator: "\n")))
+            detail: diff.isEmpty ? nil : redactor.redact(diff.map(\.description).joined(separator: "\n")),
+            subject: call.subject)
     }
 }

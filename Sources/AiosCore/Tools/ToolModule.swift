@@ -26,6 +26,13 @@ public protocol ToolCalling: Sendable {
 
 extension Orchestrator: ToolCalling {}
 
+/// Hears of every change the pipeline applied, after its audit row (the goals' drift trigger: a
+/// rule a person removed reconciles the goal that wants it). Must return at once.
+public protocol CallObserver: Sendable {
+    /// `call` changed the machine.
+    func applied(_ call: ToolCall) async
+}
+
 /// One long-running part of a module (the daemon runs each as a service until shutdown).
 public protocol BackgroundWork: Sendable {
     /// A name for logs (`dns.resolver`).

@@ -32,7 +32,7 @@ final class AuditConnection: Sendable {
 
     static let sql = """
         INSERT INTO events (ts_ms, kind, call_id, origin, tool, input, decision, reason, result, error_code,
-            error_message, duration_us, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
+            error_message, duration_us, detail, subject) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
         """
 
     /// Opens `path` (already created and migrated by the pool); nil-backed when that fails, in
@@ -84,6 +84,7 @@ final class AuditConnection: Sendable {
             try row.bind(11, event.errorMessage)
             try row.bind(12, event.durationMicros)
             try row.bind(13, event.detail)
+            try row.bind(14, event.subject)
             return try row.stepUnlessBusy()
         }
         if inserted == true { committed.add(1, ordering: .relaxed) }

@@ -13,12 +13,13 @@ extension Store: AuditSink {
             try db.cachedStatement(
                 sql: """
                     INSERT INTO events (ts_ms, kind, call_id, origin, tool, input, decision, reason, result, error_code,
-                        error_message, duration_us, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
+                        error_message, duration_us, detail, subject) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                     """
             ).execute(
                 arguments: [
                     row.timestampMs, row.kind, row.callID, row.origin, row.tool, row.input, row.decision, row.reason,
                     row.result, row.errorCode, row.errorMessage, row.durationMicros, row.detail,
+                    row.subject,
                 ])
         }
     }
@@ -35,6 +36,10 @@ extension Store: AuditSink {
             if let origin = query.origin {
                 clauses.append("origin = ?")
                 _ = arguments.append(contentsOf: [origin])
+            }
+            if let subject = query.subject {
+                clauses.append("subject = ?")
+                _ = arguments.append(contentsOf: [subject])
             }
             if let since = query.sinceMs {
                 clauses.append("ts_ms >= ?")
@@ -55,6 +60,6 @@ extension Store: AuditSink {
             tool: row["tool"], input: row["input"], decision: row["decision"], reason: row["reason"],
             result: row["result"],
             errorCode: row["error_code"], errorMessage: row["error_message"], durationMicros: row["duration_us"],
-            detail: row["detail"])
+            detail: row["detail"], subject: row["subject"])
     }
 }

@@ -231,11 +231,53 @@ enum Schema {
             try db.execute(
                 sql: "CREATE TABLE firewall_rule_journal (seq INTEGER PRIMARY KEY, body BLOB NOT NULL)")
         }
+        migrator.registerMigration("013-goals") { db in
+            // Goals: their status (kstatus-style), the resources each owns, the files they came
+            // from; and the audit's subject, so every call a goal makes names it.
+            try db.execute(
+                sql: """
+                    ALTER TABLE events ADD COLUMN subject TEXT;
+                    CREATE INDEX events_subject ON events(subject) WHERE subject IS NOT NULL;
+                    CREATE TABLE goals (
+                        name TEXT PRIMARY KEY,
+                        kind TEXT NOT NULL,
+                        source TEXT NOT NULL,
+                        document TEXT NOT NULL,
+                        generation TEXT NOT NULL,
+                        applied_document TEXT,
+                        applied_generation TEXT,
+                        phase TEXT NOT NULL,
+                        conditions TEXT NOT NULL,
+                        first_seen_ms INTEGER NOT NULL,
+                        expires_ms INTEGER,
+                        next_check_ms INTEGER,
+                        failures INTEGER NOT NULL DEFAULT 0,
+                        transition_ms INTEGER NOT NULL,
+                        updated_ms INTEGER NOT NULL);
+                    CREATE TABLE goal_resources (
+                        goal TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        id TEXT NOT NULL,
+                        detail TEXT,
+                        created_ms INTEGER NOT NULL,
+                        PRIMARY KEY (goal, kind, id));
+                    CREATE TABLE goal_intents (
+                        call_id TEXT PRIMARY KEY,
+                        goal TEXT NOT NULL,
+                        tool TEXT NOT NULL,
+                        created_ms INTEGER NOT NULL);
+                    CREATE TABLE goal_files (
+                        path TEXT PRIMARY KEY,
+                        error TEXT,
+                        names TEXT NOT NULL,
+                        updated_ms INTEGER NOT NULL);
+                    """)
+        }
         return migrator
     }
 
     /// Bumped with every migration; also written to `PRAGMA user_version`.
-    static let version = 12
+    static let version = 13
 
     /// Tables a current database has.
     static let tables = [
@@ -243,6 +285,6 @@ enum Schema {
         "sandbox_workloads",
         "helpers", "dns_blocklists",
         "dns_list_zones", "dns_names", "dns_records", "net_interfaces", "dhcp_leases", "wireguard_interfaces",
-        "allocations",
+        "allocations", "goals", "goal_resources", "goal_intents", "goal_files",
     ]
 }

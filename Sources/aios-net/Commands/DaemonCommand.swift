@@ -90,6 +90,19 @@ struct DaemonCommand: AsyncParsableCommand {
     )
     var wireguardCheck: String = "30s"
 
+    @Option(
+        name: .customLong("goals-dir"),
+        help: "The goals watch directory (YAML goal files), or off for none.")
+    var goalsDir: String = "/etc/aios-net/goals.d"
+
+    @Option(
+        name: .customLong("goal-status-dir"),
+        help: "Where NAME.status.json files are written (default: goals/ beside the control socket).")
+    var goalStatusDir: String?
+
+    @Option(name: .customLong("goal-resync"), help: "How often every goal is checked without an event, e.g. 5m.")
+    var goalResync: String = "5m"
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -129,6 +142,12 @@ struct DaemonCommand: AsyncParsableCommand {
             throw ValidationError("--wireguard-check takes a duration between 1s and 1h, e.g. 30s")
         }
         options.wireguardCheckMs = Int(check)
+        options.goalsDirectory = goalsDir == "off" ? nil : goalsDir
+        options.goalStatusDirectory = goalStatusDir
+        guard let resync = try? DurationText.milliseconds(goalResync), (1000...86_400_000).contains(resync) else {
+            throw ValidationError("--goal-resync takes a duration between 1s and 1d, e.g. 5m")
+        }
+        options.goalResyncMs = resync
         try await Renderer(json: false).run {
             try await Daemon(options: options, redactor: redactor, logger: logger).run()
         }

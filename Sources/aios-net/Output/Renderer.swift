@@ -74,6 +74,7 @@ struct Renderer {
             var line = "\(time(event.timestampMs))  \(event.kind)  \(event.origin ?? "-")  \(event.tool ?? "-")"
             if let decision = event.decision { line += "  \(decision)" }
             line += "  \(event.result)"
+            if let subject = event.subject { line += "  [\(subject)]" }
             if let micros = event.durationMicros { line += String(format: "  %.2fms", Double(micros) / 1000) }
             if let message = event.errorMessage { line += "\n    error (\(event.errorCode ?? "?")): \(message)" }
             if let reason = event.reason, event.kind != "call" || event.result == "error" {

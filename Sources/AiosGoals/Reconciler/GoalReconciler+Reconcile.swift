@@ -1,0 +1,197 @@
+import AiosCore
+import AiosLinux
+import AiosStore
+import Foundation
+import Logging
+
+extension GoalReconciler {
+    /// Makes one goal true, or retracts it when it is gone or expired, and records its status.
+    func reconcile(_ name: String, observed: Observations, claims: [String: [(name: String, value: String)]]) async {
+        let now = clock.nowMs()
+        guard let document = desired[name] else {
+            await retract(name, phase: "retracted", reason: "Retracted", message: "its document was removed")
+            return
+        }
+        guard let handler = kinds.handler(document.kind) else {
+            await save(
+                name, document: document, phase: "failed", reason: "UnknownKind",
+                message: "no handler for kind \(document.kind)", now: now)
+            return
+        }
+        let goal = goal(document)
+        if let expires = goal.expiresMs, expires <= now {
+            await retract(
+                name, phase: "expired", reason: "Expired",
+                message: "expired at \(GoalExpiry.text(expires)); what it made was removed", document: document)
+            return
+        }
+        let rivals = Set(handler.claims(goal)).flatMap { claim in
+            (claims[claim.key] ?? []).filter { $0.name != name && $0.value != claim.value }.map {
+                "\($0.name) (\(claim.key): \($0.value))"
+            }
+        }
+        if !rivals.isEmpty {
+            await save(
+                name, document: document, phase: "conflict", reason: "Conflict",
+                message:
+                    "wants the opposite of \(Set(rivals).sorted().joined(separator: ", ")); neither is applied until one changes",
+                now: now, nextCheck: resync(now, expires: goal.expiresMs))
+            return
+        }
+        do {
+            let owned = try await store.goalResources(name)
+            let leftover = try await store.goalIntents(name)
+            let step = try handler.reconcile(goal, observed: observed, owned: owned)
+            var adding: [GoalResource] = []
+            for planned in step.calls {
+                let id = UUID().uuidString.lowercased()
+                try await store.saveGoalIntent(goal: name, callID: id, tool: planned.request.tool, at: now)
+                let outcome = try await execute(planned.request, subject: goal.subject, id: id).get()
+                let items = planned.owns(outcome.output ?? .null, !leftover.isEmpty)
+                adding += items.map {
+                    GoalResource(goal: name, kind: $0.kind, id: $0.id, detail: $0.detail, createdMs: clock.nowMs())
+                }
+                // Ownership is recorded with the call's intent ended, in one transaction.
+                var record = updated(name, document: document, now: now)
+                record.phase = records[name]?.phase ?? "pending"
+                try await store.saveGoal(record, adding: adding, removing: step.gone, endingIntents: [id])
+                records[name] = record
+            }
+            if !leftover.isEmpty {
+                try await store.saveGoal(updated(name, document: document, now: now), endingIntents: leftover)
+            }
+            let phase = invalid[name] != nil ? "invalid" : step.degraded != nil ? "degraded" : "applied"
+            let message =
+                invalid[name] ?? step.degraded
+                ?? (step.calls.isEmpty
+                    ? "in force; nothing to change"
+                    : "applied \(step.calls.map(\.request.tool).joined(separator: ", "))")
+            let next =
+                step.recheckAfterMs.map { min(now + $0, resync(now, expires: goal.expiresMs)) }
+                ?? resync(now, expires: goal.expiresMs)
+            await save(
+                name, document: document, phase: phase,
+                reason: phase == "applied" ? "Applied" : phase == "invalid" ? "Invalid" : "Degraded",
+                message: message, now: now, nextCheck: next, applied: true,
+                removing: step.calls.isEmpty ? step.gone : [])
+        } catch {
+            let failures = (records[name]?.failures ?? 0) + 1
+            var backoff = Backoff(initial: .seconds(1), cap: .seconds(300), jitter: 0.2)
+            for _ in 1..<failures { _ = backoff.next() }
+            let delay = backoff.next().components
+            let delayMs = delay.seconds * 1000 + delay.attoseconds / 1_000_000_000_000_000
+            let message = (error as? AiosError)?.description ?? "\(error)"
+            await save(
+                name, document: document, phase: "failed", reason: "CallFailed",
+                message: "\(message); retrying in \(DurationText.format(milliseconds: delayMs))", now: now,
+                nextCheck: min(now + delayMs, goal.expiresMs ?? .max), failures: failures)
+        }
+    }
+
+    /// Removes what `name` owns; then forgets it (`retracted`) or keeps it as `expired`.
+    func retract(_ name: String, phase: String, reason: String, message: String, document: GoalDocument? = nil) async {
+        guard let record = records[name] else { return }
+        let now = clock.nowMs()
+        do {
+            let owned = try await store.goalResources(name)
+            if !owned.isEmpty, let handler = kinds.handler(record.kind) {
+                for request in handler.retract(owned) {
+                    _ = try await execute(request, subject: "goal:\(name)").get()
+                }
+            }
+            if phase == "retracted" {
+                try await store.deleteGoal(name)
+                records[name] = nil
+                statusFiles?.remove(name)
+                try? await store.record(
+                    AuditEvent(
+                        timestampMs: clock.nowMs(), kind: "goal.retracted", origin: "goal", result: "ok",
+                        detail: "\(name): \(owned.count) owned removed", subject: "goal:\(name)"))
+                return
+            }
+            await save(
+                name, document: document ?? (try? GoalDocument(json: record.document, source: record.source)),
+                phase: phase,
+                reason: reason, message: message, now: now, nextCheck: nil, removing: owned)
+        } catch {
+            let failures = record.failures + 1
+            await save(
+                name, document: document ?? (try? GoalDocument(json: record.document, source: record.source)),
+                phase: record.phase,
+                reason: "RetractFailed", message: "cannot remove what it owns: \(error); retrying", now: now,
+                nextCheck: now + min(300_000, 1000 << min(failures, 8)), failures: failures)
+        }
+    }
+
+    /// The record for `name` with `document` as its current one.
+    func updated(_ name: String, document: GoalDocument, now: Int64) -> GoalRecord {
+        var record =
+            records[name]
+            ?? GoalRecord(
+                name: name, kind: document.kind, source: document.source, document: document.json,
+                generation: document.generation, phase: "pending", firstSeenMs: now, transitionMs: now, updatedMs: now)
+        record.kind = document.kind
+        record.source = document.source
+        record.document = document.json
+        record.generation = document.generation
+        record.expiresMs = document.expires.flatMap { try? GoalExpiry.absolute($0, firstSeenMs: record.firstSeenMs) }
+        record.updatedMs = now
+        return record
+    }
+
+    /// Writes a goal's status (row, status file, an audit event when the phase changes).
+    func save(
+        _ name: String, document: GoalDocument?, phase: String, reason: String, message: String, now: Int64,
+        nextCheck: Int64? = nil, failures: Int = 0, applied: Bool = false, removing: [GoalResource] = []
+    ) async {
+        guard let document else { return }
+        var record = updated(name, document: document, now: now)
+        // A new phase or reason is a transition (logged and audited once); a new retry time is not.
+        let changed = record.phase != phase || record.conditions.first?.reason != reason
+        if record.phase != phase { record.transitionMs = now }
+        record.phase = phase
+        record.failures = failures
+        record.nextCheckMs = nextCheck
+        if applied {
+            // An invalid file keeps its last applied generation in force.
+            if invalid[name] == nil {
+                record.appliedDocument = document.json
+                record.appliedGeneration = document.generation
+            }
+        }
+        let status = ["applied", "expired"].contains(phase) ? "True" : "False"
+        let transition = changed ? now : (record.conditions.first?.lastTransitionMs ?? now)
+        record.conditions = [
+            GoalCondition(
+                type: "Ready", status: status, reason: reason, message: message,
+                observedGeneration: record.generation, lastTransitionMs: transition)
+        ]
+        do {
+            try await store.saveGoal(record, removing: removing)
+        } catch {
+            logger.error("cannot record the status of goal \(name): \(error)")
+        }
+        records[name] = record
+        if changed {
+            if phase == "failed" || phase == "conflict" || phase == "invalid" {
+                logger.warning("goal \(name): \(phase): \(message)")
+            } else {
+                logger.info("goal \(name): \(phase): \(message)")
+            }
+            try? await store.record(
+                AuditEvent(
+                    timestampMs: now, kind: "goal.\(phase)", origin: "goal", result: phase == "failed" ? "error" : "ok",
+                    detail: message, subject: "goal:\(name)"))
+        }
+        if let statusFiles {
+            let owned = (try? await store.goalResources(name)) ?? []
+            statusFiles.write(record, owned: owned)
+        }
+    }
+
+    /// The next resync after `now`: about `resyncMs` (±20 %), and no later than the expiry.
+    func resync(_ now: Int64, expires: Int64?) -> Int64 {
+        let jittered = Int64(Double(settings.resyncMs) * Double.random(in: 0.8...1.2))
+        return min(now + jittered, expires ?? .max)
+    }
+}

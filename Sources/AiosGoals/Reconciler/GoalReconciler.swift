@@ -1,0 +1,216 @@
+public import AiosCore
+import AiosLinux
+public import AiosStore
+import Foundation
+public import Logging
+
+/// How goals are kept: resync period, failure backoff, where status files go.
+public struct GoalSettings: Sendable {
+    /// Every goal is looked at again after about this long (jittered ±20 %), events or not.
+    public var resyncMs: Int64
+    /// The status directory (nil: no status files).
+    public var statusDirectory: String?
+
+    /// Creates settings.
+    public init(resyncMs: Int64 = 300_000, statusDirectory: String? = nil) {
+        self.resyncMs = resyncMs
+        self.statusDirectory = statusDirectory
+    }
+}
+
+/// Keeps goals true: takes documents from the goal sources, asks each goal's handler for the
+/// calls that close the gap, submits them through the one pipeline (origin `goal`, the goal's
+/// name as the audit subject), records what each goal owns and its status, retracts what a
+/// removed or expired goal owns, and looks again on events, on expiries and on a jittered resync.
+public actor GoalReconciler {
+    let kinds: GoalKinds
+    let store: Store
+    let clock: any Clock
+    let settings: GoalSettings
+    let logger: Logger
+    let statusFiles: GoalStatusFiles?
+    var calls: (any ToolCalling)?
+    /// The documents the sources hold now (a goal absent here is retracted).
+    var desired: [String: GoalDocument] = [:]
+    /// Goals whose file became invalid: why, while their last generation stays in force.
+    var invalid: [String: String] = [:]
+    /// Each file's goal names.
+    var files: [String: [String]] = [:]
+    /// Each file's last error (logged once).
+    var fileErrors: [String: String] = [:]
+    /// The store's rows, cached.
+    var records: [String: GoalRecord] = [:]
+    var queue: [String] = []
+    var queued: Set<String> = []
+    var waiter: (id: Int, continuation: CheckedContinuation<Void, Never>)?
+    var nextWaiter = 0
+    /// Reconcile passes made (for tests and benchmarks).
+    public private(set) var passes = 0
+
+    /// Creates a reconciler.
+    public init(kinds: GoalKinds, store: Store, clock: any Clock, settings: GoalSettings, logger: Logger) {
+        self.kinds = kinds
+        self.store = store
+        self.clock = clock
+        self.settings = settings
+        self.logger = logger
+        self.statusFiles = settings.statusDirectory.map(GoalStatusFiles.init)
+    }
+
+    /// The goal kinds.
+    public nonisolated var goalKinds: GoalKinds { kinds }
+
+    /// Loads the stored goals: until the sources have been read, each keeps the document last
+    /// applied, so a daemon restart retracts nothing; every goal is looked at once.
+    public func load() async throws {
+        for record in try await store.goals() {
+            records[record.name] = record
+            if let document = try? GoalDocument(json: record.appliedDocument ?? record.document, source: record.source)
+            {
+                desired[record.name] = document
+            }
+            enqueue(record.name)
+        }
+        for file in try await store.goalFiles() {
+            files[file.path] = file.names
+            fileErrors[file.path] = file.error
+        }
+    }
+
+    /// The status of `name`.
+    public func record(_ name: String) -> GoalRecord? { records[name] }
+
+    /// Every goal's status.
+    public func allRecords() -> [GoalRecord] { records.values.sorted { $0.name < $1.name } }
+
+    /// Files that were refused, with why.
+    public func refusedFiles() -> [String: String] { fileErrors }
+
+    /// Reconciles `name` at the next pass.
+    func enqueue(_ name: String) {
+        if queued.insert(name).inserted { queue.append(name) }
+        signal()
+    }
+
+    /// Someone's call on `tool` finished: goals of kinds that watch it look again at once (a
+    /// rule removed behind a goal's back comes back).
+    public func observed(tool: String, origin: Origin, changed: Bool) {
+        guard changed, origin != .goal else { return }
+        let watching = Set(
+            kinds.names.filter { kind in kinds.handler(kind)!.watches.contains { tool.hasPrefix($0) } })
+        guard !watching.isEmpty else { return }
+        for (name, document) in desired where watching.contains(document.kind) { enqueue(name) }
+    }
+
+    func signal() {
+        guard let waiter else { return }
+        self.waiter = nil
+        waiter.continuation.resume()
+    }
+
+    /// Works until cancelled: passes over the queued goals and those due.
+    public func run(calls: any ToolCalling) async {
+        self.calls = calls
+        while !Task.isCancelled {
+            let now = clock.nowMs()
+            for (name, record) in records where (record.nextCheckMs ?? .max) <= now { enqueue(name) }
+            if queue.isEmpty {
+                let next = records.values.compactMap(\.nextCheckMs).min()
+                await waitForWork(untilMs: next)
+                continue
+            }
+            let batch = queue
+            queue = []
+            queued = []
+            await pass(batch)
+        }
+    }
+
+    /// Waits for a signal or until `untilMs` (epoch ms), whichever is first.
+    func waitForWork(untilMs: Int64?) async {
+        let id = nextWaiter
+        nextWaiter += 1
+        let clock = clock
+        let timer = untilMs.map { deadline in
+            Task { [weak self] in
+                try? await clock.sleep(milliseconds: max(1, deadline - clock.nowMs()))
+                await self?.timeout(id)
+            }
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if Task.isCancelled || !queue.isEmpty {
+                    continuation.resume()
+                } else {
+                    waiter = (id, continuation)
+                }
+            }
+        } onCancel: {
+            Task { await self.timeout(id) }
+        }
+        timer?.cancel()
+    }
+
+    func timeout(_ id: Int) {
+        guard let waiter, waiter.id == id else { return }
+        self.waiter = nil
+        waiter.continuation.resume()
+    }
+
+    /// One pass over `names`: the reads they need, once each, then each goal in turn.
+    func pass(_ names: [String]) async {
+        passes += 1
+        let claims = claimIndex()
+        var reads: [CallRequest] = []
+        var seen: Set<CallRequest> = []
+        for name in names {
+            guard let document = desired[name], let handler = kinds.handler(document.kind) else { continue }
+            for read in handler.reads(goal(document)) where seen.insert(read).inserted { reads.append(read) }
+        }
+        var outputs: [CallRequest: Result<JSONValue, AiosError>] = [:]
+        for read in reads {
+            outputs[read] = await execute(read, subject: nil).map { $0.output ?? .null }
+        }
+        let observations = Observations(outputs)
+        for name in names {
+            await reconcile(name, observed: observations, claims: claims)
+        }
+    }
+
+    /// The goal for `document`, its expiry resolved against its first sight.
+    func goal(_ document: GoalDocument) -> Goal {
+        let firstSeen = records[document.name]?.firstSeenMs ?? clock.nowMs()
+        return Goal(
+            document: document,
+            expiresMs: document.expires.flatMap { try? GoalExpiry.absolute($0, firstSeenMs: firstSeen) })
+    }
+
+    /// Every live goal's claims, by key.
+    func claimIndex() -> [String: [(name: String, value: String)]] {
+        var index: [String: [(name: String, value: String)]] = [:]
+        let now = clock.nowMs()
+        for (name, document) in desired {
+            guard let handler = kinds.handler(document.kind) else { continue }
+            let goal = goal(document)
+            if let expires = goal.expiresMs, expires <= now { continue }
+            for claim in Set(handler.claims(goal)) { index[claim.key, default: []].append((name, claim.value)) }
+        }
+        return index
+    }
+
+    /// Runs one call for a goal through the pipeline.
+    func execute(_ request: CallRequest, subject: String?, id: String = UUID().uuidString.lowercased()) async
+        -> Result<CallOutcome, AiosError>
+    {
+        guard let calls else { return .failure(AiosError(.unavailable, "the goal reconciler is not running")) }
+        do {
+            return .success(
+                try await calls.execute(
+                    ToolCall(tool: request.tool, input: request.input, origin: .goal, subject: subject, id: id)))
+        } catch let error as AiosError {
+            return .failure(error)
+        } catch {
+            return .failure(AiosError(.failed, "\(error)"))
+        }
+    }
+}
