@@ -128,7 +128,7 @@ let package = Package(
         .testTarget(
             name: "AiosDaemonTests",
             dependencies: [
-                "AiosDaemon", "AiosCore", "AiosStore", "AiosTesting", "AiosLinux", log,
+                "AiosDaemon", "AiosCore", "AiosStore", "AiosTesting", "AiosLinux", "AiosGoals", log,
             ],
             exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
@@ -146,6 +146,10 @@ let package = Package(
         .testTarget(
             name: "AiosDNSToolsTests",
             dependencies: ["AiosDNSTools", "AiosCore", "AiosCurl", "AiosStore", "AiosTesting"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "AiosGoalsTests",
+            dependencies: ["AiosGoals", "AiosFirewallTools", "AiosCore", "AiosStore", "AiosTesting", "AiosYAML", log],
             swiftSettings: strict),
         .testTarget(name: "AiosCLITests", dependencies: ["AiosTesting"], swiftSettings: strict),
     ]

@@ -1,4 +1,5 @@
 import AiosCore
+import AiosGoals
 import AiosStore
 import AiosTesting
 import Foundation
@@ -74,5 +75,49 @@ struct AssemblyTests {
         #expect(!haystack.contains(secret))
         #expect(haystack.contains("<redacted>"))
         #expect(outcome.output?["key_length"] == .number(Double(secret.count)))
+    }
+}
+
+@Suite("the assembled goals")
+struct AssembledGoalsTests {
+    @Test("goal kinds over the real tools: goal.* tools installed, every example loads, published schemas current")
+    func goalsAssembled() throws {
+        let store = try Store.temporary()
+        var options = DaemonOptions(
+            dataDirectory: (store.path as NSString).deletingLastPathComponent, socketPath: "/unused/control.sock")
+        options.goalsDirectory = "/unused/goals.d"
+        var registry = try Assembly.registry(options, store: store, nft: FakeNftables(), logger: Logger(label: "test"))
+        let reconciler = try Assembly.installGoals(
+            options, into: &registry, store: store, clock: SystemClock(), logger: Logger(label: "test"))
+        for tool in ["goal.list", "goal.status", "goal.plan", "goal.schema"] {
+            #expect(registry.descriptor(named: tool)?.effect == .read, "\(tool)")
+        }
+        let kinds = reconciler.goalKinds
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Examples/goals").path
+        var seen: Set<String> = []
+        for file in try FileManager.default.contentsOfDirectory(atPath: root).filter({ $0.hasSuffix(".yaml") }) {
+            let text = try String(contentsOfFile: "\(root)/\(file)", encoding: .utf8)
+            seen.formUnion(try GoalFile.parse(text, file: file, kinds: kinds).map(\.kind))
+        }
+        #expect(seen == Set(kinds.names), "kinds without an example: \(Set(kinds.names).subtracting(seen))")
+        for kind in kinds.names {
+            let path = "\(root)/schema/\(kind).schema.json"
+            let published = try? String(contentsOfFile: path, encoding: .utf8)
+            #expect(
+                published.flatMap { try? JSONValue(parsing: $0) } == GoalSchemas.document(kind, kinds: kinds),
+                "Examples/goals/schema/\(kind).schema.json is stale: regenerate it with `aios-net goal schema \(kind)`")
+        }
+        // The status directory is never the watch directory.
+        options.goalsDirectory = "/unused/goals"
+        var again = try Assembly.registry(options, store: store, nft: FakeNftables(), logger: Logger(label: "test"))
+        _ = try Assembly.installGoals(
+            options, into: &again, store: store, clock: SystemClock(), logger: Logger(label: "test"))
+        options.goalStatusDirectory = "/unused/goals/"
+        var refused = try Assembly.registry(options, store: store, nft: FakeNftables(), logger: Logger(label: "test"))
+        #expect(throws: AiosError.self) {
+            _ = try Assembly.installGoals(
+                options, into: &refused, store: store, clock: SystemClock(), logger: Logger(label: "test"))
+        }
     }
 }

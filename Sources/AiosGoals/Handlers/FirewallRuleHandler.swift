@@ -48,10 +48,12 @@ public struct FirewallRuleHandler: GoalHandler {
             gone: rules)
     }
 
+    /// One removal per rule: one already gone (expired, removed by a person) fails alone as
+    /// not found, and the others still go.
     public func retract(_ owned: [GoalResource]) -> [CallRequest] {
-        let ids = owned.filter { $0.kind == "firewall.rule" }.map(\.id)
-        return ids.isEmpty
-            ? [] : [CallRequest(tool: "firewall.remove", input: ["ids": .array(ids.map(JSONValue.string))])]
+        owned.filter { $0.kind == "firewall.rule" }.map {
+            CallRequest(tool: "firewall.remove", input: ["id": .string($0.id)])
+        }
     }
 
     public func claims(_ goal: Goal) -> [GoalClaim] {

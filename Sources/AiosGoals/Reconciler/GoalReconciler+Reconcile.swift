@@ -96,7 +96,12 @@ extension GoalReconciler {
             let owned = try await store.goalResources(name)
             if !owned.isEmpty, let handler = kinds.handler(record.kind) {
                 for request in handler.retract(owned) {
-                    _ = try await execute(request, subject: "goal:\(name)").get()
+                    // Gone already (an expiry the kernel enforced, a person's removal) is removed.
+                    if case .failure(let error) = await execute(request, subject: "goal:\(name)"),
+                        error.code != .notFound
+                    {
+                        throw error
+                    }
                 }
             }
             if phase == "retracted" {

@@ -1,0 +1,164 @@
+import AiosCore
+import AiosStore
+import AiosTesting
+import Foundation
+import Synchronization
+import Testing
+
+@testable import AiosGoals
+
+/// The reconciler against the real pipeline, a fake nf_tables and records in memory.
+@Suite("goal reconciler")
+struct ReconcilerTests {
+    static let web =
+        "kind: FirewallRule\nname: web\nspec: {action: allow, protocol: tcp, port: 8080, source: 10.0.0.0/8}\n"
+
+    @Test("a dropped goal's rule is made and owned; removed behind its back it comes back; retracted it goes")
+    func applyDriftRetract() async throws {
+        let lab = try GoalLab()
+        defer { lab.tearDown() }
+        await lab.drop("/goals/web.yaml", Self.web)
+        #expect(await lab.waitFor("web", "applied"))
+        let owned = try await lab.store.goalResources("web")
+        #expect(owned.map(\.kind) == ["firewall.rule"])
+        #expect(try await lab.rules().keys.sorted() == owned.map(\.id))
+        #expect(lab.elements() == 1)
+        // Every call of the goal names it in the audit.
+        let audit = try await lab.store.events(AuditQuery(subject: "goal:web", limit: 10))
+        #expect(audit.contains { $0.tool == "firewall.allow" && $0.origin == "goal" })
+        // The status file says so.
+        let status = try JSONValue(
+            parsing: String(contentsOfFile: "\(lab.statusDirectory)/web.status.json", encoding: .utf8))
+        #expect(status["phase"] == "applied")
+        #expect(status["owns"]?.arrayValue?.first?["id"]?.stringValue == owned[0].id)
+
+        // A person removes it: the goal makes it again at once.
+        _ = try await lab.call("firewall.remove", ["id": .string(owned[0].id)])
+        #expect(
+            await Poll.until(seconds: 5) { () async -> Bool in
+                (try? await lab.store.goalResources("web").first?.id).flatMap { $0 } != owned[0].id
+            })
+        #expect(await lab.waitFor("web", "applied"))
+        #expect(lab.elements() == 1)
+        #expect(try await lab.rules().count == 1)
+
+        await lab.reconciler.fileRemoved("/goals/web.yaml")
+        #expect(await Poll.until(seconds: 5) { () async -> Bool in await lab.reconciler.record("web") == nil })
+        #expect(try await lab.rules().isEmpty)
+        #expect(lab.elements() == 0)
+        #expect(!FileManager.default.fileExists(atPath: "\(lab.statusDirectory)/web.status.json"))
+    }
+
+    @Test("a person's identical rule is not the goal's: retracting the goal leaves it")
+    func personRuleSurvives() async throws {
+        let lab = try GoalLab()
+        defer { lab.tearDown() }
+        let person = try await lab.call("firewall.allow", ["protocol": "tcp", "port": 8080, "source": "10.0.0.0/8"])
+        let id = try #require(person.output?["added"]?.arrayValue?.first?["id"]?.stringValue)
+        await lab.drop("/goals/web.yaml", Self.web)
+        #expect(await lab.waitFor("web", "applied"))
+        #expect(try await lab.store.goalResources("web").isEmpty)
+        await lab.reconciler.fileRemoved("/goals/web.yaml")
+        #expect(await Poll.until(seconds: 5) { () async -> Bool in await lab.reconciler.record("web") == nil })
+        #expect(try await lab.rules().keys.sorted() == [id])
+        #expect(lab.elements() == 1)
+    }
+
+    @Test("allow and deny of the same traffic are both conflict, naming each other; nothing flaps")
+    func conflict() async throws {
+        let lab = try GoalLab()
+        defer { lab.tearDown() }
+        await lab.drop(
+            "/goals/a.yaml", "kind: FirewallRule\nname: open\nspec: {action: allow, port: 25, source: 192.0.2.0/24}\n")
+        #expect(await lab.waitFor("open", "applied"))
+        let commits = lab.kernel.commits
+        await lab.drop(
+            "/goals/b.yaml", "kind: FirewallRule\nname: shut\nspec: {action: deny, port: 25, source: 192.0.2.0/24}\n")
+        #expect(await lab.waitFor("shut", "conflict"))
+        // `open` is looked at again on its resync; make it now.
+        await lab.reconciler.enqueue("open")
+        #expect(await lab.waitFor("open", "conflict"))
+        #expect(await lab.reconciler.record("shut")?.conditions.first?.message.contains("open") == true)
+        #expect(await lab.reconciler.record("open")?.conditions.first?.message.contains("shut") == true)
+        for _ in 0..<5 { await lab.reconciler.enqueue("open"); await lab.reconciler.enqueue("shut") }
+        #expect(await Poll.until(seconds: 2) { () async -> Bool in await lab.reconciler.queue.isEmpty })
+        #expect(lab.kernel.commits == commits)
+    }
+
+    @Test("an expiry ends the goal: its rule is removed and it says expired")
+    func expiry() async throws {
+        let lab = try GoalLab()
+        defer { lab.tearDown() }
+        await lab.drop(
+            "/goals/t.yaml", "kind: FirewallRule\nname: brief\nexpires: 2m\nspec: {action: allow, port: 81}\n")
+        #expect(await lab.waitFor("brief", "applied"))
+        let record = try #require(await lab.reconciler.record("brief"))
+        #expect(record.expiresMs == record.firstSeenMs + 120_000)
+        #expect(record.nextCheckMs == record.expiresMs)
+        lab.clock.advance(by: 121_000)
+        await lab.reconciler.enqueue("brief")
+        #expect(await lab.waitFor("brief", "expired"))
+        #expect(try await lab.rules().isEmpty)
+        #expect(try await lab.store.goalResources("brief").isEmpty)
+    }
+
+    @Test("a file that becomes invalid keeps its last generation in force and says why")
+    func invalidKeepsGeneration() async throws {
+        let lab = try GoalLab()
+        defer { lab.tearDown() }
+        await lab.drop("/goals/web.yaml", Self.web)
+        #expect(await lab.waitFor("web", "applied"))
+        let generation = await lab.reconciler.record("web")?.appliedGeneration
+        let rules = try await lab.rules()
+        await lab.drop("/goals/web.yaml", "kind: FirewallRule\nname: web\nspec: {action: allow, chain: sideways}\n")
+        #expect(await lab.waitFor("web", "invalid"))
+        let message = await lab.reconciler.record("web")?.conditions.first?.message ?? ""
+        #expect(message.contains("/goals/web.yaml:3"), "\(message)")
+        #expect(message.contains("keeping generation \(generation ?? "?")"), "\(message)")
+        #expect(try await lab.rules() == rules)
+        #expect(await lab.reconciler.refusedFiles()["/goals/web.yaml"] != nil)
+        // Fixed, it applies again.
+        await lab.drop("/goals/web.yaml", Self.web)
+        #expect(await lab.waitFor("web", "applied"))
+        #expect(await lab.reconciler.refusedFiles().isEmpty)
+    }
+
+    @Test("a call whose outcome a crash kept from being recorded is adopted, not duplicated")
+    func crashAdoption() async throws {
+        let lab = try GoalLab()
+        defer { lab.tearDown() }
+        // As a run killed after its call: the intent row, the rule made, no ownership row.
+        let made = try await lab.orchestrator.execute(
+            ToolCall(
+                tool: "firewall.allow",
+                input: ["protocol": "tcp", "port": 8080, "source": "10.0.0.0/8", "comment": "goal web"], origin: .goal,
+                subject: "goal:web", id: "crashed-call"))
+        let id = try #require(made.output?["added"]?.arrayValue?.first?["id"]?.stringValue)
+        try await lab.store.saveGoalIntent(goal: "web", callID: "crashed-call", tool: "firewall.allow", at: 0)
+        await lab.drop("/goals/web.yaml", Self.web)
+        #expect(await lab.waitFor("web", "applied"))
+        #expect(try await lab.store.goalResources("web").map(\.id) == [id])
+        #expect(try await lab.store.goalIntents("web").isEmpty)
+        #expect(try await lab.rules().count == 1)
+    }
+
+    @Test("DNSRecords: missing records are set and owned; a name served otherwise by someone else fails the goal")
+    func records() async throws {
+        let lab = try GoalLab()
+        defer { lab.tearDown() }
+        await lab.drop(
+            "/goals/r.yaml",
+            "kind: DNSRecords\nname: lan\nspec:\n  records:\n    - {name: nas.lan, address: 192.168.1.20}\n")
+        #expect(await lab.waitFor("lan", "applied"))
+        #expect(lab.records.records.withLock { $0 } == ["nas.lan": ["192.168.1.20"]])
+        #expect(try await lab.store.goalResources("lan").map(\.id) == ["nas.lan"])
+        lab.records.records.withLock { $0["printer.lan"] = ["192.168.1.9"] }
+        await lab.drop(
+            "/goals/p.yaml", "kind: DNSRecords\nname: printer\nspec: {name: printer.lan, address: 192.168.1.30}\n")
+        #expect(await lab.waitFor("printer", "failed"))
+        #expect(await lab.reconciler.record("printer")?.conditions.first?.message.contains("someone else") == true)
+        await lab.reconciler.fileRemoved("/goals/r.yaml")
+        #expect(await Poll.until(seconds: 5) { () async -> Bool in await lab.reconciler.record("lan") == nil })
+        #expect(lab.records.records.withLock { $0 } == ["printer.lan": ["192.168.1.9"]])
+    }
+}
