@@ -162,3 +162,52 @@ struct ReconcilerTests {
         #expect(lab.records.records.withLock { $0 } == ["printer.lan": ["192.168.1.9"]])
     }
 }
+
+@Suite("goal reconciler: edits")
+struct ReconcilerEditTests {
+    @Test("an edited spec makes the new rule before it removes the old one, and owns only the new")
+    func edit() async throws {
+        let lab = try GoalLab()
+        defer { lab.tearDown() }
+        await lab.drop("/goals/web.yaml", ReconcilerTests.web)
+        #expect(await lab.waitFor("web", "applied"))
+        let old = try await lab.store.goalResources("web").map(\.id)
+        await lab.drop(
+            "/goals/web.yaml",
+            "kind: FirewallRule\nname: web\nspec: {action: allow, protocol: tcp, port: 8080, source: 192.168.7.0/24}\n")
+        #expect(
+            await Poll.until(seconds: 5) { () async -> Bool in
+                (try? await lab.store.goalResources("web").map(\.id)).map { $0 != old && $0.count == 1 } == true
+            })
+        let rules = try await lab.rules()
+        let state = await lab.reconciler.record("web")
+        #expect(rules.count == 1)
+        #expect(state?.phase == "applied", "\(String(describing: state))")
+        #expect(rules.values.first?.contains("192.168.7.0/24") == true, "\(rules)")
+        // A comment-only edit keeps the same rule (found in force, still owned).
+        let current = try await lab.store.goalResources("web").map(\.id)
+        await lab.drop(
+            "/goals/web.yaml",
+            "kind: FirewallRule\nname: web\nlabels: {x: y}\nspec: {action: allow, protocol: tcp, port: 8080, source: 192.168.7.0/24}\n"
+        )
+        #expect(
+            await Poll.until(seconds: 5) { () async -> Bool in await lab.reconciler.record("web")?.labelsApplied == true
+            })
+        #expect(try await lab.store.goalResources("web").map(\.id) == current)
+        #expect(try await lab.rules().count == 1)
+        // An overlapping range cannot stand beside the old one: the old goes first.
+        await lab.drop(
+            "/goals/web.yaml",
+            "kind: FirewallRule\nname: web\nspec: {action: allow, port: 8080, source: 192.168.0.0/16}\n")
+        #expect(
+            await Poll.until(seconds: 10) { () async -> Bool in
+                (try? await lab.rules().values.first?.contains("192.168.0.0/16")) == true
+            })
+        #expect(try await lab.rules().count == 1)
+    }
+}
+
+extension GoalRecord {
+    /// True once the applied generation carries labels (the test's second edit).
+    var labelsApplied: Bool { appliedDocument?["labels"] != nil && phase == "applied" }
+}

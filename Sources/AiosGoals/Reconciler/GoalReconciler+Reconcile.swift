@@ -41,13 +41,28 @@ extension GoalReconciler {
         do {
             let owned = try await store.goalResources(name)
             let leftover = try await store.goalIntents(name)
-            let step = try handler.reconcile(goal, observed: observed, owned: owned)
+            // A new generation is made before the old one is broken: planned as if it owned
+            // nothing, then what the old one owned and the new one does not need is removed.
+            let replacing =
+                invalid[name] == nil && !owned.isEmpty
+                && records[name]?.appliedGeneration.map { $0 != document.generation } == true
+            let oldIDs = Set(owned.map(\.id))
+            let step = try handler.reconcile(goal, observed: observed, owned: replacing ? [] : owned)
             var adding: [GoalResource] = []
             for planned in step.calls {
                 let id = UUID().uuidString.lowercased()
                 try await store.saveGoalIntent(goal: name, callID: id, tool: planned.request.tool, at: now)
-                let outcome = try await execute(planned.request, subject: goal.subject, id: id).get()
-                let items = planned.owns(outcome.output ?? .null, !leftover.isEmpty)
+                let result = await execute(planned.request, subject: goal.subject, id: id)
+                if replacing, case .failure(let error) = result, error.code == .invalidInput {
+                    // The new generation cannot stand beside the old (an overlapping range):
+                    // break before make — the old one's resources go, and the next try makes the new.
+                    try await removeOwned(name, owned, handler: handler, subject: goal.subject)
+                    throw error
+                }
+                let outcome = try result.get()
+                var items = planned.owns(outcome.output ?? .null, !leftover.isEmpty)
+                // What the new generation found in force that the old one made stays owned.
+                if replacing { items += planned.owns(outcome.output ?? .null, true).filter { oldIDs.contains($0.id) } }
                 adding += items.map {
                     GoalResource(goal: name, kind: $0.kind, id: $0.id, detail: $0.detail, createdMs: clock.nowMs())
                 }
@@ -56,6 +71,11 @@ extension GoalReconciler {
                 record.phase = records[name]?.phase ?? "pending"
                 try await store.saveGoal(record, adding: adding, removing: step.gone, endingIntents: [id])
                 records[name] = record
+            }
+            if replacing {
+                let kept = Set(adding.map(\.id))
+                let stale = owned.filter { !kept.contains($0.id) }
+                try await removeOwned(name, stale, handler: handler, subject: goal.subject)
             }
             if !leftover.isEmpty {
                 try await store.saveGoal(updated(name, document: document, now: now), endingIntents: leftover)
@@ -126,6 +146,21 @@ extension GoalReconciler {
                 reason: "RetractFailed", message: "cannot remove what it owns: \(error); retrying", now: now,
                 nextCheck: now + min(300_000, 1000 << min(failures, 8)), failures: failures)
         }
+    }
+
+    /// Retracts `resources` of `name` (a removal that finds one gone counts) and forgets them.
+    func removeOwned(_ name: String, _ resources: [GoalResource], handler: any GoalHandler, subject: String)
+        async throws
+    {
+        guard !resources.isEmpty else { return }
+        for request in handler.retract(resources) {
+            if case .failure(let error) = await execute(request, subject: subject), error.code != .notFound {
+                throw error
+            }
+        }
+        guard var record = records[name] else { return }
+        record.updatedMs = clock.nowMs()
+        try await store.saveGoal(record, removing: resources)
     }
 
     /// The record for `name` with `document` as its current one.

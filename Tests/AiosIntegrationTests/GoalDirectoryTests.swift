@@ -1,0 +1,111 @@
+import AiosCore
+import AiosTesting
+import Foundation
+import Testing
+
+/// Goal files in the daemon's watch directory against the real kernel: the topology of
+/// `FirewallDefaultTests` (client 10.60.0.2 + .3 ─ server 10.60.0.1 with a listener on 8080).
+@Suite("goal files in a watch directory, real nftables", .serialized)
+struct GoalDirectoryTests {
+    typealias F = FirewallDefaultTests
+
+    /// `goals --json`.
+    static func goals(_ topology: F.Topology) throws -> [String: Any] {
+        let (_, value) = try topology.daemon.json(["goals"])
+        return value as? [String: Any] ?? [:]
+    }
+
+    static func phase(_ topology: F.Topology, _ name: String) -> String? {
+        let list = (try? goals(topology))?["goals"] as? [[String: Any]] ?? []
+        return list.first { $0["name"] as? String == name }?["phase"] as? String
+    }
+
+    /// Writes `text` as `name` the way editors and `mv` do: a temporary file renamed in.
+    static func drop(_ topology: F.Topology, _ name: String, _ text: String) throws {
+        let directory = topology.daemon.goalsDirectory
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let temporary = "\(directory)/.\(name).tmp"
+        try text.write(toFile: temporary, atomically: false, encoding: .utf8)
+        try FileManager.default.moveItem(atPath: temporary, toPath: "\(directory)/\(name)")
+    }
+
+    static func rule(_ source: String) -> String {
+        """
+        kind: FirewallRule
+        name: web
+        spec: {action: allow, protocol: tcp, port: 8080, source: \(source)}
+
+        """
+    }
+
+    @Test("drop, edit, rename-into and delete a goal file: the kernel follows; droppings and bad files change nothing")
+    func lifecycle() async throws {
+        try await Lab.with { lab in
+            let topology = try FirewallEntryTests.prepared(lab)
+            let key = #"["10.60.0.3","tcp",8080]"#
+            try Self.drop(topology, "web.yaml", Self.rule("10.60.0.3"))
+            #expect(Poll.until(seconds: 10) { Self.phase(topology, "web") == "applied" })
+            #expect(try FirewallEntryTests.member(topology, set: "input_allow_v4_src", key: key))
+            #expect(try F.connects(topology, port: 8080, from: "10.60.0.3"))
+            #expect(try !F.connects(topology, port: 8080, from: "10.60.0.2"))
+
+            // Edited in place (close after write): the old rule goes, the new one comes.
+            try Self.rule("10.60.0.2").write(
+                toFile: "\(topology.daemon.goalsDirectory)/web.yaml", atomically: false, encoding: .utf8)
+            #expect(Poll.until(seconds: 10) { (try? F.connects(topology, port: 8080, from: "10.60.0.2")) == true })
+            #expect(Poll.until(seconds: 10) { (try? F.connects(topology, port: 8080, from: "10.60.0.3")) == false })
+
+            // Editor droppings are not goal files; a bad file is refused with file:line:column and
+            // changes nothing.
+            try Self.drop(topology, ".web.yaml.swp", "garbage")
+            try Self.drop(topology, "web.yaml~", Self.rule("10.60.0.3"))
+            try Self.drop(topology, "bad.yaml", "kind: FirewallRule\nname: bad\nspec: {action: allow}\ncolour: red\n")
+            #expect(
+                Poll.until(seconds: 10) {
+                    ((try? Self.goals(topology))?["refused_files"] as? [String: String])?.values.first?.contains(
+                        "bad.yaml:4:1") == true
+                })
+            #expect(Self.phase(topology, "bad") == nil)
+            #expect(try F.connects(topology, port: 8080, from: "10.60.0.2"))
+            #expect(try !F.connects(topology, port: 8080, from: "10.60.0.3"))
+            let status = try topology.daemon.cli(["goal", "status", "web"])
+            #expect(
+                status.stdout.contains("applied") && status.stdout.contains("owns firewall.rule"), "\(status.stdout)")
+
+            // Deleted: retracted.
+            try FileManager.default.removeItem(atPath: "\(topology.daemon.goalsDirectory)/web.yaml")
+            #expect(Poll.until(seconds: 10) { Self.phase(topology, "web") == nil })
+            #expect(Poll.until(seconds: 10) { (try? F.connects(topology, port: 8080, from: "10.60.0.2")) == false })
+            let rules = try topology.daemon.cli(["call", "firewall.list", "--json"])
+            #expect(!rules.stdout.contains("10.60.0.2"), "\(rules.stdout)")
+
+            // The audit trail names the goal.
+            let events = try topology.daemon.cli(["events", "--limit", "200"])
+            #expect(events.stdout.contains("[goal:web]"))
+            #expect(events.stdout.contains("goal.retracted"))
+            _ = topology
+        }
+    }
+
+    @Test("goal plan shows the calls a file would make and changes nothing; an invalid file exits 65 with its place")
+    func plan() async throws {
+        try await Lab.with { lab in
+            let topology = try FirewallEntryTests.prepared(lab)
+            let file = "\(lab.directory)/plan.yaml"
+            try Self.rule("10.60.0.3").write(toFile: file, atomically: true, encoding: .utf8)
+            let planned = try topology.daemon.cli(["goal", "plan", file])
+            #expect(planned.status == 0, "\(planned.stderr)")
+            #expect(planned.stdout.contains("firewall.allow"), "\(planned.stdout)")
+            #expect(planned.stdout.contains("10.60.0.3"), "\(planned.stdout)")
+            #expect(try !F.connects(topology, port: 8080, from: "10.60.0.3"))
+            try "kind: FirewallRule\nname: web\nspec:\n  action: maybe\n".write(
+                toFile: file, atomically: true, encoding: .utf8)
+            let invalid = try topology.daemon.cli(["goal", "plan", file])
+            #expect(invalid.status == 65)
+            #expect(invalid.stderr.contains("plan.yaml:4:"), "\(invalid.stderr)")
+            #expect(invalid.stderr.contains("spec.action"), "\(invalid.stderr)")
+            let schema = try topology.daemon.cli(["goal", "schema", "FirewallRule"])
+            #expect(schema.stdout.contains("\"action\""))
+        }
+    }
+}
