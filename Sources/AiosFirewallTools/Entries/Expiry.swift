@@ -11,17 +11,13 @@ enum Expiry {
             }
             expires = now + milliseconds
         } else {
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = [.withInternetDateTime]
-            let fractional = ISO8601DateFormatter()
-            fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            guard let date = formatter.date(from: text) ?? fractional.date(from: text) else {
+            guard let absolute = RFC3339.milliseconds(text) else {
                 throw AiosError(
                     .invalidInput,
                     "\"\(text)\" is neither a duration (2h, 30m) nor an RFC 3339 time (2026-11-24T18:00:00Z)",
                     location: InputLocation(field: field))
             }
-            expires = Int64(date.timeIntervalSince1970 * 1000)
+            expires = absolute
             guard expires > now else {
                 throw AiosError(.invalidInput, "\(text) is in the past", location: InputLocation(field: field))
             }

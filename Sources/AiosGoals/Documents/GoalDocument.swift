@@ -155,22 +155,14 @@ public enum GoalExpiry {
     /// - Throws: `AiosError.invalidInput` when `text` is neither form.
     public static func absolute(_ text: String, firstSeenMs: Int64) throws -> Int64 {
         if let duration = try? DurationText.milliseconds(text) { return firstSeenMs + duration }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        guard let date = formatter.date(from: text) ?? fractional.date(from: text) else {
+        guard let absolute = RFC3339.milliseconds(text) else {
             throw AiosError(
                 .invalidInput, "\"\(text)\" is neither a duration nor an RFC 3339 time",
                 location: InputLocation(field: "expires"))
         }
-        return Int64(date.timeIntervalSince1970 * 1000)
+        return absolute
     }
 
     /// `ms` as RFC 3339 UTC (what the firewall's `expires` takes), to the second.
-    public static func text(_ ms: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(ms / 1000)))
-    }
+    public static func text(_ ms: Int64) -> String { RFC3339.text(ms) }
 }
