@@ -71,5 +71,5 @@ struct GoalWork: BackgroundWork {
 }
 
 extension GoalReconciler: CallObserver {
-    public func applied(_ call: ToolCall) async { observed(tool: call.tool, origin: call.origin, changed: true) }
+    public func applied(_ call: ToolCall) async { observed(tool: call.tool, origin: call.origin) }
 }

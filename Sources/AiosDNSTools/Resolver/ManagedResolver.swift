@@ -182,9 +182,5 @@ actor ManagedResolver {
         }
     }
 
-    static func fingerprint(_ text: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return String(hash, radix: 16)
-    }
+    static func fingerprint(_ text: String) -> String { Fingerprint.of(text) }
 }

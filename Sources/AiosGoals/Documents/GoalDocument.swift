@@ -26,11 +26,7 @@ public struct GoalDocument: Sendable, Hashable {
     }
 
     /// The hash of the document's content (not of where it was written): `observedGeneration`.
-    public var generation: String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in json.jsonText.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return String(hash, radix: 16)
-    }
+    public var generation: String { Fingerprint.of(json.jsonText) }
 
     /// Creates a document.
     public init(
@@ -162,7 +158,4 @@ public enum GoalExpiry {
         }
         return absolute
     }
-
-    /// `ms` as RFC 3339 UTC (what the firewall's `expires` takes), to the second.
-    public static func text(_ ms: Int64) -> String { RFC3339.text(ms) }
 }

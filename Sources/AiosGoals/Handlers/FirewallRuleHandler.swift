@@ -41,7 +41,7 @@ public struct FirewallRuleHandler: GoalHandler {
         if rules.contains(where: { inForce.contains($0.id) }) { return GoalStep() }
         var input = (goal.spec.objectValue ?? [:]).filter { Self.ruleFields.contains($0.key) }
         if input["comment"] == nil { input["comment"] = .string("goal \(goal.name)") }
-        if let expires = goal.expiresMs { input["expires"] = .string(GoalExpiry.text(expires)) }
+        if let expires = goal.expiresMs { input["expires"] = .string(RFC3339.text(expires)) }
         let action = goal.spec["action"]?.stringValue ?? "allow"
         return GoalStep(
             calls: [PlannedCall(CallRequest(tool: "firewall.\(action)", input: .object(input)), owns: Self.owns)],
@@ -157,24 +157,17 @@ public struct ExposeServiceHandler: GoalHandler {
         // All of the sources' rules are one call: when any is gone, the call makes it again and
         // reports the others unchanged.
         guard rules.isEmpty || !rules.allSatisfy({ inForce.contains($0.id) }) else { return step }
-        var base = (goal.spec.objectValue ?? [:]).filter { ["port", "protocol", "interface"].contains($0.key) }
-        base["comment"] = goal.spec["comment"] ?? .string("goal \(goal.name)")
-        if let expires = goal.expiresMs { base["expires"] = .string(GoalExpiry.text(expires)) }
-        let sources = goal.spec["sources"]?.arrayValue ?? ["any"]
-        let entries = sources.map { source -> JSONValue in
-            var entry = base.filter { $0.key != "comment" && $0.key != "expires" }
-            entry["source"] = source
-            return .object(entry)
+        let match = (goal.spec.objectValue ?? [:]).filter { ["port", "protocol", "interface"].contains($0.key) }
+        let entries = (goal.spec["sources"]?.arrayValue ?? ["any"]).map { source -> JSONValue in
+            .object(match.merging(["source": source]) { _, new in new })
         }
-        var input: [String: JSONValue] = ["entries": .array(entries), "comment": base["comment"]!]
-        input["expires"] = base["expires"]
+        var input: [String: JSONValue] = [
+            "entries": .array(entries), "comment": goal.spec["comment"] ?? .string("goal \(goal.name)"),
+        ]
+        if let expires = goal.expiresMs { input["expires"] = .string(RFC3339.text(expires)) }
+        // The rules still in force stay owned: only the missing ones come back as added.
         step.calls = [
-            PlannedCall(
-                CallRequest(tool: "firewall.allow", input: .object(input)),
-                owns: { output, adopting in
-                    // The rules still in force stay owned: only the missing ones are added.
-                    FirewallRuleHandler.owns(output, adopting: adopting)
-                })
+            PlannedCall(CallRequest(tool: "firewall.allow", input: .object(input)), owns: FirewallRuleHandler.owns)
         ]
         step.gone = rules.filter { !inForce.contains($0.id) }
         return step

@@ -22,7 +22,7 @@ extension GoalReconciler {
         if let expires = goal.expiresMs, expires <= now {
             await retract(
                 name, phase: "expired", reason: "Expired",
-                message: "expired at \(GoalExpiry.text(expires)); what it made was removed", document: document)
+                message: "expired at \(RFC3339.text(expires)); what it made was removed", document: document)
             return
         }
         let rivals = Set(handler.claims(goal)).flatMap { claim in
@@ -39,47 +39,7 @@ extension GoalReconciler {
             return
         }
         do {
-            let owned = try await store.goalResources(name)
-            let leftover = try await store.goalIntents(name)
-            // A new generation is made before the old one is broken: planned as if it owned
-            // nothing, then what the old one owned and the new one does not need is removed.
-            let replacing =
-                invalid[name] == nil && !owned.isEmpty
-                && records[name]?.appliedGeneration.map { $0 != document.generation } == true
-            let oldIDs = Set(owned.map(\.id))
-            let step = try handler.reconcile(goal, observed: observed, owned: replacing ? [] : owned)
-            var adding: [GoalResource] = []
-            for planned in step.calls {
-                let id = UUID().uuidString.lowercased()
-                try await store.saveGoalIntent(goal: name, callID: id, tool: planned.request.tool, at: now)
-                let result = await execute(planned.request, subject: goal.subject, id: id)
-                if replacing, case .failure(let error) = result, error.code == .invalidInput {
-                    // The new generation cannot stand beside the old (an overlapping range):
-                    // break before make — the old one's resources go, and the next try makes the new.
-                    try await removeOwned(name, owned, handler: handler, subject: goal.subject)
-                    throw error
-                }
-                let outcome = try result.get()
-                var items = planned.owns(outcome.output ?? .null, !leftover.isEmpty)
-                // What the new generation found in force that the old one made stays owned.
-                if replacing { items += planned.owns(outcome.output ?? .null, true).filter { oldIDs.contains($0.id) } }
-                adding += items.map {
-                    GoalResource(goal: name, kind: $0.kind, id: $0.id, detail: $0.detail, createdMs: clock.nowMs())
-                }
-                // Ownership is recorded with the call's intent ended, in one transaction.
-                var record = updated(name, document: document, now: now)
-                record.phase = records[name]?.phase ?? "pending"
-                try await store.saveGoal(record, adding: adding, removing: step.gone, endingIntents: [id])
-                records[name] = record
-            }
-            if replacing {
-                let kept = Set(adding.map(\.id))
-                let stale = owned.filter { !kept.contains($0.id) }
-                try await removeOwned(name, stale, handler: handler, subject: goal.subject)
-            }
-            if !leftover.isEmpty {
-                try await store.saveGoal(updated(name, document: document, now: now), endingIntents: leftover)
-            }
+            let step = try await apply(goal, handler: handler, observed: observed)
             let phase = invalid[name] != nil ? "invalid" : step.degraded != nil ? "degraded" : "applied"
             let message =
                 invalid[name] ?? step.degraded
@@ -96,10 +56,7 @@ extension GoalReconciler {
                 removing: step.calls.isEmpty ? step.gone : [])
         } catch {
             let failures = (records[name]?.failures ?? 0) + 1
-            var backoff = Backoff(initial: .seconds(1), cap: .seconds(300), jitter: 0.2)
-            for _ in 1..<failures { _ = backoff.next() }
-            let delay = backoff.next().components
-            let delayMs = delay.seconds * 1000 + delay.attoseconds / 1_000_000_000_000_000
+            let delayMs = Self.backoff.milliseconds(after: failures)
             let message = (error as? AiosError)?.description ?? "\(error)"
             await save(
                 name, document: document, phase: "failed", reason: "CallFailed",
@@ -108,22 +65,64 @@ extension GoalReconciler {
         }
     }
 
+    /// How a goal that keeps failing waits before its next try.
+    static let backoff = Backoff(initial: .seconds(1), cap: .seconds(300), jitter: 0.2)
+
+    /// Runs the calls that make `goal` true and records what they made as its own.
+    /// - Returns: the handler's step.
+    func apply(_ goal: Goal, handler: any GoalHandler, observed: Observations) async throws -> GoalStep {
+        let name = goal.name
+        let now = clock.nowMs()
+        let owned = try await store.goalResources(name)
+        let leftover = try await store.goalIntents(name)
+        // A new generation is made before the old one is broken: planned as if it owned
+        // nothing, then what the old one owned and the new one does not need is removed.
+        let replacing =
+            invalid[name] == nil && !owned.isEmpty
+            && records[name]?.appliedGeneration.map { $0 != goal.document.generation } == true
+        let oldIDs = Set(owned.map(\.id))
+        let step = try handler.reconcile(goal, observed: observed, owned: replacing ? [] : owned)
+        var adding: [GoalResource] = []
+        for planned in step.calls {
+            let id = UUID().uuidString.lowercased()
+            try await store.saveGoalIntent(goal: name, callID: id, tool: planned.request.tool, at: now)
+            let result = await execute(planned.request, subject: goal.subject, id: id)
+            if replacing, case .failure(let error) = result, error.code == .invalidInput {
+                // The new generation cannot stand beside the old (an overlapping range):
+                // break before make — the old one's resources go, and the next try makes the new.
+                try await removeOwned(name, owned, handler: handler)
+                throw error
+            }
+            let output = try result.get().output ?? .null
+            var items = planned.owns(output, !leftover.isEmpty)
+            // What the new generation found in force that the old one made stays owned.
+            if replacing { items += planned.owns(output, true).filter { oldIDs.contains($0.id) } }
+            adding += items.map {
+                GoalResource(goal: name, kind: $0.kind, id: $0.id, detail: $0.detail, createdMs: clock.nowMs())
+            }
+            // Ownership is recorded with the call's intent ended, in one transaction.
+            var record = updated(name, document: goal.document, now: now)
+            record.phase = records[name]?.phase ?? "pending"
+            try await store.saveGoal(record, adding: adding, removing: step.gone, endingIntents: [id])
+            records[name] = record
+        }
+        if replacing {
+            let kept = Set(adding.map(\.id))
+            try await removeOwned(name, owned.filter { !kept.contains($0.id) }, handler: handler)
+        }
+        if !leftover.isEmpty {
+            try await store.saveGoal(updated(name, document: goal.document, now: now), endingIntents: leftover)
+        }
+        return step
+    }
+
     /// Removes what `name` owns; then forgets it (`retracted`) or keeps it as `expired`.
     func retract(_ name: String, phase: String, reason: String, message: String, document: GoalDocument? = nil) async {
         guard let record = records[name] else { return }
         let now = clock.nowMs()
         do {
             let owned = try await store.goalResources(name)
-            if !owned.isEmpty, let handler = kinds.handler(record.kind) {
-                for request in handler.retract(owned) {
-                    // Gone already (an expiry the kernel enforced, a person's removal) is removed.
-                    if case .failure(let error) = await execute(request, subject: "goal:\(name)"),
-                        error.code != .notFound
-                    {
-                        throw error
-                    }
-                }
-            }
+            if let handler = kinds.handler(record.kind) { try await removeOwned(name, owned, handler: handler) }
             if phase == "retracted" {
                 try await store.deleteGoal(name)
                 records[name] = nil
@@ -137,24 +136,23 @@ extension GoalReconciler {
             await save(
                 name, document: document ?? (try? GoalDocument(json: record.document, source: record.source)),
                 phase: phase,
-                reason: reason, message: message, now: now, nextCheck: nil, removing: owned)
+                reason: reason, message: message, now: now, nextCheck: nil)
         } catch {
             let failures = record.failures + 1
             await save(
                 name, document: document ?? (try? GoalDocument(json: record.document, source: record.source)),
                 phase: record.phase,
                 reason: "RetractFailed", message: "cannot remove what it owns: \(error); retrying", now: now,
-                nextCheck: now + min(300_000, 1000 << min(failures, 8)), failures: failures)
+                nextCheck: now + Self.backoff.milliseconds(after: failures), failures: failures)
         }
     }
 
     /// Retracts `resources` of `name` (a removal that finds one gone counts) and forgets them.
-    func removeOwned(_ name: String, _ resources: [GoalResource], handler: any GoalHandler, subject: String)
-        async throws
-    {
+    func removeOwned(_ name: String, _ resources: [GoalResource], handler: any GoalHandler) async throws {
         guard !resources.isEmpty else { return }
         for request in handler.retract(resources) {
-            if case .failure(let error) = await execute(request, subject: subject), error.code != .notFound {
+            // Gone already (an expiry the kernel enforced, a person's removal) counts as removed.
+            if case .failure(let error) = await execute(request, subject: "goal:\(name)"), error.code != .notFound {
                 throw error
             }
         }

@@ -94,8 +94,8 @@ public actor GoalReconciler {
 
     /// Someone's call on `tool` finished: goals of kinds that watch it look again at once (a
     /// rule removed behind a goal's back comes back).
-    public func observed(tool: String, origin: Origin, changed: Bool) {
-        guard changed, origin != .goal else { return }
+    public func observed(tool: String, origin: Origin) {
+        guard origin != .goal else { return }
         let watching = Set(
             kinds.names.filter { kind in kinds.handler(kind)!.watches.contains { tool.hasPrefix($0) } })
         guard !watching.isEmpty else { return }

@@ -20,11 +20,22 @@ public struct Backoff: Sendable, Hashable {
 
     /// The delay before the next attempt, and one more failure counted.
     public mutating func next() -> Duration {
-        let doubled = initial * Double(1 << min(failures, 30))
-        failures += 1
-        let delay = min(doubled, cap)
+        defer { failures += 1 }
+        return delay(after: failures + 1)
+    }
+
+    /// The delay after `failures` failures in a row (1: `initial`), for callers that keep the
+    /// count themselves (a goal's, in its status row).
+    public func delay(after failures: Int) -> Duration {
+        let delay = min(initial * Double(1 << min(max(failures - 1, 0), 30)), cap)
         guard jitter > 0 else { return delay }
         return delay * (1 - jitter * Double.random(in: 0..<1))
+    }
+
+    /// `delay(after:)` in whole milliseconds.
+    public func milliseconds(after failures: Int) -> Int64 {
+        let parts = delay(after: failures).components
+        return parts.seconds * 1000 + parts.attoseconds / 1_000_000_000_000_000
     }
 
     /// A success: the next failure waits `initial` again.
