@@ -7,6 +7,7 @@ enum BenchSupport {
                aios-bench firewall [--sizes 1000,10000]   firewall batches against raw libnftables
                aios-bench dns [--names N]                 blocklist parse and resolver load
                aios-bench net                             DHCP lease to connectivity
+               aios-bench goals                           goal file to kernel, 1,000 goals, memory
                aios-bench planning                        the firewall planner alone
 
         Run as root inside a network namespace made for it, e.g.

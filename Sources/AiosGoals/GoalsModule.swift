@@ -31,6 +31,7 @@ public struct GoalsModule: ToolModule {
         try kinds.install(FirewallRuleHandler())
         try kinds.install(ExposeServiceHandler())
         try kinds.install(DNSRecordsHandler())
+        try kinds.install(BlockDomainsHandler())
         return kinds
     }
 

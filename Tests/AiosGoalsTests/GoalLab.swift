@@ -77,13 +77,21 @@ final class FakeRecords: Sendable {
     }
 }
 
-struct FakeRecordsModule: ToolModule {
+struct FakeDNSModule: ToolModule {
     static let namespace = "dns"
-    let fake: FakeRecords
+    let records: FakeRecords
+    let names: FakeNames
     func register(in registry: inout ToolRegistry) throws {
-        try registry.add(FakeRecords.Set(fake: fake))
-        try registry.add(FakeRecords.List(fake: fake))
-        try registry.add(FakeRecords.Remove(fake: fake))
+        try registry.add(FakeRecords.Set(fake: records))
+        try registry.add(FakeRecords.List(fake: records))
+        try registry.add(FakeRecords.Remove(fake: records))
+        for tool in [
+            FakeNames.Block(fake: names) as any Tool, FakeNames.Unblock(fake: names), FakeNames.Allow(fake: names),
+            FakeNames.AllowRemove(fake: names), FakeNames.ListAdd(fake: names), FakeNames.ListList(fake: names),
+            FakeNames.ListRemove(fake: names),
+        ] {
+            try registry.add(tool)
+        }
     }
 }
 
@@ -92,6 +100,7 @@ struct FakeRecordsModule: ToolModule {
 struct GoalLab {
     let kernel = FakeNftablesKernel()
     let records = FakeRecords()
+    let names = FakeNames()
     let store: Store
     let clock = TestClock()
     let orchestrator: Orchestrator
@@ -106,7 +115,7 @@ struct GoalLab {
         var registry = ToolRegistry()
         try registry.install(
             FirewallModule(nft: FakeNftables(), kernel: kernel, store: store, settings: FirewallSettings()))
-        try registry.install(FakeRecordsModule(fake: records))
+        try registry.install(FakeDNSModule(records: records, names: names))
         kinds = try GoalsModule.standardKinds(tools: registry)
         statusDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("aios-goals-\(UUID())").path
         let reconciler = GoalReconciler(
@@ -151,5 +160,108 @@ struct GoalLab {
 
     func call(_ tool: String, _ input: JSONValue) async throws -> CallOutcome {
         try await orchestrator.execute(ToolCall(tool: tool, input: input, origin: .user))
+    }
+}
+
+/// The resolver's names and lists in memory, for the `BlockDomains` handler's unit tests.
+final class FakeNames: Sendable {
+    let blocked = Mutex<Set<String>>([])
+    let allowed = Mutex<Set<String>>([])
+    let lists = Mutex<[String: String]>([:])
+
+    struct NamesInput: Decodable, Sendable {
+        var names: [String]
+        var comment: String?
+    }
+    static let namesSchema = JSONSchema.object([
+        "names": .array(of: .string("A name")), "name": .string("A name"), "comment": .string("Why"),
+    ])
+
+    /// Adds `names` to `set` (or takes them out): the names changed.
+    static func edit(_ set: borrowing Mutex<Set<String>>, _ names: [String], add: Bool) -> JSONValue {
+        let changed = set.withLock { current in
+            names.filter { add ? current.insert($0).inserted : current.remove($0) != nil }
+        }
+        return ["names": .array(changed.map(JSONValue.string))]
+    }
+
+    struct Block: Tool {
+        static let descriptor = ToolDescriptor(
+            name: "dns.block", summary: "fake", effect: .change, inputSchema: namesSchema)
+        let fake: FakeNames
+        func plan(_ input: NamesInput, in context: ToolContext) async throws -> ToolPlan<JSONValue> {
+            .change([Change("set", "blocked")]) { [fake] in FakeNames.edit(fake.blocked, input.names, add: true) }
+        }
+    }
+    struct Unblock: Tool {
+        static let descriptor = ToolDescriptor(
+            name: "dns.unblock", summary: "fake", effect: .change, inputSchema: namesSchema)
+        let fake: FakeNames
+        func plan(_ input: NamesInput, in context: ToolContext) async throws -> ToolPlan<JSONValue> {
+            .change([Change("remove", "blocked")]) { [fake] in FakeNames.edit(fake.blocked, input.names, add: false) }
+        }
+    }
+    struct Allow: Tool {
+        static let descriptor = ToolDescriptor(
+            name: "dns.allow", summary: "fake", effect: .change, inputSchema: namesSchema)
+        let fake: FakeNames
+        func plan(_ input: NamesInput, in context: ToolContext) async throws -> ToolPlan<JSONValue> {
+            .change([Change("set", "allowed")]) { [fake] in FakeNames.edit(fake.allowed, input.names, add: true) }
+        }
+    }
+    struct AllowRemove: Tool {
+        static let descriptor = ToolDescriptor(
+            name: "dns.allow_remove", summary: "fake", effect: .change, inputSchema: namesSchema)
+        let fake: FakeNames
+        func plan(_ input: NamesInput, in context: ToolContext) async throws -> ToolPlan<JSONValue> {
+            .change([Change("remove", "allowed")]) { [fake] in FakeNames.edit(fake.allowed, input.names, add: false) }
+        }
+    }
+    struct ListAdd: Tool {
+        struct Input: Decodable, Sendable {
+            var name: String
+            var source: String
+            var refresh: String?
+        }
+        static let descriptor = ToolDescriptor(
+            name: "dns.blocklist_add", summary: "fake", effect: .change,
+            inputSchema: .object(
+                ["name": .string("List name"), "source": .string("Source"), "refresh": .string("Refresh")],
+                required: ["name", "source"]))
+        let fake: FakeNames
+        func plan(_ input: Input, in context: ToolContext) async throws -> ToolPlan<JSONValue> {
+            .change([Change("add", "list \(input.name)")]) { [fake] in
+                fake.lists.withLock { $0[input.name] = input.source }
+                return ["name": .string(input.name)]
+            }
+        }
+    }
+    struct ListList: Tool {
+        struct Input: Decodable, Sendable {}
+        static let descriptor = ToolDescriptor(
+            name: "dns.blocklist_list", summary: "fake", effect: .read, inputSchema: .object([:]))
+        let fake: FakeNames
+        func plan(_ input: Input, in context: ToolContext) async throws -> ToolPlan<JSONValue> {
+            let lists = fake.lists.withLock { $0 }
+            return .read {
+                [
+                    "lists": .array(
+                        lists.sorted { $0.key < $1.key }.map { ["name": .string($0.key), "source": .string($0.value)] })
+                ]
+            }
+        }
+    }
+    struct ListRemove: Tool {
+        struct Input: Decodable, Sendable { var name: String }
+        static let descriptor = ToolDescriptor(
+            name: "dns.blocklist_remove", summary: "fake", effect: .change,
+            inputSchema: .object(["name": .string("List")]))
+        let fake: FakeNames
+        func plan(_ input: Input, in context: ToolContext) async throws -> ToolPlan<JSONValue> {
+            .change([Change("remove", "list \(input.name)")]) { [fake] in
+                _ = fake.lists.withLock { $0.removeValue(forKey: input.name) }
+                return ["name": .string(input.name)]
+            }
+        }
     }
 }

@@ -211,3 +211,57 @@ extension GoalRecord {
     /// True once the applied generation carries labels (the test's second edit).
     var labelsApplied: Bool { appliedDocument?["labels"] != nil && phase == "applied" }
 }
+
+@Suite("goal reconciler: BlockDomains")
+struct BlockDomainsTests {
+    @Test(
+        "lists and names are added and owned; names someone else blocked stay theirs; an edit drops what is no longer wanted"
+    )
+    func blockDomains() async throws {
+        let lab = try GoalLab()
+        defer { lab.tearDown() }
+        lab.names.blocked.withLock { _ = $0.insert("theirs.example") }
+        await lab.drop(
+            "/goals/b.yaml",
+            """
+            kind: BlockDomains
+            name: no-ads
+            spec:
+              lists: [{name: ads, source: /lists/ads.txt}]
+              names: [tracker.example, theirs.example]
+              allow: [cdn.example]
+
+            """)
+        #expect(await lab.waitFor("no-ads", "applied"))
+        #expect(lab.names.lists.withLock { $0 } == ["ads": "/lists/ads.txt"])
+        #expect(lab.names.blocked.withLock { $0 } == ["tracker.example", "theirs.example"])
+        #expect(lab.names.allowed.withLock { $0 } == ["cdn.example"])
+        let owned = try await lab.store.goalResources("no-ads").map { "\($0.kind) \($0.id)" }
+        #expect(owned == ["dns.allowed cdn.example", "dns.blocked tracker.example", "dns.blocklist ads"])
+
+        // Edited: the list and the allow go, the names stay.
+        await lab.drop(
+            "/goals/b.yaml", "kind: BlockDomains\nname: no-ads\nspec: {names: [tracker.example, theirs.example]}\n")
+        #expect(
+            await Poll.until(seconds: 5) { () async -> Bool in lab.names.lists.withLock { $0.isEmpty } })
+        #expect(await lab.waitFor("no-ads", "applied"))
+        #expect(lab.names.allowed.withLock { $0.isEmpty })
+        #expect(try await lab.store.goalResources("no-ads").map(\.id) == ["tracker.example"])
+
+        // Retracted: only what it owned goes.
+        await lab.reconciler.fileRemoved("/goals/b.yaml")
+        #expect(await Poll.until(seconds: 5) { () async -> Bool in await lab.reconciler.record("no-ads") == nil })
+        #expect(lab.names.blocked.withLock { $0 } == ["theirs.example"])
+    }
+
+    @Test("a goal that blocks a name another allows: both conflict")
+    func conflict() async throws {
+        let lab = try GoalLab()
+        defer { lab.tearDown() }
+        await lab.drop("/goals/a.yaml", "kind: BlockDomains\nname: deny-x\nspec: {names: [x.example]}\n")
+        await lab.drop("/goals/b.yaml", "kind: BlockDomains\nname: allow-x\nspec: {allow: [x.example]}\n")
+        #expect(await lab.waitFor("allow-x", "conflict"))
+        await lab.reconciler.enqueue("deny-x")
+        #expect(await lab.waitFor("deny-x", "conflict"))
+    }
+}

@@ -63,18 +63,22 @@ public struct DNSRecordsHandler: GoalHandler {
             if let ttl = record.ttl { entry["ttl"] = .number(Double(ttl)) }
             missing.append(.object(entry))
         }
-        guard !missing.isEmpty else { return GoalStep() }
+        // Names an earlier generation served that this one no longer has.
+        let wanted = Set(Self.wanted(goal.spec).map { $0.name.lowercased() })
+        let stale = owned.filter { $0.kind == "dns.record" && !wanted.contains($0.id) }
+        guard !missing.isEmpty else { return GoalStep(stale: stale) }
         let names = Set(missing.compactMap { $0["name"]?.stringValue?.lowercased() })
-        return GoalStep(calls: [
-            PlannedCall(
-                CallRequest(tool: "dns.records_set", input: ["records": .array(missing)]),
-                owns: { output, _ in
-                    (output["changed"]?.arrayValue ?? []).compactMap(\.stringValue).filter {
-                        names.contains($0.lowercased())
-                    }
-                    .map { OwnedItem(kind: "dns.record", id: $0.lowercased()) }
-                })
-        ])
+        return GoalStep(
+            calls: [
+                PlannedCall(
+                    CallRequest(tool: "dns.records_set", input: ["records": .array(missing)]),
+                    owns: { output, _ in
+                        (output["changed"]?.arrayValue ?? []).compactMap(\.stringValue).filter {
+                            names.contains($0.lowercased())
+                        }
+                        .map { OwnedItem(kind: "dns.record", id: $0.lowercased()) }
+                    })
+            ], stale: stale)
     }
 
     public func retract(_ owned: [GoalResource]) -> [CallRequest] {

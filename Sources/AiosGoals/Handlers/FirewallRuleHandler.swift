@@ -38,14 +38,15 @@ public struct FirewallRuleHandler: GoalHandler {
     public func reconcile(_ goal: Goal, observed: Observations, owned: [GoalResource]) throws -> GoalStep {
         let inForce = try Self.ruleIDs(observed)
         let rules = owned.filter { $0.kind == "firewall.rule" }
-        if rules.contains(where: { inForce.contains($0.id) }) { return GoalStep() }
+        if !goal.isNewGeneration, rules.contains(where: { inForce.contains($0.id) }) { return GoalStep() }
         var input = (goal.spec.objectValue ?? [:]).filter { Self.ruleFields.contains($0.key) }
         if input["comment"] == nil { input["comment"] = .string("goal \(goal.name)") }
         if let expires = goal.expiresMs { input["expires"] = .string(RFC3339.text(expires)) }
         let action = goal.spec["action"]?.stringValue ?? "allow"
         return GoalStep(
             calls: [PlannedCall(CallRequest(tool: "firewall.\(action)", input: .object(input)), owns: Self.owns)],
-            gone: rules)
+            gone: goal.isNewGeneration ? rules.filter { !inForce.contains($0.id) } : rules,
+            stale: goal.isNewGeneration ? rules.filter { inForce.contains($0.id) } : [])
     }
 
     /// One removal per rule: one already gone (expired, removed by a person) fails alone as
@@ -156,7 +157,9 @@ public struct ExposeServiceHandler: GoalHandler {
         }
         // All of the sources' rules are one call: when any is gone, the call makes it again and
         // reports the others unchanged.
-        guard rules.isEmpty || !rules.allSatisfy({ inForce.contains($0.id) }) else { return step }
+        guard goal.isNewGeneration || rules.isEmpty || !rules.allSatisfy({ inForce.contains($0.id) }) else {
+            return step
+        }
         let match = (goal.spec.objectValue ?? [:]).filter { ["port", "protocol", "interface"].contains($0.key) }
         let entries = (goal.spec["sources"]?.arrayValue ?? ["any"]).map { source -> JSONValue in
             .object(match.merging(["source": source]) { _, new in new })
@@ -170,6 +173,7 @@ public struct ExposeServiceHandler: GoalHandler {
             PlannedCall(CallRequest(tool: "firewall.allow", input: .object(input)), owns: FirewallRuleHandler.owns)
         ]
         step.gone = rules.filter { !inForce.contains($0.id) }
+        if goal.isNewGeneration { step.stale = rules.filter { inForce.contains($0.id) } }
         return step
     }
 

@@ -7,11 +7,15 @@ public struct Goal: Sendable {
     public var document: GoalDocument
     /// When it expires, epoch ms.
     public var expiresMs: Int64?
+    /// The document differs from the one last applied: what the goal owns was made for the old
+    /// one, and the handler says which of it the new one no longer wants (`GoalStep.stale`).
+    public var isNewGeneration: Bool
 
     /// Creates a goal.
-    public init(document: GoalDocument, expiresMs: Int64?) {
+    public init(document: GoalDocument, expiresMs: Int64?, isNewGeneration: Bool = false) {
         self.document = document
         self.expiresMs = expiresMs
+        self.isNewGeneration = isNewGeneration
     }
 
     /// Its name.
@@ -90,15 +94,20 @@ public struct GoalStep: Sendable {
     public var recheckAfterMs: Int64?
     /// Owned items the machine no longer has (forgotten, so the next calls make them again).
     public var gone: [GoalResource]
+    /// Owned items a new generation no longer wants: removed once `calls` succeeded (make before
+    /// break), unless a call reports one still in force as what it wants.
+    public var stale: [GoalResource]
 
     /// Creates a step.
     public init(
-        calls: [PlannedCall] = [], degraded: String? = nil, recheckAfterMs: Int64? = nil, gone: [GoalResource] = []
+        calls: [PlannedCall] = [], degraded: String? = nil, recheckAfterMs: Int64? = nil, gone: [GoalResource] = [],
+        stale: [GoalResource] = []
     ) {
         self.calls = calls
         self.degraded = degraded
         self.recheckAfterMs = recheckAfterMs
         self.gone = gone
+        self.stale = stale
     }
 }
 

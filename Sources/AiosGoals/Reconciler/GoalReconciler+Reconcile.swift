@@ -75,28 +75,25 @@ extension GoalReconciler {
         let now = clock.nowMs()
         let owned = try await store.goalResources(name)
         let leftover = try await store.goalIntents(name)
-        // A new generation is made before the old one is broken: planned as if it owned
-        // nothing, then what the old one owned and the new one does not need is removed.
-        let replacing =
-            invalid[name] == nil && !owned.isEmpty
-            && records[name]?.appliedGeneration.map { $0 != goal.document.generation } == true
-        let oldIDs = Set(owned.map(\.id))
-        let step = try handler.reconcile(goal, observed: observed, owned: replacing ? [] : owned)
+        let step = try handler.reconcile(goal, observed: observed, owned: owned)
+        // A new generation is made before the old one is broken: what it no longer wants goes
+        // once its calls succeeded.
+        let staleIDs = Set(step.stale.map(\.id))
         var adding: [GoalResource] = []
         for planned in step.calls {
             let id = UUID().uuidString.lowercased()
             try await store.saveGoalIntent(goal: name, callID: id, tool: planned.request.tool, at: now)
             let result = await execute(planned.request, subject: goal.subject, id: id)
-            if replacing, case .failure(let error) = result, error.code == .invalidInput {
+            if !step.stale.isEmpty, case .failure(let error) = result, error.code == .invalidInput {
                 // The new generation cannot stand beside the old (an overlapping range):
                 // break before make — the old one's resources go, and the next try makes the new.
-                try await removeOwned(name, owned, handler: handler)
+                try await removeOwned(name, step.stale, handler: handler)
                 throw error
             }
             let output = try result.get().output ?? .null
             var items = planned.owns(output, !leftover.isEmpty)
             // What the new generation found in force that the old one made stays owned.
-            if replacing { items += planned.owns(output, true).filter { oldIDs.contains($0.id) } }
+            items += planned.owns(output, true).filter { staleIDs.contains($0.id) }
             adding += items.map {
                 GoalResource(goal: name, kind: $0.kind, id: $0.id, detail: $0.detail, createdMs: clock.nowMs())
             }
@@ -106,10 +103,8 @@ extension GoalReconciler {
             try await store.saveGoal(record, adding: adding, removing: step.gone, endingIntents: [id])
             records[name] = record
         }
-        if replacing {
-            let kept = Set(adding.map(\.id))
-            try await removeOwned(name, owned.filter { !kept.contains($0.id) }, handler: handler)
-        }
+        let kept = Set(adding.map(\.id))
+        try await removeOwned(name, step.stale.filter { !kept.contains($0.id) }, handler: handler)
         if !leftover.isEmpty {
             try await store.saveGoal(updated(name, document: goal.document, now: now), endingIntents: leftover)
         }

@@ -179,10 +179,13 @@ public actor GoalReconciler {
 
     /// The goal for `document`, its expiry resolved against its first sight.
     func goal(_ document: GoalDocument) -> Goal {
-        let firstSeen = records[document.name]?.firstSeenMs ?? clock.nowMs()
+        let record = records[document.name]
+        let firstSeen = record?.firstSeenMs ?? clock.nowMs()
+        let applied = record?.appliedGeneration
         return Goal(
             document: document,
-            expiresMs: document.expires.flatMap { try? GoalExpiry.absolute($0, firstSeenMs: firstSeen) })
+            expiresMs: document.expires.flatMap { try? GoalExpiry.absolute($0, firstSeenMs: firstSeen) },
+            isNewGeneration: applied != nil && applied != document.generation && invalid[document.name] == nil)
     }
 
     /// Every live goal's claims, by key.
