@@ -1,6 +1,7 @@
 import AiosControl
 public import AiosCore
 import AiosFirewallTools
+import AiosGoals
 import AiosLinux
 import AiosNftables
 import AiosStore
@@ -98,7 +99,7 @@ public struct Daemon: Sendable {
             }
             let handler = RequestHandler(
                 orchestrator: orchestrator, store: store, options: options, startedMs: startedMs,
-                firewallReady: firewallReady, logger: logger)
+                firewallReady: firewallReady, goalKinds: goals.goalKinds, logger: logger)
             let server = ControlServer(
                 path: options.socketPath, handler: handler, allowedGroup: allowedGroup,
                 onReady: {

@@ -32,13 +32,17 @@ public struct GoalsModule: ToolModule {
         try kinds.install(ExposeServiceHandler())
         try kinds.install(DNSRecordsHandler())
         try kinds.install(BlockDomainsHandler())
+        try kinds.install(InterfaceHandler())
+        try kinds.install(NamedResourceHandler(.wireGuardTunnel))
+        try kinds.install(NamedResourceHandler(.wireGuardMesh))
+        try kinds.install(NamedResourceHandler(.sandboxNetwork))
+        try kinds.install(AddressPoolHandler())
         return kinds
     }
 
     public func register(in registry: inout ToolRegistry) throws {
         try registry.add(GoalListTool(reconciler: reconciler))
         try registry.add(GoalStatusTool(reconciler: reconciler, store: store))
-        try registry.add(GoalSchemaTool(kinds: reconciler.goalKinds))
         try registry.add(GoalPlanTool(reconciler: reconciler))
     }
 

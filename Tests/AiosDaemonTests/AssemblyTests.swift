@@ -89,7 +89,7 @@ struct AssembledGoalsTests {
         var registry = try Assembly.registry(options, store: store, nft: FakeNftables(), logger: Logger(label: "test"))
         let reconciler = try Assembly.installGoals(
             options, into: &registry, store: store, clock: SystemClock(), logger: Logger(label: "test"))
-        for tool in ["goal.list", "goal.status", "goal.plan", "goal.schema"] {
+        for tool in ["goal.list", "goal.status", "goal.plan"] {
             #expect(registry.descriptor(named: tool)?.effect == .read, "\(tool)")
         }
         let kinds = reconciler.goalKinds

@@ -1,5 +1,6 @@
 import AiosControl
 import AiosCore
+import AiosGoals
 import AiosStore
 import Foundation
 import Logging
@@ -12,6 +13,8 @@ struct RequestHandler: Sendable {
     let startedMs: Int64
     /// Opens once the start's firewall restore and check have run: `firewall.*` calls wait for it.
     var firewallReady = AsyncGate(open: true)
+    /// The goal kinds, for `goal.schema` (nil without goals).
+    var goalKinds: GoalKinds?
     let logger: Logger
 
     /// The answer to `request`; work a call leaves for afterwards goes to `deferring` (started by
@@ -57,6 +60,9 @@ struct RequestHandler: Sendable {
                     guardOptions: call.guardOptions, rawInput: call.inputText), progress: progress,
                 deferring: deferring)
             return try JSONValue(encoding: outcome)
+        case "goal.schema":
+            guard let goalKinds else { throw AiosError(.unavailable, "this daemon runs without goals") }
+            return try GoalSchemas.answer(request.params["kind"]?.stringValue, kinds: goalKinds)
         case "events":
             let query = try params(request, as: AuditQuery.self)
             return try JSONValue(encoding: try await store.events(query))

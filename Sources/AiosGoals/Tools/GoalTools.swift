@@ -66,41 +66,28 @@ public struct GoalStatusTool: Tool {
     }
 }
 
-/// `goal.schema`: the JSON Schema of a kind's spec (what `Examples/goals/schema/` publishes).
-public struct GoalSchemaTool: Tool {
-    /// The kind, or none for the list of kinds.
-    public struct Input: Decodable, Sendable {
-        public var kind: String?
+/// The published schema of a goal file of one kind (for yaml-language-server), served by the
+/// control socket's `goal.schema` (not a tool call: a tool's output is redacted by field name,
+/// and a schema's field names — `private_key_ref` — are not secrets).
+public enum GoalSchemas {
+    /// The kinds and their summaries.
+    public static func kinds(_ kinds: GoalKinds) -> JSONValue {
+        .object(
+            Dictionary(uniqueKeysWithValues: kinds.names.map { ($0, JSONValue.string(kinds.handler($0)!.summary)) }))
     }
 
-    public static let descriptor = ToolDescriptor(
-        name: "goal.schema", summary: "The JSON Schema of a goal kind's spec (no kind: the kinds)", effect: .read,
-        inputSchema: .object(
-            ["kind": .string("A goal kind (FirewallRule, DNSRecords, …)", maxLength: 64)],
-            examples: [["kind": "FirewallRule"], [:]]))
-
-    let kinds: GoalKinds
-
-    public func plan(_ input: Input, in context: ToolContext) async throws -> ToolPlan<JSONValue> {
-        let kinds = kinds
-        guard let kind = input.kind else {
-            return .read {
-                .object(
-                    Dictionary(
-                        uniqueKeysWithValues: kinds.names.map { ($0, JSONValue.string(kinds.handler($0)!.summary)) }))
-            }
-        }
+    /// The schema of `kind`, or the kinds when nil.
+    /// - Throws: `AiosError.notFound` naming the kinds when `kind` is not one.
+    public static func answer(_ kind: String?, kinds: GoalKinds) throws -> JSONValue {
+        guard let kind else { return Self.kinds(kinds) }
         guard kinds.handler(kind) != nil else {
             throw AiosError(
                 .notFound, "no goal kind \(kind): one of \(kinds.names.joined(separator: ", "))",
-                location: InputLocation(field: "input.kind"))
+                location: InputLocation(field: "kind"))
         }
-        return .read { GoalSchemas.document(kind, kinds: kinds) }
+        return document(kind, kinds: kinds)
     }
-}
 
-/// The published schema of a goal file of one kind (for yaml-language-server).
-public enum GoalSchemas {
     /// The whole document's schema: kind, name, spec (the kind's), expires, labels.
     public static func document(_ kind: String, kinds: GoalKinds) -> JSONValue {
         let spec = kinds.schema(kind).document

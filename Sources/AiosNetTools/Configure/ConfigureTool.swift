@@ -39,6 +39,8 @@ public struct ConfigureTool: Tool {
         public var lease: JSONValue?
         /// Set when DHCP found no server and the fallback ran.
         public var fallback: FallbackReport?
+        /// The interface as it was before this call (`net.interface_restore`'s input, to undo it).
+        public var previous: InterfaceSnapshot? = nil
     }
 
     /// What the fallback found and did.
@@ -96,7 +98,8 @@ public struct ConfigureTool: Tool {
             let config = try StaticConfig.parse(
                 addresses: addresses, gateway: input.gateway, metric: input.metric, mtu: input.mtu, dns: input.dns)
             let output = Output(
-                interface: link.name, method: "static", addresses: config.addresses, gateway: config.gateway)
+                interface: link.name, method: "static", addresses: config.addresses, gateway: config.gateway,
+                previous: snapshot)
             let diff = config.diff(from: snapshot)
             let followUps =
                 config.dns.isEmpty
@@ -138,7 +141,7 @@ public struct ConfigureTool: Tool {
         let bound = snapshot.dhcp && lease.map { DHCPEvent.bound.contains($0.reason) } == true
         let leaseOutput = Output(
             interface: link.name, method: "dhcp", addresses: snapshot.addresses, gateway: lease?.routers.first,
-            lease: lease?.summary)
+            lease: lease?.summary, previous: snapshot)
         if bound { return .unchanged(leaseOutput) }
         let timeout = input.timeoutMs ?? context.settings.dhcpTimeoutMs
         let fallback = input.fallback ?? true
@@ -192,7 +195,7 @@ enum DHCPConfigure {
             return ConfigureTool.Output(
                 interface: link.name, method: "dhcp",
                 addresses: event.address.map { ["\($0)/\(event.prefixLength ?? 32)"] } ?? [],
-                gateway: event.routers.first, lease: event.summary, fallback: nil)
+                gateway: event.routers.first, lease: event.summary, fallback: nil, previous: snapshot)
         }
         guard fallback else {
             throw AiosError(
@@ -217,6 +220,6 @@ enum DHCPConfigure {
         }
         return ConfigureTool.Output(
             interface: link.name, method: "dhcp", addresses: result.address.map { [$0] } ?? [], gateway: result.gateway,
-            lease: nil, fallback: report)
+            lease: nil, fallback: report, previous: snapshot)
     }
 }

@@ -140,7 +140,7 @@ struct GoalCommand: AsyncParsableCommand {
             let renderer = client.renderer
             try await renderer.run {
                 let input: JSONValue = kind.map { ["kind": .string($0)] } ?? [:]
-                let output = try goalTool(client.client, "goal.schema", input)
+                let output = try client.client.send("goal.schema", input)
                 if kind != nil {
                     print(output.prettyText)
                 } else {
