@@ -28,6 +28,7 @@ public struct GoalsModule: ToolModule {
     /// The kinds aios-net ships, one line each.
     public static func standardKinds(tools: ToolRegistry) throws -> GoalKinds {
         var kinds = GoalKinds(tools: tools)
+        try kinds.install(ConnectivityHandler())
         try kinds.install(FirewallRuleHandler())
         try kinds.install(ExposeServiceHandler())
         try kinds.install(DNSRecordsHandler())

@@ -107,3 +107,104 @@ struct HandlerTests {
         #expect(dhcp[0].value != handler.claims(goal("Interface", spec))[0].value)
     }
 }
+
+@Suite("goal handlers: Connectivity")
+struct ConnectivityHandlerTests {
+    func goal(_ spec: JSONValue) -> Goal {
+        Goal(document: GoalDocument(kind: "Connectivity", name: "boot", spec: spec, source: "x:1"), expiresMs: nil)
+    }
+
+    static let links: JSONValue = [
+        "interfaces": [
+            ["name": "lo", "link_type": "loopback", "state": "UNKNOWN", "addresses": []],
+            ["name": "eth0", "link_type": "ether", "state": "UP", "addresses": []],
+            [
+                "name": "eth1", "link_type": "ether", "state": "UP",
+                "addresses": [["family": "inet", "address": "192.0.2.5", "prefix_length": 24, "scope": "global"]],
+            ],
+            ["name": "docker0", "link_type": "ether", "kind": "bridge", "state": "UP", "addresses": []],
+            ["name": "wg0", "link_type": "none", "kind": "wireguard", "state": "UNKNOWN", "addresses": []],
+            [
+                "name": "veth1", "link_type": "ether", "kind": "veth", "master": "br-aios", "state": "UP",
+                "addresses": [],
+            ],
+            ["name": "uplink0", "link_type": "ether", "kind": "veth", "state": "UP", "addresses": []],
+            ["name": "ens9", "link_type": "ether", "state": "DOWN", "addresses": []],
+        ]
+    ]
+
+    func observed(routes: [JSONValue] = [], extra: [CallRequest: Result<JSONValue, AiosError>] = [:]) -> Observations {
+        var outputs: [CallRequest: Result<JSONValue, AiosError>] = [
+            ConnectivityHandler.interfaces: .success(Self.links),
+            ConnectivityHandler.routes: .success(["routes": .array(routes)]),
+        ]
+        outputs.merge(extra) { _, new in new }
+        return Observations(outputs)
+    }
+
+    @Test(
+        "DHCP on the physical links without an address; loopback, WireGuard, bridges, their ports and ignored ones left out"
+    )
+    func candidates() throws {
+        let handler = ConnectivityHandler()
+        let step = try handler.reconcile(goal(["links": ["ignore": ["ens*"]]]), observed: observed(), owned: [])
+        #expect(step.calls.map { $0.request.input["interface"] } == ["eth0"])
+        #expect(step.calls[0].request.input["method"] == "dhcp")
+        // A veth named in `use` is a candidate (a lab's uplink); `use` limits the rest.
+        let lab = try handler.reconcile(goal(["links": ["use": ["uplink*"]]]), observed: observed(), owned: [])
+        #expect(lab.calls.map { $0.request.input["interface"] } == ["uplink0"])
+        #expect(ConnectivityHandler.glob("eth?", "eth1") && !ConnectivityHandler.glob("eth?", "eth10"))
+        #expect(ConnectivityHandler.glob("*", "") && ConnectivityHandler.glob("d*r*", "docker0"))
+    }
+
+    @Test("upstreams and the default firewall, guarded by the first check as its probe")
+    func firewallAndUpstreams() throws {
+        let handler = ConnectivityHandler()
+        let spec: JSONValue = [
+            "links": ["use": ["eth1"]], "upstreams": ["9.9.9.9"], "management_subnets": ["10.0.0.0/8"],
+            "checks": ["dns": "example.com"],
+        ]
+        let dns = CallRequest(tool: "net.dns_lookup", input: ["name": "example.com"])
+        let step = try handler.reconcile(
+            goal(spec), observed: observed(extra: [dns: .success(["answers": ["192.0.2.1"]])]), owned: [])
+        #expect(step.calls.map(\.request.tool) == ["dns.configure", "firewall.apply_default"])
+        #expect(step.calls[1].guardOptions?.probe == dns)
+        #expect(step.recheckAfterMs == 5_000)
+        // Owned already: nothing more to do.
+        let owned = [
+            GoalResource(goal: "boot", kind: "dns.upstreams", id: "upstreams", createdMs: 0),
+            GoalResource(goal: "boot", kind: "firewall.default", id: "aios_firewall", createdMs: 0),
+        ]
+        let again = try handler.reconcile(
+            goal(spec), observed: observed(extra: [dns: .success(["answers": ["192.0.2.1"]])]), owned: owned)
+        #expect(again.calls.isEmpty)
+        #expect(again.degraded?.contains("no default route") == true)
+    }
+
+    @Test("the checks: a default route through an up link, a name that resolves, a URL that answers")
+    func checks() throws {
+        let handler = ConnectivityHandler()
+        let spec: JSONValue = ["links": ["use": ["eth1"]], "checks": ["dns": "example.com", "https": "https://x/"]]
+        let dns = CallRequest(tool: "net.dns_lookup", input: ["name": "example.com"])
+        let https = CallRequest(tool: "net.http_probe", input: ["url": "https://x/"])
+        let route: JSONValue = ["destination": "default", "gateway": "192.0.2.1", "device": "eth1"]
+        let healthy = try handler.reconcile(
+            goal(spec),
+            observed: observed(
+                routes: [route], extra: [dns: .success(["answers": ["1.2.3.4"]]), https: .success(["reachable": true])]),
+            owned: [])
+        #expect(healthy.degraded == nil)
+        let broken = try handler.reconcile(
+            goal(spec),
+            observed: observed(
+                routes: [route],
+                extra: [
+                    dns: .success(["name": "example.com", "answers": [], "rcode": "NXDOMAIN"]),
+                    https: .failure(AiosError(.failed, "TLS handshake failed")),
+                ]),
+            owned: [])
+        #expect(broken.degraded?.contains("NXDOMAIN") == true, "\(broken.degraded ?? "")")
+        #expect(broken.degraded?.contains("TLS handshake failed") == true)
+        #expect(broken.recheckAfterMs == 30_000)
+    }
+}

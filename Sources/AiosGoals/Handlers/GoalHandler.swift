@@ -71,15 +71,17 @@ public struct PlannedCall: Sendable {
     /// What the output says was made. `adopting` is true when a previous run made this call and
     /// died before recording its outcome: then what the call found already in force is ours.
     public var owns: @Sendable (_ output: JSONValue, _ adopting: Bool) -> [OwnedItem]
+    /// The guard of a disruptive call: the probe that proves the machine still reaches what it
+    /// must (no person is there to confirm a goal's change).
+    public var guardOptions: GuardOptions?
 
     /// Creates a planned call.
     public init(
-        _ request: CallRequest,
-        owns: @escaping @Sendable (_ output: JSONValue, _ adopting: Bool) -> [OwnedItem] = {
-            _, _ in []
-        }
+        _ request: CallRequest, guardOptions: GuardOptions? = nil,
+        owns: @escaping @Sendable (_ output: JSONValue, _ adopting: Bool) -> [OwnedItem] = { _, _ in [] }
     ) {
         self.request = request
+        self.guardOptions = guardOptions
         self.owns = owns
     }
 }

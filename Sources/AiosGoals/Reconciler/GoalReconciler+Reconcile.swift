@@ -83,7 +83,8 @@ extension GoalReconciler {
         for planned in step.calls {
             let id = UUID().uuidString.lowercased()
             try await store.saveGoalIntent(goal: name, callID: id, tool: planned.request.tool, at: now)
-            let result = await execute(planned.request, subject: goal.subject, id: id)
+            let result = await execute(
+                planned.request, subject: goal.subject, guardOptions: planned.guardOptions, id: id)
             if !step.stale.isEmpty, case .failure(let error) = result, error.code == .invalidInput {
                 // The new generation cannot stand beside the old (an overlapping range):
                 // break before make — the old one's resources go, and the next try makes the new.

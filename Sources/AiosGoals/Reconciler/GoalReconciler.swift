@@ -202,14 +202,17 @@ public actor GoalReconciler {
     }
 
     /// Runs one call for a goal through the pipeline.
-    func execute(_ request: CallRequest, subject: String?, id: String = UUID().uuidString.lowercased()) async
-        -> Result<CallOutcome, AiosError>
-    {
+    func execute(
+        _ request: CallRequest, subject: String?, guardOptions: GuardOptions? = nil,
+        id: String = UUID().uuidString.lowercased()
+    ) async -> Result<CallOutcome, AiosError> {
         guard let calls else { return .failure(AiosError(.unavailable, "the goal reconciler is not running")) }
         do {
             return .success(
                 try await calls.execute(
-                    ToolCall(tool: request.tool, input: request.input, origin: .goal, subject: subject, id: id)))
+                    ToolCall(
+                        tool: request.tool, input: request.input, origin: .goal, guardOptions: guardOptions,
+                        subject: subject, id: id)))
         } catch let error as AiosError {
             return .failure(error)
         } catch {
