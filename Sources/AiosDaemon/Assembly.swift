@@ -60,7 +60,7 @@ public enum Assembly {
         let module = GoalsModule(
             kinds: kinds, sources: options.goalsDirectory.map { [GoalDirectory(path: $0)] } ?? [], store: store,
             clock: clock, settings: GoalSettings(resyncMs: options.goalResyncMs, statusDirectory: statusDirectory),
-            logger: logger)
+            kernelEvents: { try NetlinkEventSource().events() }, logger: logger)
         try registry.install(module)
         return module.reconciler
     }

@@ -1,4 +1,5 @@
 public import AiosCore
+public import AiosLinux
 public import AiosStore
 import Foundation
 public import Logging
@@ -12,13 +13,16 @@ public struct GoalsModule: ToolModule {
     public let reconciler: GoalReconciler
     let store: Store
     let sources: [any GoalSource]
+    let kernelEvents: (@Sendable () throws -> AsyncStream<NetlinkEvent>)?
     let logger: Logger
 
-    /// A module over `kinds`, fed by `sources`.
+    /// A module over `kinds`, fed by `sources`; `kernelEvents` announces the kernel's link,
+    /// address and route changes (the daemon's rtnetlink subscription; nil in unit tests).
     public init(
         kinds: GoalKinds, sources: [any GoalSource], store: Store, clock: any Clock = SystemClock(),
-        settings: GoalSettings, logger: Logger
+        settings: GoalSettings, kernelEvents: (@Sendable () throws -> AsyncStream<NetlinkEvent>)? = nil, logger: Logger
     ) {
+        self.kernelEvents = kernelEvents
         self.reconciler = GoalReconciler(kinds: kinds, store: store, clock: clock, settings: settings, logger: logger)
         self.store = store
         self.sources = sources
@@ -48,7 +52,7 @@ public struct GoalsModule: ToolModule {
     }
 
     public var background: [any BackgroundWork] {
-        [GoalWork(reconciler: reconciler, sources: sources, logger: logger)]
+        [GoalWork(reconciler: reconciler, sources: sources, kernelEvents: kernelEvents, logger: logger)]
     }
 }
 
@@ -56,6 +60,7 @@ public struct GoalsModule: ToolModule {
 struct GoalWork: BackgroundWork {
     let reconciler: GoalReconciler
     let sources: [any GoalSource]
+    let kernelEvents: (@Sendable () throws -> AsyncStream<NetlinkEvent>)?
     let logger: Logger
     var name: String { "goal.reconciler" }
 
@@ -63,6 +68,18 @@ struct GoalWork: BackgroundWork {
         try await reconciler.load()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await reconciler.run(calls: calls) }
+            if let kernelEvents {
+                group.addTask {
+                    do {
+                        // A burst (a link flap, a DHCP lease's address and routes) is one look.
+                        for await _ in try kernelEvents() {
+                            await reconciler.kernelChanged()
+                        }
+                    } catch {
+                        logger.error("goals get no kernel events: \(error)")
+                    }
+                }
+            }
             for source in sources {
                 group.addTask {
                     do {

@@ -2,6 +2,7 @@ import AiosCore
 import AiosStore
 import AiosTesting
 import Foundation
+import Logging
 import Synchronization
 import Testing
 
@@ -263,5 +264,42 @@ struct BlockDomainsTests {
         #expect(await lab.waitFor("allow-x", "conflict"))
         await lab.reconciler.enqueue("deny-x")
         #expect(await lab.waitFor("deny-x", "conflict"))
+    }
+}
+
+@Suite("goal reconciler: triggers")
+struct TriggerTests {
+    @Test("kernel events requeue the kinds that watch the kernel; someone's firewall change the kinds that watch it")
+    func triggers() async throws {
+        let lab = try GoalLab()
+        lab.tearDown()
+        let reconciler = GoalReconciler(
+            kinds: lab.kinds, store: lab.store, clock: lab.clock, settings: GoalSettings(), logger: .init(label: "t"))
+        await reconciler.fileChanged(
+            "/goals/a.yaml",
+            content: .success(
+                """
+                kind: FirewallRule
+                name: web
+                spec: {action: allow, port: 80}
+                ---
+                kind: BlockDomains
+                name: ads
+                spec: {names: [ads.example]}
+                ---
+                kind: Connectivity
+                name: boot
+                spec: {}
+                """))
+        #expect(await reconciler.takeQueue() == ["web", "ads", "boot"])
+        await reconciler.kernelChanged()
+        #expect(await reconciler.takeQueue() == ["boot"])
+        await reconciler.observed(tool: "dns.unblock", origin: .user)
+        #expect(await reconciler.takeQueue() == ["ads"])
+        await reconciler.observed(tool: "firewall.remove", origin: .user)
+        #expect(await reconciler.takeQueue() == ["web"])
+        // The goals' own calls are not drift.
+        await reconciler.observed(tool: "firewall.remove", origin: .goal)
+        #expect(await reconciler.takeQueue().isEmpty)
     }
 }

@@ -108,4 +108,35 @@ struct GoalDirectoryTests {
             #expect(schema.stdout.contains("\"action\""))
         }
     }
+
+    @Test("a goal's expiry is the kernel element's timeout; binary files and links out of the directory are refused")
+    func expiryAndRefusals() async throws {
+        try await Lab.with { lab in
+            let topology = try FirewallEntryTests.prepared(lab)
+            let key = #"["10.60.0.3","tcp",8080]"#
+            try Self.drop(
+                topology, "brief.yaml",
+                "kind: FirewallRule\nname: brief\nexpires: 1h\nspec: {action: allow, port: 8080, source: 10.60.0.3}\n")
+            #expect(Poll.until(seconds: 10) { Self.phase(topology, "brief") == "applied" })
+            let remaining = try FirewallEntryTests.remaining(topology, set: "input_allow_v4_src", key: key)
+            #expect(remaining.map { $0 > 3500 && $0 <= 3600 } == true, "\(String(describing: remaining))")
+
+            // A binary file, and a link to a file outside the directory: refused, nothing applied.
+            let outside = "\(lab.directory)/outside.yaml"
+            try "kind: FirewallRule\nname: sneaky\nspec: {action: allow, port: 22}\n".write(
+                toFile: outside, atomically: true, encoding: .utf8)
+            try FileManager.default.createSymbolicLink(
+                atPath: "\(topology.daemon.goalsDirectory)/sneaky.yaml", withDestinationPath: outside)
+            try Data([0x6b, 0x69, 0x6e, 0x64, 0x00, 0xff]).write(
+                to: URL(fileURLWithPath: "\(topology.daemon.goalsDirectory)/binary.yaml"))
+            #expect(
+                Poll.until(seconds: 10) {
+                    let refused = ((try? Self.goals(topology))?["refused_files"] as? [String: String]) ?? [:]
+                    return refused.values.contains { $0.contains("symbolic link") }
+                        && refused.values.contains { $0.contains("binary") }
+                })
+            #expect(Self.phase(topology, "sneaky") == nil)
+            #expect(Self.phase(topology, "brief") == "applied")
+        }
+    }
 }

@@ -20,6 +20,7 @@ public struct ConnectivityHandler: GoalHandler {
         "The machine online: DHCP on its links, resolver upstreams, the default firewall, and the checks that prove it"
     }
     public var watches: [String] { ["net.configure", "net.interface_restore", "net.link_set", "net.route"] }
+    public var watchesKernel: Bool { true }
 
     static let interfaces = CallRequest(tool: "net.interfaces")
     static let routes = CallRequest(tool: "net.routes", input: ["family": "inet"])

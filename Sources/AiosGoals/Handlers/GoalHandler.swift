@@ -140,6 +140,9 @@ public protocol GoalHandler: Sendable {
     /// Tools whose changes by anyone else may break this kind's goals (`firewall.` prefixes):
     /// such a change reconciles them at once.
     var watches: [String] { get }
+    /// True when the kernel's link, address and route events (carrier lost, a lease's address
+    /// gone, a route deleted) should reconcile this kind's goals at once.
+    var watchesKernel: Bool { get }
     /// The JSON Schema of `spec`, built from the driven tools' schemas (same field names).
     func specSchema(_ tools: ToolRegistry) -> JSONSchema
     /// Checks beyond the schema (a field pair); the error's field is `spec.…`.
@@ -156,6 +159,7 @@ public protocol GoalHandler: Sendable {
 
 extension GoalHandler {
     public var watches: [String] { [] }
+    public var watchesKernel: Bool { false }
     public func validate(_ spec: JSONValue) throws {}
 }
 

@@ -14,6 +14,7 @@ public struct InterfaceHandler: GoalHandler {
     public var kind: String { "Interface" }
     public var summary: String { "An interface's static or DHCP configuration (net.configure fields)" }
     public var watches: [String] { ["net.configure", "net.interface_restore", "net.link_set"] }
+    public var watchesKernel: Bool { true }
 
     static let fields = [
         "interface", "method", "addresses", "gateway", "metric", "mtu", "dns", "timeout_ms", "fallback", "arp_probe",

@@ -92,6 +92,15 @@ public actor GoalReconciler {
         signal()
     }
 
+    /// The queued goals, in order, leaving the queue empty.
+    func takeQueue() -> [String] {
+        defer {
+            queue = []
+            queued = []
+        }
+        return queue
+    }
+
     /// Someone's call on `tool` finished: goals of kinds that watch it look again at once (a
     /// rule removed behind a goal's back comes back).
     public func observed(tool: String, origin: Origin) {
@@ -100,6 +109,12 @@ public actor GoalReconciler {
             kinds.names.filter { kind in kinds.handler(kind)!.watches.contains { tool.hasPrefix($0) } })
         guard !watching.isEmpty else { return }
         for (name, document) in desired where watching.contains(document.kind) { enqueue(name) }
+    }
+
+    /// The kernel announced link, address or route changes: goals of kinds that watch the kernel
+    /// look again at once.
+    public func kernelChanged() {
+        for (name, document) in desired where kinds.handler(document.kind)?.watchesKernel == true { enqueue(name) }
     }
 
     func signal() {
@@ -119,10 +134,7 @@ public actor GoalReconciler {
                 await waitForWork(untilMs: next)
                 continue
             }
-            let batch = queue
-            queue = []
-            queued = []
-            await pass(batch)
+            await pass(takeQueue())
         }
     }
 
