@@ -11,9 +11,7 @@ struct GoalFileTests {
     let kinds: GoalKinds
 
     init() throws {
-        let lab = try GoalLab()
-        kinds = lab.kinds
-        lab.tearDown()
+        kinds = try GoalLab.kinds().0
     }
 
     func parseError(_ text: String) -> AiosError? {

@@ -102,7 +102,7 @@ struct GoalLab {
     let records = FakeRecords()
     let names = FakeNames()
     let store: Store
-    let clock = TestClock()
+    let clock = ManualClock()
     let orchestrator: Orchestrator
     let reconciler: GoalReconciler
     let kinds: GoalKinds
@@ -112,10 +112,7 @@ struct GoalLab {
     init() throws {
         kernel.addTable("aios_firewall", sets: EntrySets.all.map(\.name))
         store = try Store.temporary()
-        var registry = ToolRegistry()
-        try registry.install(
-            FirewallModule(nft: FakeNftables(), kernel: kernel, store: store, settings: FirewallSettings()))
-        try registry.install(FakeDNSModule(records: records, names: names))
+        let registry = try Self.registry(kernel: kernel, records: records, names: names, store: store)
         kinds = try GoalsModule.standardKinds(tools: registry)
         statusDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("aios-goals-\(UUID())").path
         let reconciler = GoalReconciler(
@@ -130,8 +127,41 @@ struct GoalLab {
         task = Task { await reconciler.run(calls: orchestrator) }
     }
 
-    func tearDown() {
+    /// The tools the lab's goals drive: the firewall on `kernel`, records and names in memory.
+    static func registry(kernel: FakeNftablesKernel, records: FakeRecords, names: FakeNames, store: Store) throws
+        -> ToolRegistry
+    {
+        var registry = ToolRegistry()
+        try registry.install(
+            FirewallModule(nft: FakeNftables(), kernel: kernel, store: store, settings: FirewallSettings()))
+        try registry.install(FakeDNSModule(records: records, names: names))
+        return registry
+    }
+
+    /// The goal kinds over the lab's tools, without a running reconciler.
+    static func kinds() throws -> (GoalKinds, Store) {
+        let kernel = FakeNftablesKernel()
+        let store = try Store.temporary()
+        let registry = try registry(kernel: kernel, records: FakeRecords(), names: FakeNames(), store: store)
+        return (try GoalsModule.standardKinds(tools: registry), store)
+    }
+
+    /// Runs `body` with a lab, then stops the reconciler (awaited: nothing writes afterwards)
+    /// and removes its files.
+    static func with(_ body: (GoalLab) async throws -> Void) async throws {
+        let lab = try GoalLab()
+        do {
+            try await body(lab)
+        } catch {
+            await lab.tearDown()
+            throw error
+        }
+        await lab.tearDown()
+    }
+
+    func tearDown() async {
         task.cancel()
+        await task.value
         try? FileManager.default.removeItem(atPath: statusDirectory)
     }
 

@@ -16,151 +16,155 @@ struct ReconcilerTests {
 
     @Test("a dropped goal's rule is made and owned; removed behind its back it comes back; retracted it goes")
     func applyDriftRetract() async throws {
-        let lab = try GoalLab()
-        defer { lab.tearDown() }
-        await lab.drop("/goals/web.yaml", Self.web)
-        #expect(await lab.waitFor("web", "applied"))
-        let owned = try await lab.store.goalResources("web")
-        #expect(owned.map(\.kind) == ["firewall.rule"])
-        #expect(try await lab.rules().keys.sorted() == owned.map(\.id))
-        #expect(lab.elements() == 1)
-        // Every call of the goal names it in the audit.
-        let audit = try await lab.store.events(AuditQuery(subject: "goal:web", limit: 10))
-        #expect(audit.contains { $0.tool == "firewall.allow" && $0.origin == "goal" })
-        // The status file says so.
-        let status = try JSONValue(
-            parsing: String(contentsOfFile: "\(lab.statusDirectory)/web.status.json", encoding: .utf8))
-        #expect(status["phase"] == "applied")
-        #expect(status["owns"]?.arrayValue?.first?["id"]?.stringValue == owned[0].id)
+        try await GoalLab.with { (lab: GoalLab) async throws in
+            await lab.drop("/goals/web.yaml", Self.web)
+            #expect(await lab.waitFor("web", "applied"))
+            let owned = try await lab.store.goalResources("web")
+            #expect(owned.map(\.kind) == ["firewall.rule"])
+            #expect(try await lab.rules().keys.sorted() == owned.map(\.id))
+            #expect(lab.elements() == 1)
+            // Every call of the goal names it in the audit.
+            let audit = try await lab.store.events(AuditQuery(subject: "goal:web", limit: 10))
+            #expect(audit.contains { $0.tool == "firewall.allow" && $0.origin == "goal" })
+            // The status file says so.
+            let status = try JSONValue(
+                parsing: String(contentsOfFile: "\(lab.statusDirectory)/web.status.json", encoding: .utf8))
+            #expect(status["phase"] == "applied")
+            #expect(status["owns"]?.arrayValue?.first?["id"]?.stringValue == owned[0].id)
 
-        // A person removes it: the goal makes it again at once.
-        _ = try await lab.call("firewall.remove", ["id": .string(owned[0].id)])
-        #expect(
-            await Poll.until(seconds: 5) { () async -> Bool in
-                (try? await lab.store.goalResources("web").first?.id).flatMap { $0 } != owned[0].id
-            })
-        #expect(await lab.waitFor("web", "applied"))
-        #expect(lab.elements() == 1)
-        #expect(try await lab.rules().count == 1)
+            // A person removes it: the goal makes it again at once.
+            _ = try await lab.call("firewall.remove", ["id": .string(owned[0].id)])
+            #expect(
+                await Poll.until(seconds: 5) { () async -> Bool in
+                    (try? await lab.store.goalResources("web").first?.id).flatMap { $0 } != owned[0].id
+                })
+            #expect(await lab.waitFor("web", "applied"))
+            #expect(lab.elements() == 1)
+            #expect(try await lab.rules().count == 1)
 
-        await lab.reconciler.fileRemoved("/goals/web.yaml")
-        #expect(await Poll.until(seconds: 5) { () async -> Bool in await lab.reconciler.record("web") == nil })
-        #expect(try await lab.rules().isEmpty)
-        #expect(lab.elements() == 0)
-        #expect(!FileManager.default.fileExists(atPath: "\(lab.statusDirectory)/web.status.json"))
+            await lab.reconciler.fileRemoved("/goals/web.yaml")
+            #expect(await Poll.until(seconds: 5) { () async -> Bool in await lab.reconciler.record("web") == nil })
+            #expect(try await lab.rules().isEmpty)
+            #expect(lab.elements() == 0)
+            #expect(!FileManager.default.fileExists(atPath: "\(lab.statusDirectory)/web.status.json"))
+        }
     }
 
     @Test("a person's identical rule is not the goal's: retracting the goal leaves it")
     func personRuleSurvives() async throws {
-        let lab = try GoalLab()
-        defer { lab.tearDown() }
-        let person = try await lab.call("firewall.allow", ["protocol": "tcp", "port": 8080, "source": "10.0.0.0/8"])
-        let id = try #require(person.output?["added"]?.arrayValue?.first?["id"]?.stringValue)
-        await lab.drop("/goals/web.yaml", Self.web)
-        #expect(await lab.waitFor("web", "applied"))
-        #expect(try await lab.store.goalResources("web").isEmpty)
-        await lab.reconciler.fileRemoved("/goals/web.yaml")
-        #expect(await Poll.until(seconds: 5) { () async -> Bool in await lab.reconciler.record("web") == nil })
-        #expect(try await lab.rules().keys.sorted() == [id])
-        #expect(lab.elements() == 1)
+        try await GoalLab.with { (lab: GoalLab) async throws in
+            let person = try await lab.call(
+                "firewall.allow", ["protocol": "tcp", "port": 8080, "source": "10.0.0.0/8"])
+            let id = try #require(person.output?["added"]?.arrayValue?.first?["id"]?.stringValue)
+            await lab.drop("/goals/web.yaml", Self.web)
+            #expect(await lab.waitFor("web", "applied"))
+            #expect(try await lab.store.goalResources("web").isEmpty)
+            await lab.reconciler.fileRemoved("/goals/web.yaml")
+            #expect(await Poll.until(seconds: 5) { () async -> Bool in await lab.reconciler.record("web") == nil })
+            #expect(try await lab.rules().keys.sorted() == [id])
+            #expect(lab.elements() == 1)
+        }
     }
 
     @Test("allow and deny of the same traffic are both conflict, naming each other; nothing flaps")
     func conflict() async throws {
-        let lab = try GoalLab()
-        defer { lab.tearDown() }
-        await lab.drop(
-            "/goals/a.yaml", "kind: FirewallRule\nname: open\nspec: {action: allow, port: 25, source: 192.0.2.0/24}\n")
-        #expect(await lab.waitFor("open", "applied"))
-        let commits = lab.kernel.commits
-        await lab.drop(
-            "/goals/b.yaml", "kind: FirewallRule\nname: shut\nspec: {action: deny, port: 25, source: 192.0.2.0/24}\n")
-        #expect(await lab.waitFor("shut", "conflict"))
-        // `open` is looked at again on its resync; make it now.
-        await lab.reconciler.enqueue("open")
-        #expect(await lab.waitFor("open", "conflict"))
-        #expect(await lab.reconciler.record("shut")?.conditions.first?.message.contains("open") == true)
-        #expect(await lab.reconciler.record("open")?.conditions.first?.message.contains("shut") == true)
-        for _ in 0..<5 { await lab.reconciler.enqueue("open"); await lab.reconciler.enqueue("shut") }
-        #expect(await Poll.until(seconds: 2) { () async -> Bool in await lab.reconciler.queue.isEmpty })
-        #expect(lab.kernel.commits == commits)
+        try await GoalLab.with { (lab: GoalLab) async throws in
+            await lab.drop(
+                "/goals/a.yaml",
+                "kind: FirewallRule\nname: open\nspec: {action: allow, port: 25, source: 192.0.2.0/24}\n")
+            #expect(await lab.waitFor("open", "applied"))
+            let commits = lab.kernel.commits
+            await lab.drop(
+                "/goals/b.yaml",
+                "kind: FirewallRule\nname: shut\nspec: {action: deny, port: 25, source: 192.0.2.0/24}\n")
+            #expect(await lab.waitFor("shut", "conflict"))
+            // `open` is looked at again on its resync; make it now.
+            await lab.reconciler.enqueue("open")
+            #expect(await lab.waitFor("open", "conflict"))
+            #expect(await lab.reconciler.record("shut")?.conditions.first?.message.contains("open") == true)
+            #expect(await lab.reconciler.record("open")?.conditions.first?.message.contains("shut") == true)
+            for _ in 0..<5 { await lab.reconciler.enqueue("open"); await lab.reconciler.enqueue("shut") }
+            #expect(await Poll.until(seconds: 2) { () async -> Bool in await lab.reconciler.queue.isEmpty })
+            #expect(lab.kernel.commits == commits)
+        }
     }
 
     @Test("an expiry ends the goal: its rule is removed and it says expired")
     func expiry() async throws {
-        let lab = try GoalLab()
-        defer { lab.tearDown() }
-        await lab.drop(
-            "/goals/t.yaml", "kind: FirewallRule\nname: brief\nexpires: 2m\nspec: {action: allow, port: 81}\n")
-        #expect(await lab.waitFor("brief", "applied"))
-        let record = try #require(await lab.reconciler.record("brief"))
-        #expect(record.expiresMs == record.firstSeenMs + 120_000)
-        #expect(record.nextCheckMs == record.expiresMs)
-        lab.clock.advance(by: 121_000)
-        await lab.reconciler.enqueue("brief")
-        #expect(await lab.waitFor("brief", "expired"))
-        #expect(try await lab.rules().isEmpty)
-        #expect(try await lab.store.goalResources("brief").isEmpty)
+        try await GoalLab.with { (lab: GoalLab) async throws in
+            await lab.drop(
+                "/goals/t.yaml", "kind: FirewallRule\nname: brief\nexpires: 2m\nspec: {action: allow, port: 81}\n")
+            #expect(await lab.waitFor("brief", "applied"))
+            let record = try #require(await lab.reconciler.record("brief"))
+            #expect(record.expiresMs == record.firstSeenMs + 120_000)
+            #expect(record.nextCheckMs == record.expiresMs)
+            lab.clock.advance(by: 121_000)
+            await lab.reconciler.enqueue("brief")
+            #expect(await lab.waitFor("brief", "expired"))
+            #expect(try await lab.rules().isEmpty)
+            #expect(try await lab.store.goalResources("brief").isEmpty)
+        }
     }
 
     @Test("a file that becomes invalid keeps its last generation in force and says why")
     func invalidKeepsGeneration() async throws {
-        let lab = try GoalLab()
-        defer { lab.tearDown() }
-        await lab.drop("/goals/web.yaml", Self.web)
-        #expect(await lab.waitFor("web", "applied"))
-        let generation = await lab.reconciler.record("web")?.appliedGeneration
-        let rules = try await lab.rules()
-        await lab.drop("/goals/web.yaml", "kind: FirewallRule\nname: web\nspec: {action: allow, chain: sideways}\n")
-        #expect(await lab.waitFor("web", "invalid"))
-        let message = await lab.reconciler.record("web")?.conditions.first?.message ?? ""
-        #expect(message.contains("/goals/web.yaml:3"), "\(message)")
-        #expect(message.contains("keeping generation \(generation ?? "?")"), "\(message)")
-        #expect(try await lab.rules() == rules)
-        #expect(await lab.reconciler.refusedFiles()["/goals/web.yaml"] != nil)
-        // Fixed, it applies again.
-        await lab.drop("/goals/web.yaml", Self.web)
-        #expect(await lab.waitFor("web", "applied"))
-        #expect(await lab.reconciler.refusedFiles().isEmpty)
+        try await GoalLab.with { (lab: GoalLab) async throws in
+            await lab.drop("/goals/web.yaml", Self.web)
+            #expect(await lab.waitFor("web", "applied"))
+            let generation = await lab.reconciler.record("web")?.appliedGeneration
+            let rules = try await lab.rules()
+            await lab.drop("/goals/web.yaml", "kind: FirewallRule\nname: web\nspec: {action: allow, chain: sideways}\n")
+            #expect(await lab.waitFor("web", "invalid"))
+            let message = await lab.reconciler.record("web")?.conditions.first?.message ?? ""
+            #expect(message.contains("/goals/web.yaml:3"), "\(message)")
+            #expect(message.contains("keeping generation \(generation ?? "?")"), "\(message)")
+            #expect(try await lab.rules() == rules)
+            #expect(await lab.reconciler.refusedFiles()["/goals/web.yaml"] != nil)
+            // Fixed, it applies again.
+            await lab.drop("/goals/web.yaml", Self.web)
+            #expect(await lab.waitFor("web", "applied"))
+            #expect(await lab.reconciler.refusedFiles().isEmpty)
+        }
     }
 
     @Test("a call whose outcome a crash kept from being recorded is adopted, not duplicated")
     func crashAdoption() async throws {
-        let lab = try GoalLab()
-        defer { lab.tearDown() }
-        // As a run killed after its call: the intent row, the rule made, no ownership row.
-        let made = try await lab.orchestrator.execute(
-            ToolCall(
-                tool: "firewall.allow",
-                input: ["protocol": "tcp", "port": 8080, "source": "10.0.0.0/8", "comment": "goal web"], origin: .goal,
-                subject: "goal:web", id: "crashed-call"))
-        let id = try #require(made.output?["added"]?.arrayValue?.first?["id"]?.stringValue)
-        try await lab.store.saveGoalIntent(goal: "web", callID: "crashed-call", tool: "firewall.allow", at: 0)
-        await lab.drop("/goals/web.yaml", Self.web)
-        #expect(await lab.waitFor("web", "applied"))
-        #expect(try await lab.store.goalResources("web").map(\.id) == [id])
-        #expect(try await lab.store.goalIntents("web").isEmpty)
-        #expect(try await lab.rules().count == 1)
+        try await GoalLab.with { (lab: GoalLab) async throws in
+            // As a run killed after its call: the intent row, the rule made, no ownership row.
+            let made = try await lab.orchestrator.execute(
+                ToolCall(
+                    tool: "firewall.allow",
+                    input: ["protocol": "tcp", "port": 8080, "source": "10.0.0.0/8", "comment": "goal web"],
+                    origin: .goal,
+                    subject: "goal:web", id: "crashed-call"))
+            let id = try #require(made.output?["added"]?.arrayValue?.first?["id"]?.stringValue)
+            try await lab.store.saveGoalIntent(goal: "web", callID: "crashed-call", tool: "firewall.allow", at: 0)
+            await lab.drop("/goals/web.yaml", Self.web)
+            #expect(await lab.waitFor("web", "applied"))
+            #expect(try await lab.store.goalResources("web").map(\.id) == [id])
+            #expect(try await lab.store.goalIntents("web").isEmpty)
+            #expect(try await lab.rules().count == 1)
+        }
     }
 
     @Test("DNSRecords: missing records are set and owned; a name served otherwise by someone else fails the goal")
     func records() async throws {
-        let lab = try GoalLab()
-        defer { lab.tearDown() }
-        await lab.drop(
-            "/goals/r.yaml",
-            "kind: DNSRecords\nname: lan\nspec:\n  records:\n    - {name: nas.lan, address: 192.168.1.20}\n")
-        #expect(await lab.waitFor("lan", "applied"))
-        #expect(lab.records.records.withLock { $0 } == ["nas.lan": ["192.168.1.20"]])
-        #expect(try await lab.store.goalResources("lan").map(\.id) == ["nas.lan"])
-        lab.records.records.withLock { $0["printer.lan"] = ["192.168.1.9"] }
-        await lab.drop(
-            "/goals/p.yaml", "kind: DNSRecords\nname: printer\nspec: {name: printer.lan, address: 192.168.1.30}\n")
-        #expect(await lab.waitFor("printer", "failed"))
-        #expect(await lab.reconciler.record("printer")?.conditions.first?.message.contains("someone else") == true)
-        await lab.reconciler.fileRemoved("/goals/r.yaml")
-        #expect(await Poll.until(seconds: 5) { () async -> Bool in await lab.reconciler.record("lan") == nil })
-        #expect(lab.records.records.withLock { $0 } == ["printer.lan": ["192.168.1.9"]])
+        try await GoalLab.with { (lab: GoalLab) async throws in
+            await lab.drop(
+                "/goals/r.yaml",
+                "kind: DNSRecords\nname: lan\nspec:\n  records:\n    - {name: nas.lan, address: 192.168.1.20}\n")
+            #expect(await lab.waitFor("lan", "applied"))
+            #expect(lab.records.records.withLock { $0 } == ["nas.lan": ["192.168.1.20"]])
+            #expect(try await lab.store.goalResources("lan").map(\.id) == ["nas.lan"])
+            lab.records.records.withLock { $0["printer.lan"] = ["192.168.1.9"] }
+            await lab.drop(
+                "/goals/p.yaml", "kind: DNSRecords\nname: printer\nspec: {name: printer.lan, address: 192.168.1.30}\n")
+            #expect(await lab.waitFor("printer", "failed"))
+            #expect(await lab.reconciler.record("printer")?.conditions.first?.message.contains("someone else") == true)
+            await lab.reconciler.fileRemoved("/goals/r.yaml")
+            #expect(await Poll.until(seconds: 5) { () async -> Bool in await lab.reconciler.record("lan") == nil })
+            #expect(lab.records.records.withLock { $0 } == ["printer.lan": ["192.168.1.9"]])
+        }
     }
 }
 
@@ -168,43 +172,45 @@ struct ReconcilerTests {
 struct ReconcilerEditTests {
     @Test("an edited spec makes the new rule before it removes the old one, and owns only the new")
     func edit() async throws {
-        let lab = try GoalLab()
-        defer { lab.tearDown() }
-        await lab.drop("/goals/web.yaml", ReconcilerTests.web)
-        #expect(await lab.waitFor("web", "applied"))
-        let old = try await lab.store.goalResources("web").map(\.id)
-        await lab.drop(
-            "/goals/web.yaml",
-            "kind: FirewallRule\nname: web\nspec: {action: allow, protocol: tcp, port: 8080, source: 192.168.7.0/24}\n")
-        #expect(
-            await Poll.until(seconds: 5) { () async -> Bool in
-                (try? await lab.store.goalResources("web").map(\.id)).map { $0 != old && $0.count == 1 } == true
-            })
-        let rules = try await lab.rules()
-        let state = await lab.reconciler.record("web")
-        #expect(rules.count == 1)
-        #expect(state?.phase == "applied", "\(String(describing: state))")
-        #expect(rules.values.first?.contains("192.168.7.0/24") == true, "\(rules)")
-        // A comment-only edit keeps the same rule (found in force, still owned).
-        let current = try await lab.store.goalResources("web").map(\.id)
-        await lab.drop(
-            "/goals/web.yaml",
-            "kind: FirewallRule\nname: web\nlabels: {x: y}\nspec: {action: allow, protocol: tcp, port: 8080, source: 192.168.7.0/24}\n"
-        )
-        #expect(
-            await Poll.until(seconds: 5) { () async -> Bool in await lab.reconciler.record("web")?.labelsApplied == true
-            })
-        #expect(try await lab.store.goalResources("web").map(\.id) == current)
-        #expect(try await lab.rules().count == 1)
-        // An overlapping range cannot stand beside the old one: the old goes first.
-        await lab.drop(
-            "/goals/web.yaml",
-            "kind: FirewallRule\nname: web\nspec: {action: allow, port: 8080, source: 192.168.0.0/16}\n")
-        #expect(
-            await Poll.until(seconds: 10) { () async -> Bool in
-                (try? await lab.rules().values.first?.contains("192.168.0.0/16")) == true
-            })
-        #expect(try await lab.rules().count == 1)
+        try await GoalLab.with { (lab: GoalLab) async throws in
+            await lab.drop("/goals/web.yaml", ReconcilerTests.web)
+            #expect(await lab.waitFor("web", "applied"))
+            let old = try await lab.store.goalResources("web").map(\.id)
+            await lab.drop(
+                "/goals/web.yaml",
+                "kind: FirewallRule\nname: web\nspec: {action: allow, protocol: tcp, port: 8080, source: 192.168.7.0/24}\n"
+            )
+            #expect(
+                await Poll.until(seconds: 5) { () async -> Bool in
+                    (try? await lab.store.goalResources("web").map(\.id)).map { $0 != old && $0.count == 1 } == true
+                })
+            let rules = try await lab.rules()
+            let state = await lab.reconciler.record("web")
+            #expect(rules.count == 1)
+            #expect(state?.phase == "applied", "\(String(describing: state))")
+            #expect(rules.values.first?.contains("192.168.7.0/24") == true, "\(rules)")
+            // A comment-only edit keeps the same rule (found in force, still owned).
+            let current = try await lab.store.goalResources("web").map(\.id)
+            await lab.drop(
+                "/goals/web.yaml",
+                "kind: FirewallRule\nname: web\nlabels: {x: y}\nspec: {action: allow, protocol: tcp, port: 8080, source: 192.168.7.0/24}\n"
+            )
+            #expect(
+                await Poll.until(seconds: 5) { () async -> Bool in
+                    await lab.reconciler.record("web")?.labelsApplied == true
+                })
+            #expect(try await lab.store.goalResources("web").map(\.id) == current)
+            #expect(try await lab.rules().count == 1)
+            // An overlapping range cannot stand beside the old one: the old goes first.
+            await lab.drop(
+                "/goals/web.yaml",
+                "kind: FirewallRule\nname: web\nspec: {action: allow, port: 8080, source: 192.168.0.0/16}\n")
+            #expect(
+                await Poll.until(seconds: 10) { () async -> Bool in
+                    (try? await lab.rules().values.first?.contains("192.168.0.0/16")) == true
+                })
+            #expect(try await lab.rules().count == 1)
+        }
     }
 }
 
@@ -219,51 +225,51 @@ struct BlockDomainsTests {
         "lists and names are added and owned; names someone else blocked stay theirs; an edit drops what is no longer wanted"
     )
     func blockDomains() async throws {
-        let lab = try GoalLab()
-        defer { lab.tearDown() }
-        lab.names.blocked.withLock { _ = $0.insert("theirs.example") }
-        await lab.drop(
-            "/goals/b.yaml",
-            """
-            kind: BlockDomains
-            name: no-ads
-            spec:
-              lists: [{name: ads, source: /lists/ads.txt}]
-              names: [tracker.example, theirs.example]
-              allow: [cdn.example]
+        try await GoalLab.with { (lab: GoalLab) async throws in
+            lab.names.blocked.withLock { _ = $0.insert("theirs.example") }
+            await lab.drop(
+                "/goals/b.yaml",
+                """
+                kind: BlockDomains
+                name: no-ads
+                spec:
+                  lists: [{name: ads, source: /lists/ads.txt}]
+                  names: [tracker.example, theirs.example]
+                  allow: [cdn.example]
 
-            """)
-        #expect(await lab.waitFor("no-ads", "applied"))
-        #expect(lab.names.lists.withLock { $0 } == ["ads": "/lists/ads.txt"])
-        #expect(lab.names.blocked.withLock { $0 } == ["tracker.example", "theirs.example"])
-        #expect(lab.names.allowed.withLock { $0 } == ["cdn.example"])
-        let owned = try await lab.store.goalResources("no-ads").map { "\($0.kind) \($0.id)" }
-        #expect(owned == ["dns.allowed cdn.example", "dns.blocked tracker.example", "dns.blocklist ads"])
+                """)
+            #expect(await lab.waitFor("no-ads", "applied"))
+            #expect(lab.names.lists.withLock { $0 } == ["ads": "/lists/ads.txt"])
+            #expect(lab.names.blocked.withLock { $0 } == ["tracker.example", "theirs.example"])
+            #expect(lab.names.allowed.withLock { $0 } == ["cdn.example"])
+            let owned = try await lab.store.goalResources("no-ads").map { "\($0.kind) \($0.id)" }
+            #expect(owned == ["dns.allowed cdn.example", "dns.blocked tracker.example", "dns.blocklist ads"])
 
-        // Edited: the list and the allow go, the names stay.
-        await lab.drop(
-            "/goals/b.yaml", "kind: BlockDomains\nname: no-ads\nspec: {names: [tracker.example, theirs.example]}\n")
-        #expect(
-            await Poll.until(seconds: 5) { () async -> Bool in lab.names.lists.withLock { $0.isEmpty } })
-        #expect(await lab.waitFor("no-ads", "applied"))
-        #expect(lab.names.allowed.withLock { $0.isEmpty })
-        #expect(try await lab.store.goalResources("no-ads").map(\.id) == ["tracker.example"])
+            // Edited: the list and the allow go, the names stay.
+            await lab.drop(
+                "/goals/b.yaml", "kind: BlockDomains\nname: no-ads\nspec: {names: [tracker.example, theirs.example]}\n")
+            #expect(
+                await Poll.until(seconds: 5) { () async -> Bool in lab.names.lists.withLock { $0.isEmpty } })
+            #expect(await lab.waitFor("no-ads", "applied"))
+            #expect(lab.names.allowed.withLock { $0.isEmpty })
+            #expect(try await lab.store.goalResources("no-ads").map(\.id) == ["tracker.example"])
 
-        // Retracted: only what it owned goes.
-        await lab.reconciler.fileRemoved("/goals/b.yaml")
-        #expect(await Poll.until(seconds: 5) { () async -> Bool in await lab.reconciler.record("no-ads") == nil })
-        #expect(lab.names.blocked.withLock { $0 } == ["theirs.example"])
+            // Retracted: only what it owned goes.
+            await lab.reconciler.fileRemoved("/goals/b.yaml")
+            #expect(await Poll.until(seconds: 5) { () async -> Bool in await lab.reconciler.record("no-ads") == nil })
+            #expect(lab.names.blocked.withLock { $0 } == ["theirs.example"])
+        }
     }
 
     @Test("a goal that blocks a name another allows: both conflict")
     func conflict() async throws {
-        let lab = try GoalLab()
-        defer { lab.tearDown() }
-        await lab.drop("/goals/a.yaml", "kind: BlockDomains\nname: deny-x\nspec: {names: [x.example]}\n")
-        await lab.drop("/goals/b.yaml", "kind: BlockDomains\nname: allow-x\nspec: {allow: [x.example]}\n")
-        #expect(await lab.waitFor("allow-x", "conflict"))
-        await lab.reconciler.enqueue("deny-x")
-        #expect(await lab.waitFor("deny-x", "conflict"))
+        try await GoalLab.with { (lab: GoalLab) async throws in
+            await lab.drop("/goals/a.yaml", "kind: BlockDomains\nname: deny-x\nspec: {names: [x.example]}\n")
+            await lab.drop("/goals/b.yaml", "kind: BlockDomains\nname: allow-x\nspec: {allow: [x.example]}\n")
+            #expect(await lab.waitFor("allow-x", "conflict"))
+            await lab.reconciler.enqueue("deny-x")
+            #expect(await lab.waitFor("deny-x", "conflict"))
+        }
     }
 }
 
@@ -271,10 +277,9 @@ struct BlockDomainsTests {
 struct TriggerTests {
     @Test("kernel events requeue the kinds that watch the kernel; someone's firewall change the kinds that watch it")
     func triggers() async throws {
-        let lab = try GoalLab()
-        lab.tearDown()
+        let (kinds, store) = try GoalLab.kinds()
         let reconciler = GoalReconciler(
-            kinds: lab.kinds, store: lab.store, clock: lab.clock, settings: GoalSettings(), logger: .init(label: "t"))
+            kinds: kinds, store: store, clock: ManualClock(), settings: GoalSettings(), logger: .init(label: "t"))
         await reconciler.fileChanged(
             "/goals/a.yaml",
             content: .success(

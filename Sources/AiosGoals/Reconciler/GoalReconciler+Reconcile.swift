@@ -205,6 +205,11 @@ extension GoalReconciler {
         } catch {
             logger.error("cannot record the status of goal \(name): \(error)")
         }
+        // The status file is written before the phase is seen, so a reader of both agrees.
+        if let statusFiles {
+            let owned = (try? await store.goalResources(name)) ?? []
+            statusFiles.write(record, owned: owned)
+        }
         records[name] = record
         if changed {
             if phase == "failed" || phase == "conflict" || phase == "invalid" {
@@ -216,10 +221,6 @@ extension GoalReconciler {
                 AuditEvent(
                     timestampMs: now, kind: "goal.\(phase)", origin: "goal", result: phase == "failed" ? "error" : "ok",
                     detail: message, subject: "goal:\(name)"))
-        }
-        if let statusFiles {
-            let owned = (try? await store.goalResources(name)) ?? []
-            statusFiles.write(record, owned: owned)
         }
     }
 
