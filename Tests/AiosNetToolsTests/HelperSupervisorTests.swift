@@ -27,7 +27,7 @@ struct HelperSupervisorTests {
         let ledger = ledger
         let recordedBeforeReady = Mutex(false)
         let process = try await supervisor.start(
-            "sleeper", shell("sleep 0.1; touch \(marker); exec sleep 30"), fingerprint: "f1", installHint: "-"
+            "sleeper", shell("sleep 0.1; touch \(marker); exec sleep 600"), fingerprint: "f1", installHint: "-"
         ) { process in
             if ledger.record("sleeper")?.pid == process.pid { recordedBeforeReady.withLock { $0 = true } }
             return FileManager.default.fileExists(atPath: marker)
@@ -68,7 +68,7 @@ struct HelperSupervisorTests {
         let pid = Mutex<Int32>(0)
         do {
             _ = try await supervisor.start(
-                "slow", shell("exec sleep 30"), installHint: "-", within: .milliseconds(150)
+                "slow", shell("exec sleep 600"), installHint: "-", within: .milliseconds(150)
             ) { process in
                 pid.withLock { $0 = process.pid }
                 return false
@@ -99,7 +99,7 @@ struct HelperSupervisorTests {
 
     @Test("adoption keeps live processes and forgets the records of dead ones")
     func adoptAll() async throws {
-        let live = try await supervisor.start("dhcpcd:eth0", shell("exec sleep 30"), installHint: "-")
+        let live = try await supervisor.start("dhcpcd:eth0", shell("exec sleep 600"), installHint: "-")
         let dead = try await supervisor.start("dhcpcd:eth1", shell("exit 0"), installHint: "-")
         #expect(await Poll.until(seconds: 5) { () async -> Bool in !dead.isRunning })
         try await ledger.saveHelper(
