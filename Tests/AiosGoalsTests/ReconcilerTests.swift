@@ -308,3 +308,45 @@ struct TriggerTests {
         #expect(await reconciler.takeQueue().isEmpty)
     }
 }
+
+@Suite("goal reconciler: failures")
+struct FailureTests {
+    @Test("a goal that keeps failing backs off (capped, growing) and says why and when it retries")
+    func backoff() async throws {
+        try await GoalLab.with { (lab: GoalLab) async throws in
+            // The firewall table is gone: every allow fails.
+            lab.kernel.deleteTable("aios_firewall")
+            await lab.drop("/goals/web.yaml", ReconcilerTests.web)
+            #expect(await lab.waitFor("web", "failed"))
+            var delays: [Int64] = []
+            for attempt in 1...4 {
+                let record = try #require(await lab.reconciler.record("web"))
+                #expect(record.failures == attempt)
+                #expect(record.conditions.first?.message.contains("retrying in") == true)
+                let delay = (record.nextCheckMs ?? 0) - lab.clock.nowMs()
+                delays.append(delay)
+                lab.clock.advance(by: delay)
+                #expect(
+                    await Poll.until(seconds: 5) { () async -> Bool in
+                        await lab.reconciler.record("web")?.failures == attempt + 1
+                    })
+            }
+            // 1 s, 2 s, 4 s, 8 s, each shortened by at most 20 % jitter.
+            for (index, delay) in delays.enumerated() {
+                let full = Int64(1000 << index)
+                #expect(delay <= full && delay >= full * 8 / 10, "\(delays)")
+            }
+        }
+    }
+
+    @Test("two goals giving one name two addresses are both conflict")
+    func recordConflict() async throws {
+        try await GoalLab.with { (lab: GoalLab) async throws in
+            await lab.drop("/goals/a.yaml", "kind: DNSRecords\nname: a\nspec: {name: nas.lan, address: 10.0.0.2}\n")
+            #expect(await lab.waitFor("a", "applied"))
+            await lab.drop("/goals/b.yaml", "kind: DNSRecords\nname: b\nspec: {name: nas.lan, address: 10.0.0.3}\n")
+            #expect(await lab.waitFor("b", "conflict"))
+            #expect(lab.records.records.withLock { $0 } == ["nas.lan": ["10.0.0.2"]])
+        }
+    }
+}

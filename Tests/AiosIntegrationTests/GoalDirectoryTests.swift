@@ -139,4 +139,60 @@ struct GoalDirectoryTests {
             #expect(Self.phase(topology, "brief") == "applied")
         }
     }
+
+    @Test(
+        "a person's identical rule survives the goal's retraction; two conflicting goals are reported and nothing flaps; renamed out retracts"
+    )
+    func ownershipAndConflict() async throws {
+        try await Lab.with { lab in
+            let topology = try FirewallEntryTests.prepared(lab)
+            let person = try topology.daemon.cli([
+                "call", "firewall.allow", #"{"protocol": "tcp", "port": 8080, "source": "10.60.0.3"}"#,
+            ])
+            #expect(person.status == 0, "\(person.stderr)")
+            try Self.drop(
+                topology, "same.yaml", Self.rule("10.60.0.3").replacingOccurrences(of: "name: web", with: "name: same"))
+            #expect(Poll.until(seconds: 10) { Self.phase(topology, "same") == "applied" })
+            try FileManager.default.removeItem(atPath: "\(topology.daemon.goalsDirectory)/same.yaml")
+            #expect(Poll.until(seconds: 10) { Self.phase(topology, "same") == nil })
+            #expect(try F.connects(topology, port: 8080, from: "10.60.0.3"))
+
+            // allow vs deny of the same traffic: both conflict, no calls go back and forth.
+            try Self.drop(
+                topology, "open.yaml",
+                "kind: FirewallRule\nname: open\nspec: {action: allow, port: 8080, source: 10.60.0.2}\n")
+            #expect(Poll.until(seconds: 10) { Self.phase(topology, "open") == "applied" })
+            try Self.drop(
+                topology, "shut.yaml",
+                "kind: FirewallRule\nname: shut\nspec: {action: deny, port: 8080, source: 10.60.0.2}\n")
+            #expect(Poll.until(seconds: 10) { Self.phase(topology, "shut") == "conflict" })
+            // Someone's change makes every firewall goal look again: `open` finds its rival.
+            _ = try topology.daemon.cli(["call", "firewall.allow", #"{"port": 9999, "source": "10.60.0.9"}"#])
+            #expect(Poll.until(seconds: 10) { Self.phase(topology, "open") == "conflict" })
+            let changes = { () -> Int in
+                let (_, value) =
+                    (try? topology.daemon.json(["events", "--origin", "goal", "--limit", "1000"])) ?? (nil, nil)
+                return (value as? [[String: Any]] ?? []).filter {
+                    ($0["tool"] as? String)?.hasPrefix("firewall.allow") == true
+                        || ($0["tool"] as? String)?.hasPrefix("firewall.deny") == true
+                }.count
+            }
+            let before = changes()
+            for _ in 0..<5 {
+                _ = try topology.daemon.cli(["call", "firewall.allow", #"{"port": 9998, "source": "10.60.0.9"}"#])
+            }
+            #expect(
+                Poll.until(seconds: 10) { (try? Self.goals(topology))?["counts"] as? [String: Int] == ["conflict": 2] })
+            #expect(changes() == before)
+            let status = try topology.daemon.cli(["goal", "status", "shut"])
+            #expect(status.stdout.contains("open"), "\(status.stdout)")
+
+            // Renamed out of the directory: retracted.
+            try FileManager.default.moveItem(
+                atPath: "\(topology.daemon.goalsDirectory)/open.yaml", toPath: "\(lab.directory)/open.yaml")
+            #expect(Poll.until(seconds: 10) { Self.phase(topology, "open") == nil })
+            #expect(Poll.until(seconds: 10) { Self.phase(topology, "shut") == "applied" })
+            #expect(try !F.connects(topology, port: 8080, from: "10.60.0.2"))
+        }
+    }
 }
