@@ -18,6 +18,10 @@ public final class ManualClock: Clock {
     public func nowMs() -> Int64 { state.withLock { $0.now } }
 
     public func sleep(milliseconds: Int64) async throws {
+        try await sleep(untilMs: nowMs() + max(0, milliseconds))
+    }
+
+    public func sleep(untilMs deadline: Int64) async throws {
         let id = state.withLock { state -> Int in
             state.next += 1
             return state.next
@@ -25,7 +29,6 @@ public final class ManualClock: Clock {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let ready = state.withLock { state -> Bool in
-                    let deadline = state.now + max(0, milliseconds)
                     guard deadline > state.now, !Task.isCancelled else { return true }
                     state.sleepers[id] = (deadline, continuation)
                     return false

@@ -172,7 +172,7 @@ struct GoalLab {
 
     /// Waits until goal `name` is in `phase`.
     func waitFor(_ name: String, _ phase: String) async -> Bool {
-        await Poll.until(seconds: 5) { () async -> Bool in await reconciler.record(name)?.phase == phase }
+        await Poll.until(seconds: 60) { () async -> Bool in await reconciler.record(name)?.phase == phase }
     }
 
     /// The rules in force, by id.

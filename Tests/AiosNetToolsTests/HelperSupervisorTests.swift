@@ -8,6 +8,9 @@ import Testing
 /// memory: start, ready with a deadline, exit at start, adoption, stop, restart with backoff.
 @Suite("Helper supervisor")
 struct HelperSupervisorTests {
+    /// Deadlines for what must happen (not waits): the whole suite in parallel can starve a task
+    /// for many seconds.
+    static let patience: Duration = .seconds(60)
     let ledger = FakeHelperLedger()
     var supervisor: HelperSupervisor { HelperSupervisor(ledger: ledger, nowMs: { 42 }) }
     let directory: String = {
@@ -27,7 +30,8 @@ struct HelperSupervisorTests {
         let ledger = ledger
         let recordedBeforeReady = Mutex(false)
         let process = try await supervisor.start(
-            "sleeper", shell("sleep 0.1; touch \(marker); exec sleep 600"), fingerprint: "f1", installHint: "-"
+            "sleeper", shell("sleep 0.1; touch \(marker); exec sleep 600"), fingerprint: "f1", installHint: "-",
+            within: Self.patience
         ) { process in
             if ledger.record("sleeper")?.pid == process.pid { recordedBeforeReady.withLock { $0 = true } }
             return FileManager.default.fileExists(atPath: marker)
@@ -48,7 +52,9 @@ struct HelperSupervisorTests {
     @Test("a process that exits at start fails with the end of its log")
     func exitsAtStart() async throws {
         do {
-            _ = try await supervisor.start("quitter", shell("echo boom-at-start; exit 3"), installHint: "-") { _ in
+            _ = try await supervisor.start(
+                "quitter", shell("echo boom-at-start; exit 3"), installHint: "-", within: Self.patience
+            ) { _ in
                 false
             }
             Issue.record("expected a failure")
@@ -101,7 +107,7 @@ struct HelperSupervisorTests {
     func adoptAll() async throws {
         let live = try await supervisor.start("dhcpcd:eth0", shell("exec sleep 600"), installHint: "-")
         let dead = try await supervisor.start("dhcpcd:eth1", shell("exit 0"), installHint: "-")
-        #expect(await Poll.until(seconds: 5) { () async -> Bool in !dead.isRunning })
+        #expect(await Poll.until(seconds: 60) { () async -> Bool in !dead.isRunning })
         try await ledger.saveHelper(
             HelperRecord(
                 name: "unbound", pid: live.pid, startTicks: live.startTicks, command: "", fingerprint: nil,

@@ -8,6 +8,16 @@ public protocol Clock: Sendable {
     func nowMs() -> Int64
     /// Suspends for `milliseconds` (test clocks may advance instantly).
     func sleep(milliseconds: Int64) async throws
+    /// Suspends until `nowMs()` reaches `deadline` (epoch ms): a deadline, not a duration, so a
+    /// clock a test moves cannot move past it between the caller's reading and the sleep.
+    func sleep(untilMs deadline: Int64) async throws
+}
+
+extension Clock {
+    public func sleep(untilMs deadline: Int64) async throws {
+        let left = deadline - nowMs()
+        if left > 0 { try await sleep(milliseconds: left) }
+    }
 }
 
 /// The system's clock.

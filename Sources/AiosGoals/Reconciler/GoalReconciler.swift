@@ -145,7 +145,7 @@ public actor GoalReconciler {
         let clock = clock
         let timer = untilMs.map { deadline in
             Task { [weak self] in
-                try? await clock.sleep(milliseconds: max(1, deadline - clock.nowMs()))
+                try? await clock.sleep(untilMs: deadline)
                 await self?.timeout(id)
             }
         }
