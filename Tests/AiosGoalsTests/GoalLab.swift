@@ -170,9 +170,14 @@ struct GoalLab {
         await reconciler.fileChanged(path, content: .success(text))
     }
 
+    /// How long what must happen may take: a deadline, not a wait. Generous because the suite's
+    /// root tests block cooperative threads for long stretches (their lab helpers are synchronous),
+    /// and every actor here needs one of the two.
+    static let patience = 300.0
+
     /// Waits until goal `name` is in `phase`.
     func waitFor(_ name: String, _ phase: String) async -> Bool {
-        await Poll.until(seconds: 60) { () async -> Bool in await reconciler.record(name)?.phase == phase }
+        await Poll.until(seconds: Self.patience) { () async -> Bool in await reconciler.record(name)?.phase == phase }
     }
 
     /// The rules in force, by id.

@@ -20,7 +20,7 @@ struct ReconcilerTests {
             await lab.drop("/goals/web.yaml", Self.web)
             #expect(await lab.waitFor("web", "applied"))
             let owned = try await lab.store.goalResources("web")
-            #expect(owned.map(\.kind) == ["firewall.rule"])
+            try #require(owned.map(\.kind) == ["firewall.rule"])
             #expect(try await lab.rules().keys.sorted() == owned.map(\.id))
             #expect(lab.elements() == 1)
             // Every call of the goal names it in the audit.
@@ -35,7 +35,7 @@ struct ReconcilerTests {
             // A person removes it: the goal makes it again at once.
             _ = try await lab.call("firewall.remove", ["id": .string(owned[0].id)])
             #expect(
-                await Poll.until(seconds: 60) { () async -> Bool in
+                await Poll.until(seconds: GoalLab.patience) { () async -> Bool in
                     (try? await lab.store.goalResources("web").first?.id).flatMap { $0 } != owned[0].id
                 })
             #expect(await lab.waitFor("web", "applied"))
@@ -43,7 +43,10 @@ struct ReconcilerTests {
             #expect(try await lab.rules().count == 1)
 
             await lab.reconciler.fileRemoved("/goals/web.yaml")
-            #expect(await Poll.until(seconds: 60) { () async -> Bool in await lab.reconciler.record("web") == nil })
+            #expect(
+                await Poll.until(seconds: GoalLab.patience) { () async -> Bool in
+                    await lab.reconciler.record("web") == nil
+                })
             #expect(try await lab.rules().isEmpty)
             #expect(lab.elements() == 0)
             #expect(!FileManager.default.fileExists(atPath: "\(lab.statusDirectory)/web.status.json"))
@@ -60,7 +63,10 @@ struct ReconcilerTests {
             #expect(await lab.waitFor("web", "applied"))
             #expect(try await lab.store.goalResources("web").isEmpty)
             await lab.reconciler.fileRemoved("/goals/web.yaml")
-            #expect(await Poll.until(seconds: 60) { () async -> Bool in await lab.reconciler.record("web") == nil })
+            #expect(
+                await Poll.until(seconds: GoalLab.patience) { () async -> Bool in
+                    await lab.reconciler.record("web") == nil
+                })
             #expect(try await lab.rules().keys.sorted() == [id])
             #expect(lab.elements() == 1)
         }
@@ -84,7 +90,8 @@ struct ReconcilerTests {
             #expect(await lab.reconciler.record("shut")?.conditions.first?.message.contains("open") == true)
             #expect(await lab.reconciler.record("open")?.conditions.first?.message.contains("shut") == true)
             for _ in 0..<5 { await lab.reconciler.enqueue("open"); await lab.reconciler.enqueue("shut") }
-            #expect(await Poll.until(seconds: 60) { () async -> Bool in await lab.reconciler.queue.isEmpty })
+            #expect(
+                await Poll.until(seconds: GoalLab.patience) { () async -> Bool in await lab.reconciler.queue.isEmpty })
             #expect(lab.kernel.commits == commits)
         }
     }
@@ -162,7 +169,10 @@ struct ReconcilerTests {
             #expect(await lab.waitFor("printer", "failed"))
             #expect(await lab.reconciler.record("printer")?.conditions.first?.message.contains("someone else") == true)
             await lab.reconciler.fileRemoved("/goals/r.yaml")
-            #expect(await Poll.until(seconds: 60) { () async -> Bool in await lab.reconciler.record("lan") == nil })
+            #expect(
+                await Poll.until(seconds: GoalLab.patience) { () async -> Bool in
+                    await lab.reconciler.record("lan") == nil
+                })
             #expect(lab.records.records.withLock { $0 } == ["printer.lan": ["192.168.1.9"]])
         }
     }
@@ -181,7 +191,7 @@ struct ReconcilerEditTests {
                 "kind: FirewallRule\nname: web\nspec: {action: allow, protocol: tcp, port: 8080, source: 192.168.7.0/24}\n"
             )
             #expect(
-                await Poll.until(seconds: 60) { () async -> Bool in
+                await Poll.until(seconds: GoalLab.patience) { () async -> Bool in
                     (try? await lab.store.goalResources("web").map(\.id)).map { $0 != old && $0.count == 1 } == true
                 })
             let rules = try await lab.rules()
@@ -196,7 +206,7 @@ struct ReconcilerEditTests {
                 "kind: FirewallRule\nname: web\nlabels: {x: y}\nspec: {action: allow, protocol: tcp, port: 8080, source: 192.168.7.0/24}\n"
             )
             #expect(
-                await Poll.until(seconds: 60) { () async -> Bool in
+                await Poll.until(seconds: GoalLab.patience) { () async -> Bool in
                     await lab.reconciler.record("web")?.labelsApplied == true
                 })
             #expect(try await lab.store.goalResources("web").map(\.id) == current)
@@ -206,7 +216,7 @@ struct ReconcilerEditTests {
                 "/goals/web.yaml",
                 "kind: FirewallRule\nname: web\nspec: {action: allow, port: 8080, source: 192.168.0.0/16}\n")
             #expect(
-                await Poll.until(seconds: 60) { () async -> Bool in
+                await Poll.until(seconds: GoalLab.patience) { () async -> Bool in
                     (try? await lab.rules().values.first?.contains("192.168.0.0/16")) == true
                 })
             #expect(try await lab.rules().count == 1)
@@ -250,7 +260,7 @@ struct BlockDomainsTests {
                 "/goals/b.yaml", "kind: BlockDomains\nname: no-ads\nspec: {names: [tracker.example, theirs.example]}\n")
             // The edit is done once what it owns is the new generation's alone.
             #expect(
-                await Poll.until(seconds: 60) { () async -> Bool in
+                await Poll.until(seconds: GoalLab.patience) { () async -> Bool in
                     (try? await lab.store.goalResources("no-ads").map(\.id)) == ["tracker.example"]
                 })
             #expect(lab.names.lists.withLock { $0.isEmpty })
@@ -259,7 +269,10 @@ struct BlockDomainsTests {
 
             // Retracted: only what it owned goes.
             await lab.reconciler.fileRemoved("/goals/b.yaml")
-            #expect(await Poll.until(seconds: 60) { () async -> Bool in await lab.reconciler.record("no-ads") == nil })
+            #expect(
+                await Poll.until(seconds: GoalLab.patience) { () async -> Bool in
+                    await lab.reconciler.record("no-ads") == nil
+                })
             #expect(lab.names.blocked.withLock { $0 } == ["theirs.example"])
         }
     }
@@ -330,7 +343,7 @@ struct FailureTests {
                 delays.append(delay)
                 lab.clock.advance(by: delay)
                 #expect(
-                    await Poll.until(seconds: 60) { () async -> Bool in
+                    await Poll.until(seconds: GoalLab.patience) { () async -> Bool in
                         await lab.reconciler.record("web")?.failures == attempt + 1
                     })
             }
