@@ -366,3 +366,19 @@ struct FailureTests {
         }
     }
 }
+
+@Suite("goal reconciler: conflicts resolve")
+struct ConflictResolutionTests {
+    @Test("when one of two conflicting goals goes, the other applies at once")
+    func rivalLeaves() async throws {
+        try await GoalLab.with { (lab: GoalLab) async throws in
+            await lab.drop("/goals/a.yaml", "kind: FirewallRule\nname: open\nspec: {action: allow, port: 25}\n")
+            #expect(await lab.waitFor("open", "applied"))
+            await lab.drop("/goals/b.yaml", "kind: FirewallRule\nname: shut\nspec: {action: deny, port: 25}\n")
+            #expect(await lab.waitFor("shut", "conflict"))
+            await lab.reconciler.fileRemoved("/goals/a.yaml")
+            #expect(await lab.waitFor("shut", "applied"))
+            #expect(try await lab.rules().values.contains { $0.hasPrefix("deny") })
+        }
+    }
+}

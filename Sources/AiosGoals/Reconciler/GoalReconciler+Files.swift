@@ -56,8 +56,15 @@ extension GoalReconciler {
                 }
             }
             files[path] = names
+            requeueConflicts()
             try? await store.saveGoalFile(GoalFileRecord(path: path, error: nil, names: names, updatedMs: now))
         }
+    }
+
+    /// Goals in conflict look again when the goals change: a rival that went away or now agrees
+    /// lets them apply.
+    func requeueConflicts() {
+        for (name, record) in records where record.phase == "conflict" { enqueue(name) }
     }
 
     /// A source's file is gone: its goals are retracted.
@@ -68,6 +75,7 @@ extension GoalReconciler {
             invalid[name] = nil
             enqueue(name)
         }
+        requeueConflicts()
         try? await store.deleteGoalFile(path)
     }
 
