@@ -146,6 +146,8 @@ struct ReconcilerTests {
                     subject: "goal:web", id: "crashed-call"))
             let id = try #require(made.output?["added"]?.arrayValue?.first?["id"]?.stringValue)
             try await lab.store.saveGoalIntent(goal: "web", callID: "crashed-call", tool: "firewall.allow", at: 0)
+            // The restarted daemon loads what the store holds before it reconciles.
+            try await lab.reconciler.load()
             await lab.drop("/goals/web.yaml", Self.web)
             #expect(await lab.waitFor("web", "applied"))
             #expect(try await lab.store.goalResources("web").map(\.id) == [id])

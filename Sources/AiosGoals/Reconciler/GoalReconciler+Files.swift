@@ -8,6 +8,19 @@ extension GoalReconciler {
     /// reconciled, dropped ones retracted). An invalid file changes nothing: its goals keep their
     /// last generation in force and say `invalid`; the error is logged once.
     public func fileChanged(_ path: String, content: Result<String, AiosError>) async {
+        await filesChanged([(path, content)])
+    }
+
+    /// Several files read at once (a source's first reading, a burst of drops): every goal is
+    /// queued before the first suspension, so one pass takes them all, and the files' records
+    /// are written in one transaction.
+    public func filesChanged(_ changes: [(path: String, content: Result<String, AiosError>)]) async {
+        let records = changes.map { read($0.path, content: $0.content) }
+        try? await store.saveGoalFiles(records)
+    }
+
+    /// Takes one file's reading into the desired goals; the record to store for it.
+    func read(_ path: String, content: Result<String, AiosError>) -> GoalFileRecord {
         let now = clock.nowMs()
         let previous = files[path] ?? []
         let parsed = content.flatMap { text in
@@ -36,7 +49,7 @@ extension GoalReconciler {
                 invalid[name] = "\(text) — keeping generation \(generation)"
                 enqueue(name)
             }
-            try? await store.saveGoalFile(GoalFileRecord(path: path, error: text, names: previous, updatedMs: now))
+            return GoalFileRecord(path: path, error: text, names: previous, updatedMs: now)
         case .success(let documents):
             fileErrors[path] = nil
             let names = documents.map(\.name)
@@ -57,7 +70,7 @@ extension GoalReconciler {
             }
             files[path] = names
             requeueConflicts()
-            try? await store.saveGoalFile(GoalFileRecord(path: path, error: nil, names: names, updatedMs: now))
+            return GoalFileRecord(path: path, error: nil, names: names, updatedMs: now)
         }
     }
 

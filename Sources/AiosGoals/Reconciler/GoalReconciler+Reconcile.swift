@@ -39,7 +39,8 @@ extension GoalReconciler {
             return
         }
         do {
-            let step = try await apply(goal, handler: handler, observed: observed)
+            let applied = try await apply(goal, handler: handler, observed: observed)
+            let step = applied.step
             let phase = invalid[name] != nil ? "invalid" : step.degraded != nil ? "degraded" : "applied"
             let message =
                 invalid[name] ?? step.degraded
@@ -52,8 +53,8 @@ extension GoalReconciler {
             await save(
                 name, document: document, phase: phase,
                 reason: phase == "applied" ? "Applied" : phase == "invalid" ? "Invalid" : "Degraded",
-                message: message, now: now, nextCheck: next, applied: true,
-                removing: step.calls.isEmpty ? step.gone : [])
+                message: message, now: now, nextCheck: next, applied: true, adding: applied.adding,
+                removing: step.gone, endingIntents: applied.ended)
         } catch {
             let failures = (records[name]?.failures ?? 0) + 1
             let delayMs = Self.backoff.milliseconds(after: failures)
@@ -68,48 +69,83 @@ extension GoalReconciler {
     /// How a goal that keeps failing waits before its next try.
     static let backoff = Backoff(initial: .seconds(1), cap: .seconds(300), jitter: 0.2)
 
-    /// Runs the calls that make `goal` true and records what they made as its own.
-    /// - Returns: the handler's step.
-    func apply(_ goal: Goal, handler: any GoalHandler, observed: Observations) async throws -> GoalStep {
+    /// What `apply` made and which intents it ended, recorded with the goal's status in one
+    /// transaction.
+    struct Applied {
+        var step: GoalStep
+        var adding: [GoalResource]
+        var ended: [String]
+    }
+
+    /// Runs the calls that make `goal` true. Each call's intent is committed before it runs; what
+    /// the calls made is recorded with the goal's status (`save`), or — when a call fails — at
+    /// once, before the error goes on.
+    func apply(_ goal: Goal, handler: any GoalHandler, observed: Observations) async throws -> Applied {
         let name = goal.name
         let now = clock.nowMs()
-        let owned = try await store.goalResources(name)
-        let leftover = try await store.goalIntents(name)
+        let owned = self.owned[name] ?? []
+        let leftover = intents[name] ?? []
         let step = try handler.reconcile(goal, observed: observed, owned: owned)
         // A new generation is made before the old one is broken: what it no longer wants goes
         // once its calls succeeded.
         let staleIDs = Set(step.stale.map(\.id))
         var adding: [GoalResource] = []
-        for planned in step.calls {
-            let id = UUID().uuidString.lowercased()
-            try await store.saveGoalIntent(goal: name, callID: id, tool: planned.request.tool, at: now)
-            let result = await execute(
-                planned.request, subject: goal.subject, guardOptions: planned.guardOptions, id: id)
-            if !step.stale.isEmpty, case .failure(let error) = result, error.code == .invalidInput {
-                // The new generation cannot stand beside the old (an overlapping range):
-                // break before make — the old one's resources go, and the next try makes the new.
-                try await removeOwned(name, step.stale, handler: handler)
-                throw error
+        var ended: [String] = []
+        do {
+            for planned in step.calls {
+                let id = UUID().uuidString.lowercased()
+                try await store.saveGoalIntent(goal: name, callID: id, tool: planned.request.tool, at: now)
+                intents[name, default: []].append(id)
+                ended.append(id)
+                let result = await execute(
+                    planned.request, subject: goal.subject, guardOptions: planned.guardOptions, id: id)
+                if !step.stale.isEmpty, case .failure(let error) = result, error.code == .invalidInput {
+                    // The new generation cannot stand beside the old (an overlapping range):
+                    // break before make — the old one's resources go, and the next try makes the new.
+                    try await removeOwned(name, step.stale, handler: handler)
+                    throw error
+                }
+                let output = try result.get().output ?? .null
+                var items = planned.owns(output, !leftover.isEmpty)
+                // What the new generation found in force that the old one made stays owned.
+                items += planned.owns(output, true).filter { staleIDs.contains($0.id) }
+                adding += items.map {
+                    GoalResource(goal: name, kind: $0.kind, id: $0.id, detail: $0.detail, createdMs: clock.nowMs())
+                }
             }
-            let output = try result.get().output ?? .null
-            var items = planned.owns(output, !leftover.isEmpty)
-            // What the new generation found in force that the old one made stays owned.
-            items += planned.owns(output, true).filter { staleIDs.contains($0.id) }
-            adding += items.map {
-                GoalResource(goal: name, kind: $0.kind, id: $0.id, detail: $0.detail, createdMs: clock.nowMs())
+            let kept = Set(adding.map(\.id))
+            try await removeOwned(name, step.stale.filter { !kept.contains($0.id) }, handler: handler)
+        } catch {
+            // What the calls before the failing one made is the goal's, recorded now.
+            if !ended.isEmpty {
+                try? await commit(
+                    updated(name, document: goal.document, now: now), adding: adding, removing: step.gone,
+                    endingIntents: ended)
             }
-            // Ownership is recorded with the call's intent ended, in one transaction.
-            var record = updated(name, document: goal.document, now: now)
-            record.phase = records[name]?.phase ?? "pending"
-            try await store.saveGoal(record, adding: adding, removing: step.gone, endingIntents: [id])
-            records[name] = record
+            throw error
         }
-        let kept = Set(adding.map(\.id))
-        try await removeOwned(name, step.stale.filter { !kept.contains($0.id) }, handler: handler)
-        if !leftover.isEmpty {
-            try await store.saveGoal(updated(name, document: goal.document, now: now), endingIntents: leftover)
+        return Applied(step: step, adding: adding, ended: ended + (step.calls.isEmpty ? [] : leftover))
+    }
+
+    /// Writes `record` with the resources it gained and lost and the intents it ended, in one
+    /// transaction, and keeps the caches as the store now has them.
+    func commit(
+        _ record: GoalRecord, adding: [GoalResource] = [], removing: [GoalResource] = [],
+        endingIntents: [String] = []
+    ) async throws {
+        try await store.saveGoal(record, adding: adding, removing: removing, endingIntents: endingIntents)
+        records[record.name] = record
+        let gone = Set(removing.map { "\($0.kind) \($0.id)" })
+        let added = Set(adding.map { "\($0.kind) \($0.id)" })
+        var current = (owned[record.name] ?? []).filter {
+            !gone.contains("\($0.kind) \($0.id)") && !added.contains("\($0.kind) \($0.id)")
         }
-        return step
+        current += adding.filter { !gone.contains("\($0.kind) \($0.id)") }
+        owned[record.name] = current.isEmpty ? nil : current
+        if !endingIntents.isEmpty {
+            let ended = Set(endingIntents)
+            intents[record.name] = intents[record.name]?.filter { !ended.contains($0) }
+        }
     }
 
     /// Removes what `name` owns; then forgets it (`retracted`) or keeps it as `expired`.
@@ -117,11 +153,13 @@ extension GoalReconciler {
         guard let record = records[name] else { return }
         let now = clock.nowMs()
         do {
-            let owned = try await store.goalResources(name)
+            let owned = self.owned[name] ?? []
             if let handler = kinds.handler(record.kind) { try await removeOwned(name, owned, handler: handler) }
             if phase == "retracted" {
                 try await store.deleteGoal(name)
                 records[name] = nil
+                self.owned[name] = nil
+                intents[name] = nil
                 statusFiles?.remove(name)
                 try? await store.record(
                     AuditEvent(
@@ -154,7 +192,7 @@ extension GoalReconciler {
         }
         guard var record = records[name] else { return }
         record.updatedMs = clock.nowMs()
-        try await store.saveGoal(record, removing: resources)
+        try await commit(record, removing: resources)
     }
 
     /// The record for `name` with `document` as its current one.
@@ -176,7 +214,8 @@ extension GoalReconciler {
     /// Writes a goal's status (row, status file, an audit event when the phase changes).
     func save(
         _ name: String, document: GoalDocument?, phase: String, reason: String, message: String, now: Int64,
-        nextCheck: Int64? = nil, failures: Int = 0, applied: Bool = false, removing: [GoalResource] = []
+        nextCheck: Int64? = nil, failures: Int = 0, applied: Bool = false, adding: [GoalResource] = [],
+        removing: [GoalResource] = [], endingIntents: [String] = []
     ) async {
         guard let document else { return }
         var record = updated(name, document: document, now: now)
@@ -201,16 +240,13 @@ extension GoalReconciler {
                 observedGeneration: record.generation, lastTransitionMs: transition)
         ]
         do {
-            try await store.saveGoal(record, removing: removing)
+            try await commit(record, adding: adding, removing: removing, endingIntents: endingIntents)
         } catch {
             logger.error("cannot record the status of goal \(name): \(error)")
+            records[name] = record
         }
-        // The status file is written before the phase is seen, so a reader of both agrees.
-        if let statusFiles {
-            let owned = (try? await store.goalResources(name)) ?? []
-            statusFiles.write(record, owned: owned)
-        }
-        records[name] = record
+        // No suspension between the row's cache and the file: a reader sees both or neither.
+        statusFiles?.write(record, owned: owned[name] ?? [])
         if changed {
             if phase == "failed" || phase == "conflict" || phase == "invalid" {
                 logger.warning("goal \(name): \(phase): \(message)")

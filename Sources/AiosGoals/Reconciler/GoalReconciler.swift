@@ -40,6 +40,10 @@ public actor GoalReconciler {
     var fileErrors: [String: String] = [:]
     /// The store's rows, cached.
     var records: [String: GoalRecord] = [:]
+    /// What each goal owns, as the store has it (cached: every pass reads it).
+    var owned: [String: [GoalResource]] = [:]
+    /// Each goal's intents not yet ended (a crash left them, or a call is under way).
+    var intents: [String: [String]] = [:]
     var queue: [String] = []
     var queued: Set<String> = []
     var waiter: (id: Int, continuation: CheckedContinuation<Void, Never>)?
@@ -71,6 +75,8 @@ public actor GoalReconciler {
             }
             enqueue(record.name)
         }
+        owned = Dictionary(grouping: try await store.goalResources(), by: \.goal)
+        intents = try await store.goalIntentsByGoal()
         for file in try await store.goalFiles() {
             files[file.path] = file.names
             fileErrors[file.path] = file.error

@@ -20,7 +20,8 @@ public struct GoalStatusFiles: Sendable {
         try? fm.createDirectory(
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         let text = GoalStatusView(record: record, owned: owned).json.prettyText + "\n"
-        try? AtomicFile.write(text, to: path(record.name))
+        // Derived from the store (rewritten at every change): atomic, not fsynced.
+        try? AtomicFile.write(Array(text.utf8), to: path(record.name), durable: false)
     }
 
     /// Removes the status of a goal that is gone.

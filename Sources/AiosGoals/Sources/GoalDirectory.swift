@@ -56,7 +56,7 @@ public struct GoalDirectory: GoalSource {
         let stream = watch.changes()
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter(Self.isGoalFile)
             .sorted()
-        for name in names { await reconciler.fileChanged(full(name), content: read(name)) }
+        await reconciler.filesChanged(names.map { (full($0), read($0)) })
         await reconciler.sourceSynced(prefix: path + "/", paths: Set(names.map(full)))
         let debounce = debounce
         await withTaskCancellationHandler {
@@ -74,14 +74,16 @@ public struct GoalDirectory: GoalSource {
                 }
                 // More of one save (write, then rename) arriving within the debounce joins it.
                 try? await Task.sleep(for: debounce)
+                var read: [(path: String, content: Result<String, AiosError>)] = []
                 for name in pending.keys.sorted() {
                     let path = full(name)
                     if pending[name] == true, FileManager.default.fileExists(atPath: path) {
-                        await reconciler.fileChanged(path, content: read(name))
+                        read.append((path, self.read(name)))
                     } else if pending[name] == false, !FileManager.default.fileExists(atPath: path) {
                         await reconciler.fileRemoved(path)
                     }
                 }
+                await reconciler.filesChanged(read)
                 pending = [:]
             }
         } onCancel: {

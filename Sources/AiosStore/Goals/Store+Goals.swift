@@ -245,6 +245,17 @@ extension Store {
         }
     }
 
+    /// Every goal's intents left by a run that did not record their outcome, by goal.
+    public func goalIntentsByGoal() async throws -> [String: [String]] {
+        try await pool.read { db in
+            var intents: [String: [String]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT goal, call_id FROM goal_intents") {
+                intents[row["goal"], default: []].append(row["call_id"])
+            }
+            return intents
+        }
+    }
+
     /// Every goal file's last reading.
     public func goalFiles() async throws -> [GoalFileRecord] {
         try await pool.read { db in
@@ -257,14 +268,18 @@ extension Store {
         }
     }
 
-    /// Records a goal file's reading.
-    public func saveGoalFile(_ file: GoalFileRecord) async throws {
+    /// Records goal files' readings, in one transaction.
+    public func saveGoalFiles(_ files: [GoalFileRecord]) async throws {
+        guard !files.isEmpty else { return }
         try await pool.write { db in
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO goal_files (path, error, names, updated_ms) VALUES (?,?,?,?)",
-                arguments: [
-                    file.path, file.error, JSONValue.array(file.names.map(JSONValue.string)).jsonText, file.updatedMs,
-                ])
+            for file in files {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO goal_files (path, error, names, updated_ms) VALUES (?,?,?,?)",
+                    arguments: [
+                        file.path, file.error, JSONValue.array(file.names.map(JSONValue.string)).jsonText,
+                        file.updatedMs,
+                    ])
+            }
         }
     }
 
