@@ -26,6 +26,7 @@ struct HelperSupervisorTests {
 
     @Test("waits until ready, records the process before the wait ends, stops and forgets it")
     func startReadyStop() async throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let marker = directory + "/ready"
         let ledger = ledger
         let recordedBeforeReady = Mutex(false)
@@ -46,11 +47,11 @@ struct HelperSupervisorTests {
         #expect(!process.isRunning)
         #expect(ledger.record("sleeper") == nil)
         #expect(await supervisor.adopt("sleeper") == nil)
-        try? FileManager.default.removeItem(atPath: directory)
     }
 
     @Test("a process that exits at start fails with the end of its log")
     func exitsAtStart() async throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         do {
             _ = try await supervisor.start(
                 "quitter", shell("echo boom-at-start; exit 3"), installHint: "-", within: Self.patience
@@ -66,11 +67,11 @@ struct HelperSupervisorTests {
             #expect(log.contains("boom-at-start"))
             #expect(error.description.hasPrefix("sh exited at start"))
         }
-        try? FileManager.default.removeItem(atPath: directory)
     }
 
     @Test("a process not ready by the deadline is stopped")
     func notReady() async throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let pid = Mutex<Int32>(0)
         do {
             _ = try await supervisor.start(
@@ -89,11 +90,11 @@ struct HelperSupervisorTests {
         let started = pid.withLock { $0 }
         #expect(started > 0)
         #expect(!ChildProcess.isRunning(started))
-        try? FileManager.default.removeItem(atPath: directory)
     }
 
     @Test("a missing program says how to install it")
     func notInstalled() async throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let spec = ChildSpec(executable: "/nonexistent/helperd", arguments: [])
         await #expect {
             _ = try await supervisor.start("x", spec, installHint: "apt-get install helperd")
@@ -105,6 +106,7 @@ struct HelperSupervisorTests {
 
     @Test("adoption keeps live processes and forgets the records of dead ones")
     func adoptAll() async throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let live = try await supervisor.start("dhcpcd:eth0", shell("exec sleep 600"), installHint: "-")
         let dead = try await supervisor.start("dhcpcd:eth1", shell("exit 0"), installHint: "-")
         #expect(await Poll.until(seconds: 300) { () async -> Bool in !dead.isRunning })
@@ -123,11 +125,11 @@ struct HelperSupervisorTests {
                 startedMs: 0))
         #expect(await supervisor.adoptAll(prefix: "dhcpcd:").keys.sorted() == ["eth0"])
         await supervisor.stop(live, grace: 1)
-        try? FileManager.default.removeItem(atPath: directory)
     }
 
     @Test("keepRunning restarts a helper that exits, with growing delays, until cancelled")
     func keepRunning() async throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let supervisor = supervisor
         let spec = shell("exit 1")
         let starts = Mutex<[ContinuousClock.Instant]>([])
@@ -157,11 +159,11 @@ struct HelperSupervisorTests {
         #expect(gaps[1] >= .milliseconds(80))
         #expect(gaps[2] >= .milliseconds(160))
         #expect(gaps[3] >= .milliseconds(160))
-        try? FileManager.default.removeItem(atPath: directory)
     }
 
     @Test("backoff doubles to its cap, jitter only shortens, reset starts over")
     func backoff() {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         var plain = Backoff(initial: .milliseconds(100), cap: .seconds(1))
         #expect((0..<6).map { _ in plain.next() } == [100, 200, 400, 800, 1000, 1000].map { .milliseconds($0) })
         plain.reset()
