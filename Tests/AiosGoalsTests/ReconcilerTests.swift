@@ -27,13 +27,15 @@ struct ReconcilerTests {
             let audit = try await lab.store.events(AuditQuery(subject: "goal:web", limit: 10))
             #expect(audit.contains { $0.tool == "firewall.allow" && $0.origin == "goal" })
             // The status file says so.
+            await lab.reconciler.statusFilesFlushed()
             let status = try JSONValue(
                 parsing: String(contentsOfFile: "\(lab.statusDirectory)/web.status.json", encoding: .utf8))
             #expect(status["phase"] == "applied")
             #expect(status["owns"]?.arrayValue?.first?["id"]?.stringValue == owned[0].id)
 
-            // A person removes it: the goal makes it again at once.
+            // A person removes it: the goal makes it again once the person's calls have settled.
             _ = try await lab.call("firewall.remove", ["id": .string(owned[0].id)])
+            lab.clock.advance(by: GoalSettings().driftSettleMs)
             #expect(
                 await Poll.until(seconds: GoalLab.patience) { () async -> Bool in
                     (try? await lab.store.goalResources("web").first?.id).flatMap { $0 } != owned[0].id
@@ -49,6 +51,7 @@ struct ReconcilerTests {
                 })
             #expect(try await lab.rules().isEmpty)
             #expect(lab.elements() == 0)
+            await lab.reconciler.statusFilesFlushed()
             #expect(!FileManager.default.fileExists(atPath: "\(lab.statusDirectory)/web.status.json"))
         }
     }
@@ -296,8 +299,9 @@ struct TriggerTests {
     @Test("kernel events requeue the kinds that watch the kernel; someone's firewall change the kinds that watch it")
     func triggers() async throws {
         let (kinds, store) = try GoalLab.kinds()
+        let clock = ManualClock()
         let reconciler = GoalReconciler(
-            kinds: kinds, store: store, clock: ManualClock(), settings: GoalSettings(), logger: .init(label: "t"))
+            kinds: kinds, store: store, clock: clock, settings: GoalSettings(), logger: .init(label: "t"))
         await reconciler.fileChanged(
             "/goals/a.yaml",
             content: .success(
@@ -317,12 +321,25 @@ struct TriggerTests {
         #expect(await reconciler.takeQueue() == ["web", "ads", "boot"])
         await reconciler.kernelChanged()
         #expect(await reconciler.takeQueue() == ["boot"])
+        // Someone else's calls: the goals watching them look again once the burst has settled.
+        let settle = GoalSettings().driftSettleMs
         await reconciler.observed(tool: "dns.unblock", origin: .user)
-        #expect(await reconciler.takeQueue() == ["ads"])
+        #expect(await reconciler.enqueueDue() == clock.nowMs() + settle)
+        #expect(await reconciler.takeQueue().isEmpty)
+        clock.advance(by: settle / 2)
         await reconciler.observed(tool: "firewall.remove", origin: .user)
+        #expect(await reconciler.enqueueDue() == clock.nowMs() + settle / 2)
+        clock.advance(by: settle / 2)
+        _ = await reconciler.enqueueDue()
+        #expect(Set(await reconciler.takeQueue()) == ["ads", "web"])
+        await reconciler.observed(tool: "firewall.remove", origin: .user)
+        clock.advance(by: settle)
+        #expect(await reconciler.enqueueDue() == nil)
         #expect(await reconciler.takeQueue() == ["web"])
         // The goals' own calls are not drift.
         await reconciler.observed(tool: "firewall.remove", origin: .goal)
+        clock.advance(by: settle)
+        _ = await reconciler.enqueueDue()
         #expect(await reconciler.takeQueue().isEmpty)
     }
 }

@@ -239,6 +239,13 @@ extension GoalReconciler {
                 type: "Ready", status: status, reason: reason, message: message,
                 observedGeneration: record.generation, lastTransitionMs: transition)
         ]
+        if !changed, adding.isEmpty, removing.isEmpty, endingIntents.isEmpty, let stored = records[name],
+            Self.sameStatus(stored, record, now: now)
+        {
+            // Looked at again (someone's call, a kernel event) and nothing moved: the row, its
+            // next check and the status file stand.
+            return
+        }
         do {
             try await commit(record, adding: adding, removing: removing, endingIntents: endingIntents)
         } catch {
@@ -258,6 +265,16 @@ extension GoalReconciler {
                     timestampMs: now, kind: "goal.\(phase)", origin: "goal", result: phase == "failed" ? "error" : "ok",
                     detail: message, subject: "goal:\(name)"))
         }
+    }
+
+    /// True when `new` says what `stored` says and `stored`'s next check is still to come and no
+    /// later than the new one would be.
+    static func sameStatus(_ stored: GoalRecord, _ new: GoalRecord, now: Int64) -> Bool {
+        guard let next = stored.nextCheckMs, next > now, next <= (new.nextCheckMs ?? .min) else { return false }
+        var same = new
+        same.updatedMs = stored.updatedMs
+        same.nextCheckMs = stored.nextCheckMs
+        return same == stored
     }
 
     /// The next resync after `now`: about `resyncMs` (±20 %), and no later than the expiry.

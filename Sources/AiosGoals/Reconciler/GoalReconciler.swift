@@ -10,11 +10,15 @@ public struct GoalSettings: Sendable {
     public var resyncMs: Int64
     /// The status directory (nil: no status files).
     public var statusDirectory: String?
+    /// How long after someone else's change the goals it may have broken look again: a burst of
+    /// a person's or a script's calls is one look, not one per call.
+    public var driftSettleMs: Int64
 
     /// Creates settings.
-    public init(resyncMs: Int64 = 300_000, statusDirectory: String? = nil) {
+    public init(resyncMs: Int64 = 300_000, statusDirectory: String? = nil, driftSettleMs: Int64 = 100) {
         self.resyncMs = resyncMs
         self.statusDirectory = statusDirectory
+        self.driftSettleMs = driftSettleMs
     }
 }
 
@@ -45,6 +49,8 @@ public actor GoalReconciler {
     /// Each goal's intents not yet ended (a crash left them, or a call is under way).
     var intents: [String: [String]] = [:]
     var queue: [String] = []
+    /// Kinds whose goals look again once `dueMs` has come (someone else's calls on what they watch).
+    var drift: (kinds: Set<String>, dueMs: Int64)?
     var queued: Set<String> = []
     var waiter: (id: Int, continuation: CheckedContinuation<Void, Never>)?
     var nextWaiter = 0
@@ -89,6 +95,9 @@ public actor GoalReconciler {
     /// Every goal's status.
     public func allRecords() -> [GoalRecord] { records.values.sorted { $0.name < $1.name } }
 
+    /// Returns once the status files say what the store says now.
+    public func statusFilesFlushed() async { await statusFiles?.flushed() }
+
     /// Files that were refused, with why.
     public func refusedFiles() -> [String: String] { fileErrors }
 
@@ -107,14 +116,30 @@ public actor GoalReconciler {
         return queue
     }
 
-    /// Someone's call on `tool` finished: goals of kinds that watch it look again at once (a
-    /// rule removed behind a goal's back comes back).
+    /// Someone's call on `tool` finished: goals of kinds that watch it look again once the calls
+    /// have settled (`driftSettleMs`; a rule removed behind a goal's back comes back).
     public func observed(tool: String, origin: Origin) {
         guard origin != .goal else { return }
         let watching = Set(
             kinds.names.filter { kind in kinds.handler(kind)!.watches.contains { tool.hasPrefix($0) } })
         guard !watching.isEmpty else { return }
-        for (name, document) in desired where watching.contains(document.kind) { enqueue(name) }
+        drift = ((drift?.kinds ?? []).union(watching), drift?.dueMs ?? clock.nowMs() + settings.driftSettleMs)
+        signal()
+    }
+
+    /// Queues the goals whose next check or drift look has come; the next time one is due.
+    func enqueueDue() -> Int64? {
+        let now = clock.nowMs()
+        if let drift, drift.dueMs <= now {
+            self.drift = nil
+            for (name, document) in desired where drift.kinds.contains(document.kind) { enqueue(name) }
+        }
+        var next = drift?.dueMs
+        for (name, record) in records {
+            guard let due = record.nextCheckMs else { continue }
+            if due <= now { enqueue(name) } else { next = min(next ?? due, due) }
+        }
+        return next
     }
 
     /// The kernel announced link, address or route changes: goals of kinds that watch the kernel
@@ -133,10 +158,8 @@ public actor GoalReconciler {
     public func run(calls: any ToolCalling) async {
         self.calls = calls
         while !Task.isCancelled {
-            let now = clock.nowMs()
-            for (name, record) in records where (record.nextCheckMs ?? .max) <= now { enqueue(name) }
+            let next = enqueueDue()
             if queue.isEmpty {
-                let next = records.values.compactMap(\.nextCheckMs).min()
                 await waitForWork(untilMs: next)
                 continue
             }

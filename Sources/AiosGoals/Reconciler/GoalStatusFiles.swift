@@ -2,32 +2,128 @@ public import AiosCore
 import AiosLinux
 public import AiosStore
 import Foundation
+import Synchronization
 
 /// `NAME.status.json` under the status directory, for people and scripts that only use files.
 /// Never inside the watch directory (the daemon never writes there).
-public struct GoalStatusFiles: Sendable {
+///
+/// The files are a view of the store, rewritten at every change by a writer of their own: the
+/// reconciler hands over the record and goes on, and a burst of changes to one goal is one
+/// write. They lag the store by the time a write takes and are not fsynced (the store is the
+/// truth; every change rewrites them).
+public final class GoalStatusFiles: Sendable {
     /// The directory (`/run/aios-net/goals`).
     public let directory: String
+    private let queue: Queue
+    private let wake: AsyncStream<Void>.Continuation
 
     /// Status files under `directory` (created 0755 when missing).
     public init(directory: String) {
         self.directory = directory
+        let queue = Queue(directory: directory)
+        let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        self.queue = queue
+        self.wake = wake
+        Task.detached {
+            for await _ in wakes { queue.drain() }
+            queue.drain()
+        }
     }
 
-    /// Writes `record`'s status and what it owns, atomically.
+    deinit { wake.finish() }
+
+    /// Writes `record`'s status and what it owns, atomically, soon.
     public func write(_ record: GoalRecord, owned: [GoalResource]) {
-        let fm = FileManager.default
-        try? fm.createDirectory(
-            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        let text = GoalStatusView(record: record, owned: owned).json.prettyText + "\n"
-        // Derived from the store (rewritten at every change): atomic, not fsynced.
-        try? AtomicFile.write(Array(text.utf8), to: path(record.name), durable: false)
+        queue.put(record.name, .write(GoalStatusView(record: record, owned: owned)))
+        wake.yield()
     }
 
-    /// Removes the status of a goal that is gone.
-    public func remove(_ name: String) { try? FileManager.default.removeItem(atPath: path(name)) }
+    /// Removes the status of a goal that is gone, soon.
+    public func remove(_ name: String) {
+        queue.put(name, .remove)
+        wake.yield()
+    }
 
-    func path(_ name: String) -> String { "\(directory)/\(name).status.json" }
+    /// Returns once every change handed over before the call is on disk.
+    public func flushed() async {
+        await withCheckedContinuation { continuation in queue.whenIdle(continuation) }
+    }
+
+    func path(_ name: String) -> String { Queue.path(directory, name) }
+
+    /// The changes not yet written, one per goal, and who waits for them.
+    final class Queue: Sendable {
+        enum Change {
+            case write(GoalStatusView)
+            case remove
+        }
+
+        struct State {
+            var pending: [String: Change] = [:]
+            var writing = false
+            var waiters: [CheckedContinuation<Void, Never>] = []
+        }
+
+        let directory: String
+        let state = Mutex(State())
+        let created = Atomic<Bool>(false)
+
+        init(directory: String) { self.directory = directory }
+
+        static func path(_ directory: String, _ name: String) -> String { "\(directory)/\(name).status.json" }
+
+        func put(_ name: String, _ change: Change) { state.withLock { $0.pending[name] = change } }
+
+        func whenIdle(_ continuation: CheckedContinuation<Void, Never>) {
+            let idle = state.withLock { state in
+                if state.pending.isEmpty && !state.writing { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if idle { continuation.resume() }
+        }
+
+        /// Writes what is pending until nothing is; then wakes the waiters.
+        func drain() {
+            while true {
+                let (taken, waiters) = state.withLock { state in
+                    let taken = state.pending
+                    state.pending = [:]
+                    state.writing = !taken.isEmpty
+                    let waiters = taken.isEmpty ? state.waiters : []
+                    if taken.isEmpty { state.waiters = [] }
+                    return (taken, waiters)
+                }
+                guard !taken.isEmpty else {
+                    for waiter in waiters { waiter.resume() }
+                    return
+                }
+                for (name, change) in taken { apply(change, to: Self.path(directory, name)) }
+            }
+        }
+
+        func apply(_ change: Change, to path: String) {
+            switch change {
+            case .remove:
+                try? FileManager.default.removeItem(atPath: path)
+            case .write(let view):
+                if !created.load(ordering: .relaxed) {
+                    try? FileManager.default.createDirectory(
+                        atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+                    created.store(true, ordering: .relaxed)
+                }
+                let bytes = Array((view.json.prettyText + "\n").utf8)
+                do {
+                    try AtomicFile.write(bytes, to: path, durable: false)
+                } catch {
+                    // Removed behind the daemon's back: made again.
+                    try? FileManager.default.createDirectory(
+                        atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+                    try? AtomicFile.write(bytes, to: path, durable: false)
+                }
+            }
+        }
+    }
 }
 
 /// A goal's status as people and programs read it (`goal status`, the status file).

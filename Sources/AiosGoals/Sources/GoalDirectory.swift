@@ -1,6 +1,7 @@
 import AiosCore
 import AiosLinux
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -58,37 +59,56 @@ public struct GoalDirectory: GoalSource {
             .sorted()
         await reconciler.filesChanged(names.map { (full($0), read($0)) })
         await reconciler.sourceSynced(prefix: path + "/", paths: Set(names.map(full)))
-        let debounce = debounce
         await withTaskCancellationHandler {
-            var pending: [String: Bool] = [:]
-            var iterator = stream.makeAsyncIterator()
-            while let batch = await iterator.next() {
-                for change in batch {
-                    switch change {
-                    case .written(let name) where Self.isGoalFile(name): pending[name] = true
-                    case .created(let name) where Self.isGoalFile(name) && isLink(name): pending[name] = true
-                    case .removed(let name) where Self.isGoalFile(name): pending[name] = false
-                    case .directoryGone: return
-                    default: break
+            // The watch's batches are merged into `pending` while the reconciler takes the last
+            // handover, so a burst of drops becomes a few large batches, not one pass per file.
+            let pending = Mutex<[String: Bool]>([:])
+            let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+            let collector = Task {
+                for await batch in stream {
+                    if batch.contains(.directoryGone) { break }
+                    pending.withLock { pending in
+                        for change in batch {
+                            switch change {
+                            case .written(let name) where Self.isGoalFile(name): pending[name] = true
+                            case .created(let name) where Self.isGoalFile(name) && isLink(name): pending[name] = true
+                            case .removed(let name) where Self.isGoalFile(name): pending[name] = false
+                            default: break
+                            }
+                        }
                     }
+                    wake.yield()
                 }
+                wake.finish()
+            }
+            defer { collector.cancel() }
+            for await _ in wakes {
                 // More of one save (write, then rename) arriving within the debounce joins it.
                 try? await Task.sleep(for: debounce)
-                var read: [(path: String, content: Result<String, AiosError>)] = []
-                for name in pending.keys.sorted() {
-                    let path = full(name)
-                    if pending[name] == true, FileManager.default.fileExists(atPath: path) {
-                        read.append((path, self.read(name)))
-                    } else if pending[name] == false, !FileManager.default.fileExists(atPath: path) {
-                        await reconciler.fileRemoved(path)
-                    }
-                }
-                await reconciler.filesChanged(read)
-                pending = [:]
+                await handOver(
+                    pending.withLock { taken in
+                        defer { taken = [:] }
+                        return taken
+                    }, to: reconciler)
             }
         } onCancel: {
             watch.stop()
         }
+    }
+
+    /// Reads the changed files and gives them to `reconciler`; removed ones are retracted.
+    func handOver(_ pending: [String: Bool], to reconciler: GoalReconciler) async {
+        var read: [(path: String, content: Result<String, AiosError>)] = []
+        for (name, written) in pending.sorted(by: { $0.key < $1.key }) {
+            let path = full(name)
+            let exists = FileManager.default.fileExists(atPath: path)
+            if written, exists {
+                read.append((path, self.read(name)))
+            } else if !written, !exists {
+                await reconciler.fileRemoved(path)
+            }
+        }
+        if !read.isEmpty { await reconciler.filesChanged(read) }
     }
 
     func full(_ name: String) -> String { "\(path)/\(name)" }
