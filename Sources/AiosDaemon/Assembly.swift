@@ -60,7 +60,8 @@ public enum Assembly {
         let module = GoalsModule(
             kinds: kinds, sources: options.goalsDirectory.map { [GoalDirectory(path: $0)] } ?? [], store: store,
             clock: clock, settings: GoalSettings(resyncMs: options.goalResyncMs, statusDirectory: statusDirectory),
-            kernelEvents: { try NetlinkEventSource().events() }, logger: logger)
+            kernelEvents: { try NetlinkEventSource().events() },
+            firewallRemovals: { try NftablesEventSource().removals() }, logger: logger)
         try registry.install(module)
         return module.reconciler
     }

@@ -14,15 +14,19 @@ public struct GoalsModule: ToolModule {
     let store: Store
     let sources: [any GoalSource]
     let kernelEvents: (@Sendable () throws -> AsyncStream<NetlinkEvent>)?
+    let firewallRemovals: (@Sendable () throws -> AsyncStream<NftablesRemoval>)?
     let logger: Logger
 
     /// A module over `kinds`, fed by `sources`; `kernelEvents` announces the kernel's link,
-    /// address and route changes (the daemon's rtnetlink subscription; nil in unit tests).
+    /// address and route changes, `firewallRemovals` what goes from nf_tables tables (the
+    /// daemon's netlink subscriptions; nil in unit tests).
     public init(
         kinds: GoalKinds, sources: [any GoalSource], store: Store, clock: any Clock = SystemClock(),
-        settings: GoalSettings, kernelEvents: (@Sendable () throws -> AsyncStream<NetlinkEvent>)? = nil, logger: Logger
+        settings: GoalSettings, kernelEvents: (@Sendable () throws -> AsyncStream<NetlinkEvent>)? = nil,
+        firewallRemovals: (@Sendable () throws -> AsyncStream<NftablesRemoval>)? = nil, logger: Logger
     ) {
         self.kernelEvents = kernelEvents
+        self.firewallRemovals = firewallRemovals
         self.reconciler = GoalReconciler(kinds: kinds, store: store, clock: clock, settings: settings, logger: logger)
         self.store = store
         self.sources = sources
@@ -52,7 +56,11 @@ public struct GoalsModule: ToolModule {
     }
 
     public var background: [any BackgroundWork] {
-        [GoalWork(reconciler: reconciler, sources: sources, kernelEvents: kernelEvents, logger: logger)]
+        [
+            GoalWork(
+                reconciler: reconciler, sources: sources, kernelEvents: kernelEvents,
+                firewallRemovals: firewallRemovals, logger: logger)
+        ]
     }
 }
 
@@ -61,6 +69,7 @@ struct GoalWork: BackgroundWork {
     let reconciler: GoalReconciler
     let sources: [any GoalSource]
     let kernelEvents: (@Sendable () throws -> AsyncStream<NetlinkEvent>)?
+    let firewallRemovals: (@Sendable () throws -> AsyncStream<NftablesRemoval>)?
     let logger: Logger
     var name: String { "goal.reconciler" }
 
@@ -77,6 +86,19 @@ struct GoalWork: BackgroundWork {
                         }
                     } catch {
                         logger.error("goals get no kernel events: \(error)")
+                    }
+                }
+            }
+            if let firewallRemovals {
+                group.addTask {
+                    do {
+                        // An element or rule deleted with `nft` behind the daemon's back.
+                        for await removal in try firewallRemovals()
+                        where removal.table.isEmpty || removal.table.hasPrefix("aios") {
+                            await reconciler.firewallRemoved()
+                        }
+                    } catch {
+                        logger.error("goals get no nf_tables events: \(error)")
                     }
                 }
             }

@@ -17,6 +17,44 @@ struct HandlerTests {
         GoalResource(goal: "g", kind: kind, id: id, detail: detail, createdMs: 0)
     }
 
+    @Test("FirewallRule after the kernel announced removals: its element gone or the table gone is repaired")
+    func firewallKernelRepair() throws {
+        let handler = FirewallRuleHandler()
+        let spec: JSONValue = ["action": "allow", "port": 80]
+        let mine = [owned("firewall.rule", "r1")]
+        func observed(present: Bool = true, missing: [String], count: Int? = nil) -> Observations {
+            Observations([
+                FirewallRuleHandler.list: .success(["rules": [["id": "r1"]]]),
+                FirewallRuleHandler.kernel: .success([
+                    "present": .bool(present),
+                    "entries": [
+                        "missing": .array(missing.map { ["rule": .string($0), "summary": "", "set": "s"] }),
+                        "missing_count": .number(Double(count ?? missing.count)),
+                    ],
+                ]),
+            ])
+        }
+        var suspect = goal("FirewallRule", spec)
+        suspect.recheckKernel = true
+        #expect(handler.reads(goal("FirewallRule", spec)) == [FirewallRuleHandler.list])
+        #expect(handler.reads(suspect) == [FirewallRuleHandler.list, FirewallRuleHandler.kernel])
+        let repair = try handler.reconcile(suspect, observed: observed(missing: ["r1"]), owned: mine)
+        #expect(repair.calls.map(\.request) == [CallRequest(tool: "firewall.reconcile", input: ["entries": true])])
+        #expect(repair.calls[0].owns(["elements_added": 1], false).isEmpty)
+        #expect(
+            try handler.reconcile(suspect, observed: observed(present: false, missing: []), owned: mine).calls.count
+                == 1)
+        // More missing than listed: one of them may be its.
+        #expect(
+            try handler.reconcile(suspect, observed: observed(missing: ["r2"], count: 40), owned: mine).calls.count == 1
+        )
+        // Someone else's element went: nothing to do; and without the announcement, no kernel check.
+        #expect(try handler.reconcile(suspect, observed: observed(missing: ["r2"]), owned: mine).calls.isEmpty)
+        #expect(
+            try handler.reconcile(goal("FirewallRule", spec), observed: observed(missing: ["r1"]), owned: mine).calls
+                .isEmpty)
+    }
+
     @Test("WireGuardTunnel: made when absent and owned; left alone when owned; someone else's name fails")
     func wireGuardTunnel() throws {
         let handler = NamedResourceHandler(.wireGuardTunnel)

@@ -49,6 +49,19 @@ struct GoalDirectoryTests {
             #expect(try F.connects(topology, port: 8080, from: "10.60.0.3"))
             #expect(try !F.connects(topology, port: 8080, from: "10.60.0.2"))
 
+            // Deleted with nft behind the daemon's back (no call, no resync due for 5 min): the
+            // kernel's announcement brings it back.
+            try Shell.check([
+                "ip", "netns", "exec", topology.server, "nft", "delete", "element", "inet", "aios_firewall",
+                "input_allow_v4_src", "{ 10.60.0.3 . tcp . 8080 }",
+            ])
+            #expect(try !FirewallEntryTests.member(topology, set: "input_allow_v4_src", key: key))
+            #expect(
+                Poll.until(seconds: 10) {
+                    (try? FirewallEntryTests.member(topology, set: "input_allow_v4_src", key: key)) == true
+                }, "\((try? topology.daemon.cli(["goal", "status", "web"]))?.stdout ?? "")")
+            #expect(try F.connects(topology, port: 8080, from: "10.60.0.3"))
+
             // Edited in place (close after write): the old rule goes, the new one comes.
             try Self.rule("10.60.0.2").write(
                 toFile: "\(topology.daemon.goalsDirectory)/web.yaml", atomically: false, encoding: .utf8)

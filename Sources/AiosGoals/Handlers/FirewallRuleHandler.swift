@@ -33,11 +33,12 @@ public struct FirewallRuleHandler: GoalHandler {
             examples: [["action": "allow", "protocol": "tcp", "port": 80, "comment": "nginx"]])
     }
 
-    public func reads(_ goal: Goal) -> [CallRequest] { [Self.list] }
+    public func reads(_ goal: Goal) -> [CallRequest] { [Self.list] + (goal.recheckKernel ? [Self.kernel] : []) }
 
     public func reconcile(_ goal: Goal, observed: Observations, owned: [GoalResource]) throws -> GoalStep {
         let inForce = try Self.ruleIDs(observed)
         let rules = owned.filter { $0.kind == "firewall.rule" }
+        if let repair = Self.repair(goal, observed: observed, rules: rules) { return GoalStep(calls: [repair]) }
         if !goal.isNewGeneration, rules.contains(where: { inForce.contains($0.id) }) { return GoalStep() }
         var input = (goal.spec.objectValue ?? [:]).filter { Self.ruleFields.contains($0.key) }
         if input["comment"] == nil { input["comment"] = .string("goal \(goal.name)") }
@@ -69,6 +70,24 @@ public struct FirewallRuleHandler: GoalHandler {
     }
 
     /// The ids of the rules in force, from `firewall.list`.
+    /// The table and its entry sets as the kernel has them, against the stored rules.
+    static let kernel = CallRequest(tool: "firewall.status", input: ["entries": true])
+
+    /// After the kernel announced removals: when aios-net's table is gone or lacks elements of
+    /// `rules`, the call that puts the stored rules back (`firewall.reconcile` with their
+    /// remaining lifetimes; it owns nothing new).
+    static func repair(_ goal: Goal, observed: Observations, rules: [GoalResource]) -> PlannedCall? {
+        guard goal.recheckKernel, !rules.isEmpty, let status = try? observed.output(kernel) else { return nil }
+        let entries = status["entries"]
+        let missing = Set((entries?["missing"]?.arrayValue ?? []).compactMap { $0["rule"]?.stringValue })
+        let listed = entries?["missing"]?.arrayValue?.count ?? 0
+        let gone =
+            status["present"] == .bool(false) || rules.contains { missing.contains($0.id) }
+            || (entries?["missing_count"]?.intValue ?? 0) > listed
+        guard gone else { return nil }
+        return PlannedCall(CallRequest(tool: "firewall.reconcile", input: ["entries": true])) { _, _ in [] }
+    }
+
     static func ruleIDs(_ observed: Observations) throws -> Set<String> {
         let output = try observed.output(list)
         return Set((output["rules"]?.arrayValue ?? []).compactMap { $0["id"]?.stringValue })
@@ -135,11 +154,17 @@ public struct ExposeServiceHandler: GoalHandler {
         }
     }
 
-    public func reads(_ goal: Goal) -> [CallRequest] { [FirewallRuleHandler.list] + (probe(goal).map { [$0] } ?? []) }
+    public func reads(_ goal: Goal) -> [CallRequest] {
+        [FirewallRuleHandler.list] + (probe(goal).map { [$0] } ?? [])
+            + (goal.recheckKernel ? [FirewallRuleHandler.kernel] : [])
+    }
 
     public func reconcile(_ goal: Goal, observed: Observations, owned: [GoalResource]) throws -> GoalStep {
         let inForce = try FirewallRuleHandler.ruleIDs(observed)
         let rules = owned.filter { $0.kind == "firewall.rule" }
+        if let repair = FirewallRuleHandler.repair(goal, observed: observed, rules: rules) {
+            return GoalStep(calls: [repair])
+        }
         var step = GoalStep()
         if let probe = probe(goal) {
             step.recheckAfterMs =

@@ -10,12 +10,16 @@ public struct Goal: Sendable {
     /// The document differs from the one last applied: what the goal owns was made for the old
     /// one, and the handler says which of it the new one no longer wants (`GoalStep.stale`).
     public var isNewGeneration: Bool
+    /// The kernel announced removals from what this goal's kind manages (an element deleted with
+    /// `nft`): the handler checks the kernel itself, not only the store's view of it.
+    public var recheckKernel: Bool
 
     /// Creates a goal.
-    public init(document: GoalDocument, expiresMs: Int64?, isNewGeneration: Bool = false) {
+    public init(document: GoalDocument, expiresMs: Int64?, isNewGeneration: Bool = false, recheckKernel: Bool = false) {
         self.document = document
         self.expiresMs = expiresMs
         self.isNewGeneration = isNewGeneration
+        self.recheckKernel = recheckKernel
     }
 
     /// Its name.

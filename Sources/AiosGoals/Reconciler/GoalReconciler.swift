@@ -49,8 +49,11 @@ public actor GoalReconciler {
     /// Each goal's intents not yet ended (a crash left them, or a call is under way).
     var intents: [String: [String]] = [:]
     var queue: [String] = []
-    /// Kinds whose goals look again once `dueMs` has come (someone else's calls on what they watch).
-    var drift: (kinds: Set<String>, dueMs: Int64)?
+    /// Kinds whose goals look again once `dueMs` has come (someone else's calls on what they
+    /// watch); `kernel`: the kernel announced removals, so they check the kernel itself.
+    var drift: (kinds: Set<String>, dueMs: Int64, kernel: Bool)?
+    /// Goals whose next look checks the kernel itself (`Goal.recheckKernel`).
+    var suspects: Set<String> = []
     var queued: Set<String> = []
     var waiter: (id: Int, continuation: CheckedContinuation<Void, Never>)?
     var nextWaiter = 0
@@ -120,10 +123,22 @@ public actor GoalReconciler {
     /// have settled (`driftSettleMs`; a rule removed behind a goal's back comes back).
     public func observed(tool: String, origin: Origin) {
         guard origin != .goal else { return }
+        lookAgain(watching: tool)
+    }
+
+    /// The kernel announced a removal from one of aios-net's nf_tables tables (`nft` run by a
+    /// person, another program, or aios-net itself): firewall goals look again once it settles.
+    public func firewallRemoved() { lookAgain(watching: "firewall.remove", kernel: true) }
+
+    /// Goals of kinds that watch `tool` look again once `driftSettleMs` has passed.
+    func lookAgain(watching tool: String, kernel: Bool = false) {
         let watching = Set(
             kinds.names.filter { kind in kinds.handler(kind)!.watches.contains { tool.hasPrefix($0) } })
         guard !watching.isEmpty else { return }
-        drift = ((drift?.kinds ?? []).union(watching), drift?.dueMs ?? clock.nowMs() + settings.driftSettleMs)
+        drift = (
+            (drift?.kinds ?? []).union(watching), drift?.dueMs ?? clock.nowMs() + settings.driftSettleMs,
+            kernel || drift?.kernel == true
+        )
         signal()
     }
 
@@ -132,7 +147,10 @@ public actor GoalReconciler {
         let now = clock.nowMs()
         if let drift, drift.dueMs <= now {
             self.drift = nil
-            for (name, document) in desired where drift.kinds.contains(document.kind) { enqueue(name) }
+            for (name, document) in desired where drift.kinds.contains(document.kind) {
+                enqueue(name)
+                if drift.kernel { suspects.insert(name) }
+            }
         }
         var next = drift?.dueMs
         for (name, record) in records {
@@ -216,6 +234,7 @@ public actor GoalReconciler {
         for name in names {
             await reconcile(name, observed: observations, claims: claims)
         }
+        suspects.subtract(names)
     }
 
     /// The goal for `document`, its expiry resolved against its first sight.
@@ -226,7 +245,8 @@ public actor GoalReconciler {
         return Goal(
             document: document,
             expiresMs: document.expires.flatMap { try? GoalExpiry.absolute($0, firstSeenMs: firstSeen) },
-            isNewGeneration: applied != nil && applied != document.generation && invalid[document.name] == nil)
+            isNewGeneration: applied != nil && applied != document.generation && invalid[document.name] == nil,
+            recheckKernel: suspects.contains(document.name))
     }
 
     /// Every live goal's claims, by key.

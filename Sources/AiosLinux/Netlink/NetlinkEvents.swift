@@ -35,19 +35,56 @@ public struct NetlinkEventSource: Sendable {
     /// - Throws: `NetlinkError` when the socket cannot be opened.
     public func events() throws(NetlinkError) -> AsyncStream<NetlinkEvent> {
         let socket = try NetlinkSocket(namespace: namespace, groups: Self.groups, operation: "subscribe to rtnetlink")
-        var pipeFDs: [Int32] = [-1, -1]
-        guard pipe(&pipeFDs) == 0 else { throw NetlinkError(operation: "pipe", errno: errno) }
-        let box = SocketHolder(socket: socket, wake: pipeFDs[0], wakeWriter: pipeFDs[1])
-        let (stream, continuation) = AsyncStream.makeStream(of: NetlinkEvent.self, bufferingPolicy: .unbounded)
-        continuation.onTermination = { _ in box.stop() }
-        let thread = Thread { box.read(into: continuation) }
-        thread.start()
-        return stream
+        return try NetlinkSubscription.stream(socket) { message, continuation in
+            let type = Int32(message.pointee.nlmsg_type)
+            switch type {
+            case Int32(RTM_NEWLINK), Int32(RTM_DELLINK):
+                if let link = RouteNetlink.parseLink(message) {
+                    continuation.yield(.link(link, removed: type == Int32(RTM_DELLINK)))
+                }
+            case Int32(RTM_NEWADDR), Int32(RTM_DELADDR):
+                if let address = RouteNetlink.parseAddress(message) {
+                    continuation.yield(.address(address, removed: type == Int32(RTM_DELADDR)))
+                }
+            case Int32(RTM_NEWROUTE), Int32(RTM_DELROUTE):
+                if let route = RouteNetlink.parseRoute(message) {
+                    continuation.yield(.route(route, removed: type == Int32(RTM_DELROUTE)))
+                }
+            default: break
+            }
+        } overflow: {
+            $0.yield(.overflow)
+        }
     }
 }
 
-/// Owns the subscription socket on its reading thread.
-private final class SocketHolder: @unchecked Sendable {
+/// A multicast subscription read on a thread of its own, its messages turned into a stream's
+/// events; ending the stream stops the thread.
+final class NetlinkSubscription: @unchecked Sendable {
+    /// The events `parse` makes of `socket`'s messages; `overflow` is told when the kernel
+    /// dropped some (ENOBUFS).
+    static func stream<Event: Sendable>(
+        _ socket: NetlinkSocket,
+        parse: @escaping @Sendable (UnsafePointer<nlmsghdr>, AsyncStream<Event>.Continuation) -> Void,
+        overflow: @escaping @Sendable (AsyncStream<Event>.Continuation) -> Void
+    ) throws(NetlinkError) -> AsyncStream<Event> {
+        var pipeFDs: [Int32] = [-1, -1]
+        guard pipe(&pipeFDs) == 0 else { throw NetlinkError(operation: "pipe", errno: errno) }
+        let box = NetlinkSubscription(socket: socket, wake: pipeFDs[0], wakeWriter: pipeFDs[1])
+        let (stream, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .unbounded)
+        continuation.onTermination = { _ in box.stop() }
+        let thread = Thread {
+            defer { continuation.finish() }
+            box.read {
+                parse($0, continuation)
+            } overflow: {
+                overflow(continuation)
+            }
+        }
+        thread.start()
+        return stream
+    }
+
     let socket: NetlinkSocket
     let wake: Int32
     let wakeWriter: Int32
@@ -63,11 +100,10 @@ private final class SocketHolder: @unchecked Sendable {
         _ = write(wakeWriter, &byte, 1)
     }
 
-    func read(into continuation: AsyncStream<NetlinkEvent>.Continuation) {
+    func read(_ handle: (UnsafePointer<nlmsghdr>) -> Void, overflow: () -> Void) {
         defer {
             close(wake)
             close(wakeWriter)
-            continuation.finish()
         }
         var descriptors = [
             pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0),
@@ -85,7 +121,7 @@ private final class SocketHolder: @unchecked Sendable {
             } catch {
                 if error.errno == EAGAIN { continue }
                 if error.errno == ENOBUFS {
-                    continuation.yield(.overflow)
+                    overflow()
                     continue
                 }
                 return
@@ -93,22 +129,7 @@ private final class SocketHolder: @unchecked Sendable {
             var remaining = Int32(received)
             var message = UnsafePointer(socket.buffer.assumingMemoryBound(to: nlmsghdr.self))
             while mnl_nlmsg_ok(message, remaining) {
-                let type = Int32(message.pointee.nlmsg_type)
-                switch type {
-                case Int32(RTM_NEWLINK), Int32(RTM_DELLINK):
-                    if let link = RouteNetlink.parseLink(message) {
-                        continuation.yield(.link(link, removed: type == Int32(RTM_DELLINK)))
-                    }
-                case Int32(RTM_NEWADDR), Int32(RTM_DELADDR):
-                    if let address = RouteNetlink.parseAddress(message) {
-                        continuation.yield(.address(address, removed: type == Int32(RTM_DELADDR)))
-                    }
-                case Int32(RTM_NEWROUTE), Int32(RTM_DELROUTE):
-                    if let route = RouteNetlink.parseRoute(message) {
-                        continuation.yield(.route(route, removed: type == Int32(RTM_DELROUTE)))
-                    }
-                default: break
-                }
+                handle(message)
                 message = UnsafePointer(mnl_nlmsg_next(message, &remaining))
             }
         }
