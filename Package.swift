@@ -102,7 +102,7 @@ let package = Package(
             exclude: ["README.md"], swiftSettings: strict),
         .executableTarget(
             name: "aios-net",
-            dependencies: ["AiosDaemon", "AiosControl", "AiosCore", "AiosLinux", argumentParser, log],
+            dependencies: ["AiosDaemon", "AiosControl", "AiosCore", "AiosGoals", "AiosLinux", argumentParser, log],
             exclude: ["README.md"], swiftSettings: strict),
 
         // Test support: fakes and the namespace lab. Never imported by shipping code.

@@ -44,6 +44,7 @@ public struct DNSModule: ToolModule {
     public func register(in registry: inout ToolRegistry) throws {
         try registry.add(DNSStatusTool(context: context))
         try registry.add(DNSConfigureTool(context: context))
+        try registry.add(ResolvConfTool())
         try registry.add(LookupTool(context: context))
         try registry.add(BlocklistAddTool(context: context))
         try registry.add(BlocklistRefreshTool(context: context))

@@ -97,12 +97,18 @@ public struct Daemon: Sendable {
                 }
                 allowedGroup = gid
             }
+            let boot = DaemonBoot(
+                orchestrator: orchestrator, store: store, kinds: goals.goalKinds, goals: goals, logger: logger,
+                lock: AsyncLock())
             let handler = RequestHandler(
                 orchestrator: orchestrator, store: store, options: options, startedMs: startedMs,
-                firewallReady: firewallReady, goalKinds: goals.goalKinds, logger: logger)
+                firewallReady: firewallReady, goalKinds: goals.goalKinds, boot: boot, logger: logger)
+            let options = options
             let server = ControlServer(
                 path: options.socketPath, handler: handler, allowedGroup: allowedGroup,
                 onReady: {
+                    // With --boot, READY=1 waits for the boot goal (BootAtStart).
+                    guard !options.boot else { return }
                     SystemdNotify.send(
                         "READY=1\nSTATUS=serving \(registry.descriptors.count) tools", environment: environment)
                 },
@@ -113,7 +119,18 @@ public struct Daemon: Sendable {
                     .init(service: server), .init(service: restore, successTerminationBehavior: .ignore),
                     .init(service: watcher),
                     .init(service: FirewallExpiryService(reporter: reporter, clock: clock, logger: logger)),
+                    .init(
+                        service: Watchdog(store: store, environment: environment, logger: logger),
+                        successTerminationBehavior: .ignore),
                 ]
+                    + (options.boot
+                        ? [
+                            .init(
+                                service: BootAtStart(
+                                    boot: boot, options: options, firewallReady: firewallReady,
+                                    tools: registry.descriptors.count, logger: logger),
+                                successTerminationBehavior: .ignore)
+                        ] : [])
                     + registry.background.map {
                         .init(service: BackgroundService(work: $0, calls: orchestrator, logger: logger))
                     }, gracefulShutdownSignals: [.sigterm, .sigint],

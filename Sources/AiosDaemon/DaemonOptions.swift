@@ -33,7 +33,7 @@ public struct DaemonOptions: Sendable {
     /// How long a DHCP attempt (and a renewal after a lost lease) waits before the fallback.
     public var dhcpTimeoutMs = 10_000
     /// The resolver configuration whose nameservers `net.dns_lookup` (without a server) and
-    /// WireGuard endpoint names use.
+    /// WireGuard endpoint names use; boot points it at the managed resolver.
     public var resolvConf = "/etc/resolv.conf"
     /// How often WireGuard peers whose handshake went stale have their endpoint names re-resolved.
     public var wireguardCheckMs = 30_000
@@ -43,6 +43,9 @@ public struct DaemonOptions: Sendable {
     public var goalStatusDirectory: String?
     /// How often every goal is looked at again without an event.
     public var goalResyncMs: Int64 = 300_000
+    /// `--boot`: apply the Connectivity goal before READY=1, within `bootTimeoutMs`.
+    public var boot = false
+    public var bootTimeoutMs: Int64 = 60_000
     /// This program (dhcpcd runs it as its hook).
     public var executablePath: String {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]

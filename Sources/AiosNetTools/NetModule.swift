@@ -59,6 +59,7 @@ public struct NetModule: ToolModule {
         guard let context else { return }
         try registry.add(ConfigureTool(context: context))
         try registry.add(InterfaceRestoreTool(context: context))
+        try registry.add(IntentsTool(context: context))
         try registry.add(LinkSetTool(context: context))
         try registry.add(RouteAddTool(context: context))
         try registry.add(RouteRemoveTool(context: context))

@@ -27,7 +27,8 @@ struct AiosNet: AsyncParsableCommand {
             """,
         subcommands: [
             DaemonCommand.self, CallCommand.self, ToolsCommand.self, EventsCommand.self, DoctorCommand.self,
-            GuardCommand.self, PolicyCommand.self, GoalsCommand.self, GoalCommand.self, DHCPHookCommand.self,
+            GuardCommand.self, PolicyCommand.self, GoalsCommand.self, GoalCommand.self, BootCommand.self,
+            DHCPHookCommand.self,
         ])
 }
 

@@ -15,6 +15,8 @@ struct RequestHandler: Sendable {
     var firewallReady = AsyncGate(open: true)
     /// The goal kinds, for `goal.schema` (nil without goals).
     var goalKinds: GoalKinds?
+    /// Boot (`aios-net boot`); nil without goals.
+    var boot: DaemonBoot?
     let logger: Logger
 
     /// The answer to `request`; work a call leaves for afterwards goes to `deferring` (started by
@@ -63,6 +65,15 @@ struct RequestHandler: Sendable {
         case "goal.schema":
             guard let goalKinds else { throw AiosError(.unavailable, "this daemon runs without goals") }
             return try GoalSchemas.answer(request.params["kind"]?.stringValue, kinds: goalKinds)
+        case "boot":
+            guard let boot else { throw AiosError(.unavailable, "this daemon runs without goals") }
+            let given = try params(request, as: BootParams.self)
+            let document = try await boot.document(text: given.goal, source: given.source)
+            let resolvConf = given.resolvConf ?? options.resolvConf
+            let report = await boot.run(
+                document, resolvConf: resolvConf == "off" ? nil : resolvConf, timeoutMs: given.timeoutMs ?? 30_000
+            ) { line in progress(CallProgress(stage: line, done: 0, total: nil)) }
+            return try JSONValue(encoding: report)
         case "events":
             let query = try params(request, as: AuditQuery.self)
             return try JSONValue(encoding: try await store.events(query))
@@ -115,4 +126,14 @@ struct RequestHandler: Sendable {
 
     private struct NameParams: Decodable { var tool: String }
     private struct IDParams: Decodable { var id: String }
+    private struct BootParams: Decodable {
+        var goal: String?
+        var source: String?
+        var resolvConf: String?
+        var timeoutMs: Int64?
+        enum CodingKeys: String, CodingKey {
+            case goal, source
+            case resolvConf = "resolv_conf", timeoutMs = "timeout_ms"
+        }
+    }
 }

@@ -2,8 +2,8 @@ import AiosCore
 
 /// The default ruleset of seed 001 as libnftables JSON commands: input/output/forward policy drop,
 /// loopback and established traffic, management access (TCP 22/9090 from the management subnets,
-/// via sets so the rule count never grows), ICMP echo (and the ICMPv6 neighbour discovery IPv6
-/// needs), DNS/HTTPS/NTP out, logged drops. Every rule carries a comment `aios:default:<id>` so
+/// via sets so the rule count never grows), ICMP echo in and out (and the ICMPv6 neighbour discovery IPv6
+/// needs), DNS/HTTPS/NTP/DHCP out, logged drops. Every rule carries a comment `aios:default:<id>` so
 /// drift can be found by id.
 struct DefaultRuleset {
     let table: String
@@ -23,7 +23,9 @@ struct DefaultRuleset {
                 "in-drop"
             ],
         "output": ["out-loopback", "out-established"] + entryIDs("output", "deny")
-            + ["out-tcp", "out-udp", "out-icmpv6"] + entryIDs("output", "allow") + ["out-drop"],
+            + ["out-tcp", "out-udp", "out-dhcp", "out-icmp", "out-icmpv6"] + entryIDs("output", "allow") + [
+                "out-drop"
+            ],
         "forward": ["fwd-established"] + entryIDs("forward", "deny") + ["fwd-sandbox-in", "fwd-sandbox-out"]
             + entryIDs("forward", "allow") + ["fwd-drop"],
     ]
@@ -188,6 +190,10 @@ struct DefaultRuleset {
                     ("out-established", [Self.established, Self.accept]),
                     ("out-tcp", [Self.match(Self.payload("tcp", "dport"), ["set": [53, 443]]), Self.accept]),
                     ("out-udp", [Self.match(Self.payload("udp", "dport"), ["set": [53, 123]]), Self.accept]),
+                    // DHCP renewals (unicast to the server) and the checks' gateway ping: without
+                    // them a lease lapses and the boot's probe cannot pass.
+                    ("out-dhcp", [Self.match(Self.payload("udp", "dport"), 67), Self.accept]),
+                    ("out-icmp", [Self.match(Self.payload("icmp", "type"), "echo-request"), Self.accept]),
                     ("out-icmpv6", [Self.match(Self.payload("icmpv6", "type"), ndTypes), Self.accept]),
                     ("out-drop", Self.loggedDrop("out-drop")),
                 ]

@@ -95,6 +95,7 @@ extension GoalReconciler {
     /// A source finished its first reading of `paths` under `prefix`: goals of files it no longer
     /// has (deleted while the daemon was down) are retracted.
     public func sourceSynced(prefix: String, paths: Set<String>) async {
+        defer { sourcesRead.open() }
         for path in files.keys where path.hasPrefix(prefix) && !paths.contains(path) {
             await fileRemoved(path)
         }

@@ -49,6 +49,12 @@ public actor GoalReconciler {
     /// Each goal's intents not yet ended (a crash left them, or a call is under way).
     var intents: [String: [String]] = [:]
     var queue: [String] = []
+    /// Kinds not reconciled for now (boot applies the Connectivity goal itself), and the goals
+    /// of theirs that came up meanwhile.
+    var held: Set<String> = []
+    var heldBack: Set<String> = []
+    /// Open once every source has made its first reading.
+    public nonisolated let sourcesRead = AsyncGate()
     /// Kinds whose goals look again once `dueMs` has come (someone else's calls on what they
     /// watch); `kernel`: the kernel announced removals, so they check the kernel itself.
     var drift: (kinds: Set<String>, dueMs: Int64, kernel: Bool)?
@@ -94,6 +100,19 @@ public actor GoalReconciler {
 
     /// The status of `name`.
     public func record(_ name: String) -> GoalRecord? { records[name] }
+
+    /// Stops reconciling goals of `kind` until `release`.
+    public func hold(_ kind: String) { held.insert(kind) }
+
+    /// Reconciles goals of `kind` again; those that came up meanwhile are looked at now.
+    public func release(_ kind: String) {
+        held.remove(kind)
+        for name in heldBack where desired[name]?.kind == kind || desired[name] == nil { enqueue(name) }
+        heldBack = heldBack.filter { desired[$0].map { held.contains($0.kind) } ?? false }
+    }
+
+    /// The documents the sources hold now, by name.
+    public func desiredDocuments() -> [GoalDocument] { desired.values.sorted { $0.name < $1.name } }
 
     /// Every goal's status.
     public func allRecords() -> [GoalRecord] { records.values.sorted { $0.name < $1.name } }
@@ -153,7 +172,7 @@ public actor GoalReconciler {
             }
         }
         var next = drift?.dueMs
-        for (name, record) in records {
+        for (name, record) in records where !held.contains(record.kind) {
             guard let due = record.nextCheckMs else { continue }
             if due <= now { enqueue(name) } else { next = min(next ?? due, due) }
         }
@@ -218,6 +237,11 @@ public actor GoalReconciler {
 
     /// One pass over `names`: the reads they need, once each, then each goal in turn.
     func pass(_ names: [String]) async {
+        let names = names.filter { name in
+            guard let kind = desired[name]?.kind ?? records[name]?.kind, held.contains(kind) else { return true }
+            heldBack.insert(name)
+            return false
+        }
         passes += 1
         let claims = claimIndex()
         var reads: [CallRequest] = []

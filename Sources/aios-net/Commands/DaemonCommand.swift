@@ -103,6 +103,16 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(name: .customLong("goal-resync"), help: "How often every goal is checked without an event, e.g. 5m.")
     var goalResync: String = "5m"
 
+    @Flag(
+        name: .customLong("boot"),
+        help:
+            "Apply the Connectivity goal (the goals directory's, else DHCP on every physical link) before telling systemd READY=1."
+    )
+    var boot = false
+
+    @Option(name: .customLong("boot-timeout"), help: "How long --boot may take before READY=1 all the same, e.g. 60s.")
+    var bootTimeout: String = "60s"
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -148,6 +158,11 @@ struct DaemonCommand: AsyncParsableCommand {
             throw ValidationError("--goal-resync takes a duration between 1s and 1d, e.g. 5m")
         }
         options.goalResyncMs = resync
+        options.boot = boot
+        guard let bootMs = try? DurationText.milliseconds(bootTimeout), (1000...600_000).contains(bootMs) else {
+            throw ValidationError("--boot-timeout takes a duration between 1s and 10m, e.g. 60s")
+        }
+        options.bootTimeoutMs = bootMs
         try await Renderer(json: false).run {
             try await Daemon(options: options, redactor: redactor, logger: logger).run()
         }

@@ -1,0 +1,219 @@
+import AiosLinux
+import AiosTesting
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `aios-net boot` in a lab of namespaces:
+///
+/// ```
+///   netns client: eth0 ──veth── p0 ┐ netns up1: br0 10.81.0.1/24, dnsmasq (DHCP, DNS for gw.lab.example)
+///                 eth2 ──veth── p2 ┘            (p2 is brought up late: eth2 gets carrier during the boot)
+///                 eth1 ──veth── p1   netns up2: 10.82.0.1/24, no DHCP server, a host asking for .77
+///   aios-net daemon in client (--resolv-conf a lab file naming 10.81.0.1; managed resolver off).
+/// ```
+@Suite("aios-net boot (real kernel, dnsmasq, dhcpcd, nft)", .serialized)
+struct BootTests {
+    struct Topology {
+        var client: String
+        var up1: String
+        var up2: String
+        var resolvConf: String
+        var daemon: DaemonHarness
+    }
+
+    static let goal = """
+        kind: Connectivity
+        name: boot
+        spec:
+          links: {use: ["eth*"]}
+          dhcp_timeout: 4s
+          fallback: true
+          management_subnets: [10.81.0.0/24]
+          checks: {gateway_ping: true, dns: gw.lab.example}
+
+        """
+
+    static func build(_ lab: Lab, lateCarrier: Bool = true, daemonArguments: [String] = []) throws -> Topology {
+        let client = try lab.namespace("bootc")
+        let up1 = try lab.namespace("bootu1")
+        let up2 = try lab.namespace("bootu2")
+        try lab.ip(up1, "link", "add", "br0", "type", "bridge")
+        try lab.ip(up1, "addr", "add", "10.81.0.1/24", "dev", "br0")
+        try lab.ip(up1, "link", "set", "br0", "up")
+        for (inside, outside) in [("eth0", "p0"), ("eth2", "p2")] {
+            try lab.ip(client, "link", "add", inside, "type", "veth", "peer", "name", outside, "netns", up1)
+            try lab.ip(up1, "link", "set", outside, "master", "br0")
+        }
+        try lab.ip(up1, "link", "set", "p0", "up")
+        try lab.ip(client, "link", "add", "eth1", "type", "veth", "peer", "name", "p1", "netns", up2)
+        try lab.ip(up2, "addr", "add", "10.82.0.1/24", "dev", "p1")
+        try lab.ip(up2, "link", "set", "p1", "up")
+        try lab.spawn(
+            [
+                "ip", "netns", "exec", up1, "dnsmasq", "--no-daemon", "--keep-in-foreground", "--no-resolv",
+                "--no-hosts", "--interface=br0", "--bind-interfaces", "--dhcp-range=10.81.0.50,10.81.0.90,2m",
+                "--dhcp-option=3,10.81.0.1", "--dhcp-option=6,10.81.0.1", "--no-ping", "--pid-file=",
+                "--host-record=gw.lab.example,10.81.0.1", "--dhcp-leasefile=\(lab.directory)/boot-leases",
+            ], name: "dnsmasq-boot")
+        try lab.spawn(["ip", "netns", "exec", up2, "python3", "-c", NetTests.chatter, "10.82.0.77"], name: "chatter")
+        if lateCarrier {
+            // The scenario: eth2's far end comes up a moment into the boot.
+            try lab.spawn(["sh", "-c", "sleep 0.4; exec ip -n \(up1) link set p2 up"], name: "late-carrier")
+        }
+        let resolvConf = "\(lab.directory)/resolv.conf"
+        try "nameserver 10.81.0.1\n".write(toFile: resolvConf, atomically: true, encoding: .utf8)
+        var daemon = try DaemonHarness(lab: lab, namespace: client)
+        daemon.extraArguments = ["--dns-listen", "off", "--resolv-conf", resolvConf] + daemonArguments
+        try FileManager.default.createDirectory(atPath: daemon.goalsDirectory, withIntermediateDirectories: true)
+        try goal.write(toFile: "\(daemon.goalsDirectory)/connectivity.yaml", atomically: true, encoding: .utf8)
+        return Topology(client: client, up1: up1, up2: up2, resolvConf: resolvConf, daemon: daemon)
+    }
+
+    static func boot(_ topology: Topology) throws -> (Shell.Result, [String: Any]) {
+        let (result, value) = try topology.daemon.json(["boot", "--timeout", "30s"])
+        return (result, value as? [String: Any] ?? [:])
+    }
+
+    static func link(_ report: [String: Any], _ name: String) -> [String: Any] {
+        (report["links"] as? [[String: Any]] ?? []).first { $0["name"] as? String == name } ?? [:]
+    }
+
+    @Test(
+        "one uplink with DHCP, one without (the fallback), one that gets carrier late: all configured, checks pass; twice changes nothing"
+    )
+    func bootLab() async throws {
+        try await Lab.with { lab in
+            var topology = try Self.build(lab)
+            try topology.daemon.start()
+            let resolvBefore = try String(contentsOfFile: topology.resolvConf, encoding: .utf8)
+            let (result, report) = try Self.boot(topology)
+            #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
+            #expect(report["ok"] as? Bool == true, "\(result.stdout)")
+            #expect(report["changed"] as? Bool == true)
+            #expect((report["total_ms"] as? Int ?? 0) > 0)
+
+            let eth0 = Self.link(report, "eth0")
+            #expect(eth0["method"] as? String == "dhcp", "\(eth0)")
+            #expect((eth0["addresses"] as? [String])?.first?.hasPrefix("10.81.0.") == true, "\(eth0)")
+            let eth1 = Self.link(report, "eth1")
+            #expect(eth1["method"] as? String == "fallback", "\(eth1)")
+            #expect((eth1["addresses"] as? [String])?.first?.hasPrefix("10.82.0.") == true, "\(eth1)")
+            #expect((eth1["reason"] as? String)?.contains("no DHCP offer") == true, "\(eth1)")
+            let eth2 = Self.link(report, "eth2")
+            #expect(eth2["carrier"] as? Bool == true, "\(eth2)")
+            #expect(eth2["method"] as? String == "dhcp", "\(eth2)")
+            // The kernel agrees.
+            #expect(try NetTests.addresses(topology.client, "eth0").first?.hasPrefix("10.81.0.") == true)
+            #expect(try NetTests.addresses(topology.client, "eth1").first?.hasPrefix("10.82.0.") == true)
+            #expect(try NetTests.addresses(topology.client, "eth2").first?.hasPrefix("10.81.0.") == true)
+            let route = report["default_route"] as? [String: Any]
+            #expect(["eth0", "eth1", "eth2"].contains(route?["interface"] as? String ?? ""), "\(report)")
+            let kernelRoutes = try Shell.check(["ip", "-n", topology.client, "route"])
+            #expect(
+                try NetTests.defaultRoute(topology.client)?["dev"] as? String == route?["interface"] as? String,
+                "\(kernelRoutes) \(report)")
+            #expect((report["failover"] as? [Any])?.isEmpty == false, "\(report)")
+            // The default firewall is in force, guarded by the gateway ping.
+            _ = try Shell.check([
+                "ip", "netns", "exec", topology.client, "nft", "list", "table", "inet", "aios_firewall",
+            ])
+            #expect((report["firewall"] as? [String: Any])?["ok"] as? Bool == true, "\(report)")
+            let checks = report["checks"] as? [[String: Any]] ?? []
+            #expect(checks.map { $0["name"] as? String ?? "" } == ["gateway_ping", "dns"])
+            #expect(checks.allSatisfy { $0["ok"] as? Bool == true }, "\(checks)")
+            // With the managed resolver off, resolv.conf is left alone.
+            #expect(try String(contentsOfFile: topology.resolvConf, encoding: .utf8) == resolvBefore)
+            // The report is an audit event.
+            #expect(try topology.daemon.events().contains { $0["kind"] as? String == "boot.report" })
+
+            // Twice: nothing changes, and it says so.
+            let (again, second) = try Self.boot(topology)
+            #expect(again.status == 0, "\(again.stdout) \(again.stderr)")
+            #expect(second["changed"] as? Bool == false, "\(again.stdout)")
+            #expect(second["ok"] as? Bool == true)
+            let text = try topology.daemon.cli(["boot"])
+            #expect(text.status == 0 && text.stdout.contains("nothing changed"), "\(text.stdout)")
+            #expect(text.stdout.contains("eth1: fallback"), "\(text.stdout)")
+            _ = topology.daemon.stop()
+        }
+    }
+
+    @Test("a failed check exits 1 and the report names it with the facts; bad goal files are refused with their place")
+    func bootFailure() async throws {
+        try await Lab.with { lab in
+            var topology = try Self.build(lab, lateCarrier: false)
+            try topology.daemon.start()
+            let goal = "\(lab.directory)/unreachable.yaml"
+            try """
+            kind: Connectivity
+            name: boot
+            spec: {links: {use: [eth1]}, dhcp_timeout: 1s, fallback: false, checks: {dns: nowhere.invalid}}
+
+            """.write(toFile: goal, atomically: true, encoding: .utf8)
+            let (result, value) = try topology.daemon.json(["boot", "--goal", goal])
+            let report = value as? [String: Any] ?? [:]
+            #expect(result.status == 1, "\(result.stdout) \(result.stderr)")
+            #expect(report["ok"] as? Bool == false)
+            #expect((report["problems"] as? [String])?.isEmpty == false, "\(report)")
+            #expect(report["facts"] as? [String: Any] != nil)
+            let eth1 = Self.link(report, "eth1")
+            #expect(eth1["addresses"] as? [String] == [], "\(eth1)")
+
+            let bad = "\(lab.directory)/bad.yaml"
+            try "kind: Connectivity\nname: boot\nspec: {dhcp_timeout: forever}\n".write(
+                toFile: bad, atomically: true, encoding: .utf8)
+            let refused = try topology.daemon.cli(["boot", "--goal", bad])
+            #expect(refused.status == 65, "\(refused.stderr)")
+            #expect(refused.stderr.contains("bad.yaml") && refused.stderr.contains("dhcp_timeout"), "\(refused.stderr)")
+            _ = topology.daemon.stop()
+        }
+    }
+
+    @Test("daemon --boot under systemd's protocol: STATUS lines, READY=1 after the boot goal, WATCHDOG=1 periodically")
+    func systemdNotify() async throws {
+        try await Lab.with { lab in
+            var topology = try Self.build(lab, lateCarrier: false, daemonArguments: ["--boot"])
+            let socketPath = "\(lab.directory)/notify.sock"
+            let fd = try UnixDatagram.bind(path: socketPath)
+            defer { close(fd) }
+            try topology.daemon.start(environment: ["NOTIFY_SOCKET": socketPath, "WATCHDOG_USEC": "400000"])
+            var messages: [String] = []
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline,
+                messages.filter({ $0 == "WATCHDOG=1" }).count < 3
+                    || !messages.contains(where: { $0.hasPrefix("READY=1") })
+            {
+                if let bytes = try UnixDatagram.receive(fd, timeoutMs: 1000) {
+                    messages.append(String(decoding: bytes, as: UTF8.self))
+                }
+            }
+            let ready = try #require(messages.firstIndex { $0.hasPrefix("READY=1") }, "\(messages)")
+            #expect(messages[..<ready].contains { $0.hasPrefix("STATUS=booting") }, "\(messages)")
+            #expect(messages[ready].contains("STATUS=connected"), "\(messages)")
+            #expect(messages.filter { $0 == "WATCHDOG=1" }.count >= 3, "\(messages)")
+            // READY came after the boot: its report is recorded, and the links are configured.
+            #expect(try topology.daemon.events().contains { $0["kind"] as? String == "boot.report" })
+            #expect(try NetTests.addresses(topology.client, "eth0").first?.hasPrefix("10.81.0.") == true)
+            _ = topology.daemon.stop()
+        }
+    }
+
+    @Test("the example unit passes systemd-analyze verify")
+    func unitVerifies() throws {
+        let unit = try String(contentsOfFile: "Examples/aios-net.service", encoding: .utf8)
+        #expect(unit.contains("WatchdogSec=") && unit.contains("Type=notify") && unit.contains("--boot"))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("aios-unit-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = "\(directory)/aios-net.service"
+        try unit.replacingOccurrences(of: "/usr/local/bin/aios-net", with: BuiltBinary.path())
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try Shell.run(["systemd-analyze", "verify", path])
+        #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
+        #expect(!result.stderr.contains("aios-net.service"), "\(result.stderr)")
+    }
+}
