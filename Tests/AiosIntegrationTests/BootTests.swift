@@ -173,6 +173,61 @@ struct BootTests {
         }
     }
 
+    /// The dhcpcd manager processes in network namespace `namespace`, by interface (dhcpcd
+    /// retitles itself `dhcpcd: eth0 [ip4]`; its proxies say `[privileged proxy]` and so on).
+    static func dhcpClients(in namespace: String) -> [String] {
+        func inode(_ path: String) -> UInt? {
+            var info = stat()
+            return stat(path, &info) == 0 ? UInt(info.st_ino) : nil
+        }
+        guard let target = inode("/run/netns/\(namespace)") else { return [] }
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry -> String? in
+            guard Int32(entry) != nil, inode("/proc/\(entry)/ns/net") == target,
+                let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline")
+            else { return nil }
+            let title = String(decoding: data.prefix { $0 != 0 }, as: UTF8.self).split(separator: " ")
+            guard title.count == 3, title[0] == "dhcpcd:", title[2] == "[ip4]" else { return nil }
+            return String(title[1])
+        }.sorted()
+    }
+
+    @Test("kill -9 of the daemon in the middle of a boot: after the restart boot completes, nothing duplicated")
+    func killedMidBoot() async throws {
+        try await Lab.with { lab in
+            var topology = try Self.build(lab, lateCarrier: false)
+            try topology.daemon.start()
+            // The fallback link keeps the boot busy for seconds after eth0's lease is in.
+            let booting = try lab.spawn(
+                [topology.daemon.binary, "boot", "--socket", topology.daemon.socket, "--json"], name: "boot-killed")
+            #expect(
+                Poll.until(seconds: 30) {
+                    (try? NetTests.addresses(topology.client, "eth0").first?.hasPrefix("10.81.0.")) == true
+                })
+            #expect(Lab.alive(booting.pid), "the boot ended before the kill: \(booting.stderr)")
+            let killed = topology.daemon.stop(signal: SIGKILL)
+            #expect(killed)
+            try topology.daemon.start()
+            let (result, report) = try Self.boot(topology)
+            #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
+            #expect(report["ok"] as? Bool == true)
+            #expect(Self.link(report, "eth1")["method"] as? String == "fallback", "\(report)")
+            // One dhcpcd per link (adopted, not started twice), one address and one default
+            // route each, one firewall table.
+            let clients = Self.dhcpClients(in: topology.client)
+            #expect(Set(clients).count == clients.count && Set(["eth0", "eth1"]).isSubset(of: clients), "\(clients)")
+            for device in ["eth0", "eth1"] {
+                #expect(try NetTests.addresses(topology.client, device).count == 1, "\(device)")
+                let defaults = try NetTests.ipJSON(topology.client, "route", "show", "default", "dev", device)
+                #expect(defaults.count == 1, "\(device): \(defaults)")
+            }
+            let tables = try Shell.check(["ip", "netns", "exec", topology.client, "nft", "list", "tables"])
+            #expect(tables.components(separatedBy: "aios_firewall").count == 2, "\(tables)")
+            _ = lab.stop(booting)
+            _ = topology.daemon.stop()
+        }
+    }
+
     @Test("daemon --boot under systemd's protocol: STATUS lines, READY=1 after the boot goal, WATCHDOG=1 periodically")
     func systemdNotify() async throws {
         try await Lab.with { lab in
