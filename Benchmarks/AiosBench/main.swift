@@ -60,6 +60,8 @@ do {
         try await FirewallBench.run(arguments: arguments)
     } else if arguments.contains("dns") {
         try await DNSBench.run(arguments: arguments)
+    } else if arguments.contains("boot") {
+        try await BootBench.run(arguments: arguments)
     } else if arguments.contains("goals") {
         try await GoalsBench.run(arguments: arguments)
     } else if arguments.contains("net") {

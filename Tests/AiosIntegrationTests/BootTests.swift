@@ -173,6 +173,42 @@ struct BootTests {
         }
     }
 
+    @Test("a default firewall that would cut off a check rolls back by itself; the check then passes")
+    func firewallLockout() async throws {
+        try await Lab.with { lab in
+            // The site listens on 8443: the default firewall lets only 53/443 out.
+            let site = try LabHTTPS(lab, address: "10.81.0.1")
+            var topology = try Self.build(lab, lateCarrier: false, daemonArguments: ["--ca-file", site.certificate])
+            try FileManager.default.createDirectory(atPath: "\(lab.directory)/site", withIntermediateDirectories: true)
+            _ = try site.serve(lab, namespace: topology.up1, directory: "\(lab.directory)/site")
+            try topology.daemon.start()
+            let goal = "\(lab.directory)/lockout.yaml"
+            try """
+            kind: Connectivity
+            name: boot
+            spec:
+              links: {use: [eth0]}
+              management_subnets: [10.81.0.0/24]
+              checks: {https: "https://10.81.0.1:8443/"}
+
+            """.write(toFile: goal, atomically: true, encoding: .utf8)
+            let (result, value) = try topology.daemon.json(["boot", "--goal", goal])
+            let report = value as? [String: Any] ?? [:]
+            let firewall = report["firewall"] as? [String: Any] ?? [:]
+            #expect(firewall["ok"] as? Bool == false, "\(report)")
+            #expect((firewall["detail"] as? String)?.contains("rolled back") == true, "\(firewall)")
+            // Rolled back: no aios-net table, and the site answers.
+            let tables = try Shell.check(["ip", "netns", "exec", topology.client, "nft", "list", "tables"])
+            #expect(!tables.contains("aios_firewall"), "\(tables)")
+            let checks = report["checks"] as? [[String: Any]] ?? []
+            #expect(checks.first { $0["name"] as? String == "https" }?["ok"] as? Bool == true, "\(checks)")
+            // The firewall's failure is a problem: boot says so and exits 1.
+            #expect(result.status == 1, "\(result.stdout)")
+            #expect((report["problems"] as? [String])?.contains { $0.hasPrefix("firewall:") } == true)
+            _ = topology.daemon.stop()
+        }
+    }
+
     /// The dhcpcd manager processes in network namespace `namespace`, by interface (dhcpcd
     /// retitles itself `dhcpcd: eth0 [ip4]`; its proxies say `[privileged proxy]` and so on).
     static func dhcpClients(in namespace: String) -> [String] {

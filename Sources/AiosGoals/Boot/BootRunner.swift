@@ -21,6 +21,9 @@ public struct BootRunner: Sendable {
         self.status = status
     }
 
+    /// How long the default firewall's probe has to pass before the firewall rolls back.
+    static let firewallWindowMs: Int64 = 5_000
+
     /// How long a link that is up but has no carrier is waited for.
     static let carrierWaitMs: Int64 = 3_000
 
@@ -56,12 +59,20 @@ public struct BootRunner: Sendable {
             let names = waiting.compactMap { $0["name"]?.stringValue }.joined(separator: ", ")
             if names != lastWaiting { status("waiting for carrier on \(names)") }
             lastWaiting = names
-            try? await clock.sleep(untilMs: min(carrierDeadline, clock.nowMs() + 50))
+            try? await clock.sleep(untilMs: min(carrierDeadline, clock.nowMs() + 5))
         }
         let routesBefore = await routes(&run)
-        let intents = Set(
-            (((try? await run.call("net.intents", [:]).get().output?["intents"]?.arrayValue) ?? nil) ?? [])
-                .compactMap { $0["interface"]?.stringValue })
+        // What aios-net configured, by link: `dhcp` (a lease, or the fallback while dhcpcd keeps
+        // asking) or `static` (a deliberate configuration, left as it is).
+        let intents = Dictionary(
+            ((((try? await run.call("net.intents", [:]).get().output?["intents"]?.arrayValue) ?? nil) ?? [])
+                .compactMap { item -> (String, String)? in
+                    guard let name = item["interface"]?.stringValue, let method = item["method"]?.stringValue else {
+                        return nil
+                    }
+                    return (name, method)
+                }),
+            uniquingKeysWith: { first, _ in first })
 
         // 2. DHCP on every candidate with carrier, at once.
         let dhcpTimeout =
@@ -73,15 +84,21 @@ public struct BootRunner: Sendable {
             let addressed = Self.addresses(link).contains { !$0.contains(":") }
             // aios-net's own configuration (an earlier boot's lease or fallback) is booted again.
             let ours =
-                intents.contains(name)
+                intents[name] == "dhcp"
                 || routesBefore.contains { $0["device"]?.stringValue == name && $0["protocol"] == "dhcp" }
             let leased = routesBefore.contains { $0["device"]?.stringValue == name && $0["protocol"] == "dhcp" }
             if !carrier {
                 planned.append((name, false, false, "no carrier after \(Self.carrierWaitMs) ms"))
-            } else if addressed && intents.contains(name) && !leased {
+            } else if addressed && intents[name] == "dhcp" && !leased {
                 planned.append((name, true, false, "the fallback's configuration is in force; dhcpcd keeps asking"))
             } else if addressed && !ours {
-                planned.append((name, true, false, "already configured by someone else; left as it is"))
+                planned.append(
+                    (
+                        name, true, false,
+                        intents[name] == "static"
+                            ? "configured static by aios-net (net.configure); left as it is"
+                            : "already configured by someone else; left as it is"
+                    ))
             } else {
                 planned.append((name, true, true, ""))
             }
@@ -114,7 +131,7 @@ public struct BootRunner: Sendable {
             var entry = BootReport.Link(
                 name: item.name, carrier: item.carrier, method: item.configure ? "dhcp" : "skipped",
                 addresses: Self.addresses(link), reason: item.reason, ms: nil)
-            if !item.configure && item.carrier { entry.method = intents.contains(item.name) ? "fallback" : "static" }
+            if !item.configure && item.carrier { entry.method = intents[item.name] == "dhcp" ? "fallback" : "static" }
             if let (outcome, ms) = results[item.name] {
                 entry.ms = ms
                 switch outcome {
@@ -146,7 +163,8 @@ public struct BootRunner: Sendable {
             $0["destination"] == "default" && $0["gateway"] != nil && $0["table"] == "main"
         }
         var latency: [String: Double] = [:]
-        for route in defaults {
+        // Latency only ranks: one default route needs no ping here (the check pings it).
+        for route in defaults where defaults.count > 1 {
             guard let gateway = route["gateway"]?.stringValue else { continue }
             if case .success(let done) = await run.call(
                 "net.ping", ["host": .string(gateway), "count": 1, "timeout_ms": 1000]),
@@ -185,13 +203,22 @@ public struct BootRunner: Sendable {
         // 4. The default firewall, guarded by a check: one that cuts the machine off rolls back.
         if let subnets = spec["management_subnets"] {
             status("applying the default firewall")
+            // The probe is the most demanding check: the HTTPS reach, else the name, else the
+            // gateway — what the machine must still do once the firewall is in force.
+            let checks = spec["checks"]
             let probe: CallRequest =
-                gateway.map {
-                    CallRequest(tool: "net.ping", input: ["host": .string($0), "count": 1, "timeout_ms": 1000])
+                if let url = checks?["https"]?.stringValue {
+                    CallRequest(tool: "net.http_probe", input: ["url": .string(url)])
+                } else if let name = checks?["dns"]?.stringValue {
+                    CallRequest(tool: "net.dns_lookup", input: ["name": .string(name)])
+                } else if let gateway {
+                    CallRequest(tool: "net.ping", input: ["host": .string(gateway), "count": 1, "timeout_ms": 1000])
+                } else {
+                    CallRequest(tool: "net.interfaces")
                 }
-                ?? CallRequest(tool: "net.interfaces")
             let outcome = await run.call(
-                "firewall.apply_default", ["management_subnets": subnets], guardOptions: GuardOptions(probe: probe))
+                "firewall.apply_default", ["management_subnets": subnets],
+                guardOptions: GuardOptions(probe: probe, windowMs: Self.firewallWindowMs))
             report.firewall = Self.section(outcome, what: "default firewall")
         }
 

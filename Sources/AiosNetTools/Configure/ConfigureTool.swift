@@ -192,6 +192,20 @@ enum DHCPConfigure {
             return (try? netlink.routes().contains { $0.destination == nil && $0.gateway == router }) == true
         }
         if let event = await context.dhcp.waitForLease(link.name, timeoutMs: timeoutMs, kernelHas: kernelHas) {
+            // Without dhcpcd's RFC 5227 probe (seconds), one ARP probe for the leased address
+            // (25 ms): an address someone already uses is refused, not kept.
+            if !arpProbe, let address = event.address, !link.hardwareAddress.isEmpty {
+                let index = link.index
+                let mac = link.hardwareAddress
+                if let owner = try? await Offload.run({
+                    try LinkCapture.probe(index: index, mac: mac, candidate: address, probes: 1, waitMs: 25)
+                }) {
+                    throw AiosError(
+                        .failed,
+                        "the DHCP server leased \(address) on \(link.name), but \(IPAddressText.mac(owner)) already uses it (ARP conflict check); the server's pool overlaps a static host"
+                    )
+                }
+            }
             return ConfigureTool.Output(
                 interface: link.name, method: "dhcp",
                 addresses: event.address.map { ["\($0)/\(event.prefixLength ?? 32)"] } ?? [],
