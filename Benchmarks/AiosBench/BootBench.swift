@@ -120,6 +120,24 @@ enum BootBench {
                 format:
                     "aios-net boot, link down → verified (DHCP + ARP check, gateway ping, DNS, HTTPS): %.0f ms (median of 5); → gateway ping %.0f ms (DHCP %.0f ms, the ping check %.0f ms)",
                 NetBench.median(verified), NetBench.median(toPing), NetBench.median(dhcp), NetBench.median(ping)))
+        // The same lease through the calls alone (link up, net.configure dhcp, net.ping).
+        var alone: [Double] = []
+        for _ in 0..<5 {
+            try reset()
+            let start = ContinuousClock.now
+            for (tool, input) in [
+                ("net.link_set", ["interface": "bt0", "up": true] as JSONValue),
+                ("net.configure", ["interface": "bt0", "method": "dhcp"]),
+                ("net.ping", ["host": "10.67.0.1", "count": 1, "timeout_ms": 2000]),
+            ] {
+                _ = try client.send("call", try JSONValue(encoding: CallParams(tool: tool, input: input, yes: true)))
+            }
+            alone.append(GoalsBench.milliseconds(ContinuousClock.now - start))
+        }
+        print(
+            String(
+                format: "  the same through the calls alone (link up, net.configure dhcp, net.ping): %.0f ms",
+                NetBench.median(alone)))
         try reset()
         if let networkd = try await NetBench.networkdPeer(
             arguments: arguments, interface: "bt0", index: bt0, netlink: netlink)
