@@ -17,14 +17,16 @@ public struct DNSModule: ToolModule {
     ///   - listen/upstreams: command-line values that win over stored settings at start.
     ///   - hostsFile: a hosts file whose `# BEGIN aios-net` section mirrors the local records.
     ///   - http: HTTPS for list downloads (`HTTPClient`, with the daemon's CA bundle if given).
+    ///   - caBundle: the CA bundle DNS-over-TLS upstreams are verified against (`--ca-file`;
+    ///     default the system's).
     ///   - crashPoint: a test hook (`hosts-before-rename`, `zones-mid-load`).
     public init(
         store: Store, dataDirectory: String, enabled: Bool = true, listen: (address: String, port: Int)? = nil,
         upstreams: [String]? = nil, hostsFile: String? = nil, http: any HTTPPerforming,
-        unbound: String = "/usr/sbin/unbound", crashPoint: String? = nil, logger: Logger
+        unbound: String = "/usr/sbin/unbound", caBundle: String? = nil, crashPoint: String? = nil, logger: Logger
     ) {
         let paths = DNSPaths(dataDirectory: dataDirectory)
-        let resolver = ManagedResolver(paths: paths, store: store, executable: unbound)
+        let resolver = ManagedResolver(paths: paths, store: store, executable: unbound, caBundle: caBundle)
         var defaults = DNSSettings()
         if let listen {
             defaults.listenAddress = listen.address

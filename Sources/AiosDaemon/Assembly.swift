@@ -85,7 +85,8 @@ public enum Assembly {
         return DNSModule(
             store: store, dataDirectory: options.dataDirectory, enabled: options.dnsListen != "off", listen: listen,
             upstreams: options.dnsUpstreams.isEmpty ? nil : options.dnsUpstreams, hostsFile: options.hostsFile,
-            http: HTTPClient(caFile: options.caFile), unbound: options.unboundPath, crashPoint: options.crashPoint,
+            http: HTTPClient(caFile: options.caFile), unbound: options.unboundPath, caBundle: options.caFile,
+            crashPoint: options.crashPoint,
             logger: logger)
     }
 }

@@ -37,7 +37,9 @@ struct BootTests {
 
         """
 
-    static func build(_ lab: Lab, lateCarrier: Bool = true, daemonArguments: [String] = []) throws -> Topology {
+    static func build(_ lab: Lab, lateCarrier: Bool = true, resolver: Bool = false, daemonArguments: [String] = [])
+        throws -> Topology
+    {
         let client = try lab.namespace("bootc")
         let up1 = try lab.namespace("bootu1")
         let up2 = try lab.namespace("bootu2")
@@ -67,7 +69,9 @@ struct BootTests {
         let resolvConf = "\(lab.directory)/resolv.conf"
         try "nameserver 10.81.0.1\n".write(toFile: resolvConf, atomically: true, encoding: .utf8)
         var daemon = try DaemonHarness(lab: lab, namespace: client)
-        daemon.extraArguments = ["--dns-listen", "off", "--resolv-conf", resolvConf] + daemonArguments
+        daemon.extraArguments =
+            (resolver ? ["--dns-listen", "127.0.0.1:53"] : ["--dns-listen", "off"]) + ["--resolv-conf", resolvConf]
+            + daemonArguments
         try FileManager.default.createDirectory(atPath: daemon.goalsDirectory, withIntermediateDirectories: true)
         try goal.write(toFile: "\(daemon.goalsDirectory)/connectivity.yaml", atomically: true, encoding: .utf8)
         return Topology(client: client, up1: up1, up2: up2, resolvConf: resolvConf, daemon: daemon)
@@ -205,6 +209,85 @@ struct BootTests {
             // The firewall's failure is a problem: boot says so and exits 1.
             #expect(result.status == 1, "\(result.stdout)")
             #expect((report["problems"] as? [String])?.contains { $0.hasPrefix("firewall:") } == true)
+            _ = topology.daemon.stop()
+        }
+    }
+
+    @Test(
+        "upstreams: one that only speaks DoT (unbound, a lab CA), one dead; resolv.conf points at the managed resolver")
+    func resolverUpstreams() async throws {
+        try await Lab.with { lab in
+            // The DoT upstream: unbound in up1 on 10.81.0.1:853 with a certificate for dot.lab.example.
+            let key = "\(lab.directory)/dot-key.pem"
+            let certificate = "\(lab.directory)/dot-cert.pem"
+            try Shell.check([
+                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                "/CN=dot.lab.example",
+                "-addext", "subjectAltName=DNS:dot.lab.example,IP:10.81.0.1", "-keyout", key, "-out", certificate,
+            ])
+            var topology = try Self.build(
+                lab, lateCarrier: false, resolver: true, daemonArguments: ["--ca-file", certificate])
+            let config = "\(lab.directory)/dot-unbound.conf"
+            try """
+            server:
+                interface: 10.81.0.1@853
+                tls-service-key: "\(key)"
+                tls-service-pem: "\(certificate)"
+                do-udp: no
+                access-control: 0.0.0.0/0 allow
+                chroot: ""
+                username: ""
+                directory: "\(lab.directory)"
+                pidfile: ""
+                use-syslog: no
+                do-not-query-localhost: yes
+                local-zone: "lab.example." static
+                local-data: "gw.lab.example. 300 IN A 10.81.0.1"
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+            let dot = try lab.spawn(
+                ["ip", "netns", "exec", topology.up1, "unbound", "-d", "-c", config], name: "dot-upstream")
+            try topology.daemon.start()
+            #expect(
+                Poll.until(seconds: 10) { dot.stderr.contains("start of service") || !Lab.alive(dot.pid) },
+                "\(dot.stderr)")
+            let goal = "\(lab.directory)/dot.yaml"
+            try """
+            kind: Connectivity
+            name: boot
+            spec:
+              links: {use: [eth0]}
+              upstreams: ["10.81.0.99#dot.lab.example", "10.81.0.1#dot.lab.example"]
+              checks: {dns: gw.lab.example}
+
+            """.write(toFile: goal, atomically: true, encoding: .utf8)
+            let (result, value) = try topology.daemon.json(["boot", "--goal", goal])
+            let report = value as? [String: Any] ?? [:]
+            #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
+            let resolver = report["resolver"] as? [String: Any] ?? [:]
+            let resolverLog =
+                (try? String(contentsOfFile: "\(topology.daemon.dataDirectory)/dns/unbound.log", encoding: .utf8)) ?? ""
+            #expect(resolver["ok"] as? Bool == true, "\(resolver) resolver: \(resolverLog.suffix(2000))")
+            #expect((resolver["output"] as? [String: Any])?["nameserver"] as? String == "127.0.0.1", "\(resolver)")
+            // resolv.conf names the managed resolver now; its previous content is kept beside it.
+            let written = try String(contentsOfFile: topology.resolvConf, encoding: .utf8)
+            #expect(written.contains("nameserver 127.0.0.1") && !written.contains("10.81.0.1"), "\(written)")
+            #expect(
+                try String(contentsOfFile: topology.resolvConf + ".aios-net.orig", encoding: .utf8)
+                    == "nameserver 10.81.0.1\n")
+            // The name came through the DoT upstream (the only one that answers), over TLS.
+            let check = (report["checks"] as? [[String: Any]] ?? []).first { $0["name"] as? String == "dns" }
+            #expect(check?["ok"] as? Bool == true, "\(report)")
+            let status = try topology.daemon.json(["call", "dns.status"]).1 as? [String: Any]
+            let output = status?["output"] as? [String: Any] ?? [:]
+            #expect(output["tls"] as? Bool == true, "\(output)")
+            // The dead one is reported as such; the live one answers.
+            let upstreams = output["upstreams"] as? [[String: Any]] ?? []
+            let dead = upstreams.first { ($0["address"] as? String)?.hasPrefix("10.81.0.99") == true }
+            let live = upstreams.first { ($0["address"] as? String)?.hasPrefix("10.81.0.1") == true }
+            #expect(dead?["reachable"] as? Bool == false && live?["reachable"] as? Bool == true, "\(upstreams)")
+            // Twice: nothing changes.
+            let (_, again) = try topology.daemon.json(["boot", "--goal", goal])
+            #expect((again as? [String: Any])?["changed"] as? Bool == false, "\(String(describing: again))")
             _ = topology.daemon.stop()
         }
     }

@@ -14,6 +14,8 @@ actor ManagedResolver {
     let paths: DNSPaths
     let helpers: HelperSupervisor
     let executable: String
+    /// The CA bundle DoT upstreams are verified against (nil: the system's).
+    let caBundle: String?
     private var process: HelperProcess?
     /// The listening sockets every unbound this daemon starts serves on (handed over as systemd
     /// would), so a replacement serves the same sockets the old one did; nil for an adopted
@@ -22,7 +24,8 @@ actor ManagedResolver {
 
     static let helperName = "unbound"
 
-    init(paths: DNSPaths, store: Store, executable: String) {
+    init(paths: DNSPaths, store: Store, executable: String, caBundle: String? = nil) {
+        self.caBundle = caBundle
         self.paths = paths
         self.helpers = HelperSupervisor(ledger: store, nowMs: { SystemClock().nowMs() })
         self.executable = executable
@@ -132,7 +135,9 @@ actor ManagedResolver {
     private func prepare(_ settings: DNSSettings) throws -> String {
         let fm = FileManager.default
         let username = getpwnam("unbound") != nil ? "unbound" : ""
-        let text = try UnboundConfig(settings: settings, paths: paths, username: username).render()
+        var config = UnboundConfig(settings: settings, paths: paths, username: username)
+        if let caBundle { config.caBundle = caBundle }
+        let text = try config.render()
         do {
             try fm.createDirectory(
                 atPath: paths.lists, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])

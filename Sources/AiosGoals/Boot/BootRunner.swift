@@ -229,7 +229,11 @@ public struct BootRunner: Sendable {
         if let upstreams = spec["upstreams"]?.arrayValue {
             status("configuring the resolver")
             let tls = !upstreams.isEmpty && upstreams.allSatisfy { $0.stringValue?.contains("#") == true }
-            switch await run.call("dns.configure", ["upstreams": .array(upstreams), "tls": .bool(tls)]) {
+            var input: [String: JSONValue] = ["upstreams": .array(upstreams), "tls": .bool(tls)]
+            // The resolver's guard resolves the DNS check's name (else the root): an upstream that
+            // answers only some names still passes where the check would.
+            if let name = spec["checks"]?["dns"] { input["probe_name"] = name }
+            switch await run.call("dns.configure", .object(input)) {
             case .success(let done):
                 resolverChanged = resolverChanged || done.status == .applied
                 resolverOutputs["upstreams"] = .array(upstreams)
