@@ -107,17 +107,20 @@ actor DHCPClients {
             exit 0
 
             """
-        do {
-            try AtomicFile.write(
-                """
-                # Written by aios-net.
-                option domain_name_servers, domain_name, domain_search, classless_static_routes, interface_mtu, host_name
-                option rapid_commit
-                require dhcp_server_identifier
-                noipv4ll
+        // Regenerated at every start, so not fsynced, and written only when they differ.
+        let configText = """
+            # Written by aios-net.
+            option domain_name_servers, domain_name, domain_search, classless_static_routes, interface_mtu, host_name
+            option rapid_commit
+            require dhcp_server_identifier
+            noipv4ll
 
-                """, to: config)
-            try AtomicFile.write(script, to: hook, mode: 0o700)
+            """
+        do {
+            for (path, text, mode) in [(config, configText, 0o644), (hook, script, 0o700)]
+            where (try? String(contentsOfFile: path, encoding: .utf8)) != text {
+                try AtomicFile.write(Array(text.utf8), to: path, mode: UInt32(mode), durable: false)
+            }
         } catch {
             throw AiosError(
                 .unavailable, "cannot write the DHCP client's files in \(directory): \(error)", cause: error)
