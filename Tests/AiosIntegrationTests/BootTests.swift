@@ -376,6 +376,34 @@ struct BootTests {
         }
     }
 
+    @Test("daemon --boot: a boot longer than --boot-timeout sends READY=1 at the timeout and goes on")
+    func bootTimeout() async throws {
+        try await Lab.with { lab in
+            var topology = try Self.build(
+                lab, lateCarrier: false, daemonArguments: ["--boot", "--boot-timeout", "1s"])
+            let socketPath = "\(lab.directory)/notify.sock"
+            let fd = try UnixDatagram.bind(path: socketPath)
+            defer { close(fd) }
+            try topology.daemon.start(environment: ["NOTIFY_SOCKET": socketPath])
+            var ready: String?
+            let deadline = Date().addingTimeInterval(30)
+            while ready == nil, Date() < deadline {
+                if let bytes = try UnixDatagram.receive(fd, timeoutMs: 1000) {
+                    let message = String(decoding: bytes, as: UTF8.self)
+                    if message.hasPrefix("READY=1") { ready = message }
+                }
+            }
+            // The fallback link alone needs 4 s of DHCP: READY came first, and the boot finished after.
+            #expect(ready?.contains("boot still running") == true, "\(ready ?? "no READY=1")")
+            #expect(try !topology.daemon.events().contains { $0["kind"] as? String == "boot.report" })
+            #expect(
+                Poll.until(seconds: 30) {
+                    (try? topology.daemon.events().contains { $0["kind"] as? String == "boot.report" }) == true
+                })
+            _ = topology.daemon.stop()
+        }
+    }
+
     @Test("the example unit passes systemd-analyze verify")
     func unitVerifies() throws {
         let unit = try String(contentsOfFile: "Examples/aios-net.service", encoding: .utf8)
