@@ -107,6 +107,10 @@ struct BootTests {
             #expect(eth1["method"] as? String == "fallback", "\(eth1)")
             #expect((eth1["addresses"] as? [String])?.first?.hasPrefix("10.82.0.") == true, "\(eth1)")
             #expect((eth1["reason"] as? String)?.contains("no DHCP offer") == true, "\(eth1)")
+            // The fallback picked the right gateway, and it answers through eth1.
+            #expect((eth1["reason"] as? String)?.contains("gateway 10.82.0.1") == true, "\(eth1)")
+            let pinged = try NetTests.call(topology.daemon, "net.ping", #"{"host": "10.82.0.1", "count": 1}"#)
+            #expect(pinged["received"] as? Int == 1, "\(pinged)")
             let eth2 = Self.link(report, "eth2")
             #expect(eth2["carrier"] as? Bool == true, "\(eth2)")
             #expect(eth2["method"] as? String == "dhcp", "\(eth2)")
