@@ -116,7 +116,7 @@ let package = Package(
             name: "AiosBench",
             dependencies: [
                 "AiosCore", "AiosStore", "AiosDaemon", "AiosControl", "AiosNftables", "AiosLinux", "AiosDNSTools",
-                "AiosUnbound", log,
+                "AiosUnbound", "AiosTesting", log,
             ],
             path: "Benchmarks/AiosBench", swiftSettings: strict),
 

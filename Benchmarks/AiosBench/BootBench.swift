@@ -1,6 +1,7 @@
 import AiosControl
 import AiosCore
 import AiosLinux
+import AiosTesting
 import Foundation
 
 /// Boot figures, run inside a network namespace made for it:
@@ -57,8 +58,9 @@ enum BootBench {
             ChildSpec(
                 executable: "/usr/sbin/ip",
                 arguments: [
-                    "netns", "exec", server, "python3", "-c", Self.site, "\(work)/site", "\(work)/cert.pem",
-                    "\(work)/key.pem",
+                    "netns", "exec", server, "python3", "-c", LabPrograms.httpsServer, "\(work)/site",
+                    "\(work)/cert.pem",
+                    "\(work)/key.pem", "10.67.0.1", "8443",
                 ], logPath: "\(work)/https.log"))
         defer { ChildProcess.stop(https) }
         try "nameserver 10.67.0.1\n".write(toFile: "\(work)/resolv.conf", atomically: true, encoding: .utf8)
@@ -159,7 +161,7 @@ enum BootBench {
         let chatter = try ChildProcess.spawn(
             ChildSpec(
                 executable: "/usr/sbin/ip",
-                arguments: ["netns", "exec", server, "python3", "-c", Self.chatter, "10.67.0.77"],
+                arguments: ["netns", "exec", server, "python3", "-c", LabPrograms.chatter, "10.67.0.77"],
                 logPath: "\(work)/chatter.log"))
         defer { ChildProcess.stop(chatter) }
         let start = ContinuousClock.now
@@ -175,22 +177,4 @@ enum BootBench {
                 (link?["addresses"]?.arrayValue?.compactMap(\.stringValue).joined(separator: ",") ?? "") as NSString,
                 (report["ok"] == true ? "passed" : "FAILED") as NSString))
     }
-
-    static let site = """
-        import http.server, ssl, sys, functools
-        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain(sys.argv[2], sys.argv[3])
-        srv = http.server.ThreadingHTTPServer(("10.67.0.1", 8443), handler)
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-        print("serving", flush=True); srv.serve_forever()
-        """
-
-    static let chatter = """
-        import socket, sys, time
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        while True:
-            try: s.sendto(b"x", (sys.argv[1], 9))
-            except OSError: pass
-            time.sleep(0.1)
-        """
 }

@@ -61,7 +61,8 @@ struct BootTests {
                 "--dhcp-option=3,10.81.0.1", "--dhcp-option=6,10.81.0.1", "--no-ping", "--pid-file=",
                 "--host-record=gw.lab.example,10.81.0.1", "--dhcp-leasefile=\(lab.directory)/boot-leases",
             ], name: "dnsmasq-boot")
-        try lab.spawn(["ip", "netns", "exec", up2, "python3", "-c", NetTests.chatter, "10.82.0.77"], name: "chatter")
+        try lab.spawn(
+            ["ip", "netns", "exec", up2, "python3", "-c", LabPrograms.chatter, "10.82.0.77"], name: "chatter")
         if lateCarrier {
             // The scenario: eth2's far end comes up a moment into the boot.
             try lab.spawn(["sh", "-c", "sleep 0.4; exec ip -n \(up1) link set p2 up"], name: "late-carrier")
@@ -75,6 +76,13 @@ struct BootTests {
         try FileManager.default.createDirectory(atPath: daemon.goalsDirectory, withIntermediateDirectories: true)
         try goal.write(toFile: "\(daemon.goalsDirectory)/connectivity.yaml", atomically: true, encoding: .utf8)
         return Topology(client: client, up1: up1, up2: up2, resolvConf: resolvConf, daemon: daemon)
+    }
+
+    /// Writes a goal file `NAME.yaml` in the lab directory; its path.
+    static func goalFile(_ lab: Lab, _ name: String, _ text: String) throws -> String {
+        let path = "\(lab.directory)/\(name).yaml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
     }
 
     static func boot(_ topology: Topology) throws -> (Shell.Result, [String: Any]) {
@@ -155,13 +163,14 @@ struct BootTests {
         try await Lab.with { lab in
             var topology = try Self.build(lab, lateCarrier: false)
             try topology.daemon.start()
-            let goal = "\(lab.directory)/unreachable.yaml"
-            try """
-            kind: Connectivity
-            name: boot
-            spec: {links: {use: [eth1]}, dhcp_timeout: 1s, fallback: false, checks: {dns: nowhere.invalid}}
+            let goal = try Self.goalFile(
+                lab, "unreachable",
+                """
+                kind: Connectivity
+                name: boot
+                spec: {links: {use: [eth1]}, dhcp_timeout: 1s, fallback: false, checks: {dns: nowhere.invalid}}
 
-            """.write(toFile: goal, atomically: true, encoding: .utf8)
+                """)
             let (result, value) = try topology.daemon.json(["boot", "--goal", goal])
             let report = value as? [String: Any] ?? [:]
             #expect(result.status == 1, "\(result.stdout) \(result.stderr)")
@@ -190,16 +199,17 @@ struct BootTests {
             try FileManager.default.createDirectory(atPath: "\(lab.directory)/site", withIntermediateDirectories: true)
             _ = try site.serve(lab, namespace: topology.up1, directory: "\(lab.directory)/site")
             try topology.daemon.start()
-            let goal = "\(lab.directory)/lockout.yaml"
-            try """
-            kind: Connectivity
-            name: boot
-            spec:
-              links: {use: [eth0]}
-              management_subnets: [10.81.0.0/24]
-              checks: {https: "https://10.81.0.1:8443/"}
+            let goal = try Self.goalFile(
+                lab, "lockout",
+                """
+                kind: Connectivity
+                name: boot
+                spec:
+                  links: {use: [eth0]}
+                  management_subnets: [10.81.0.0/24]
+                  checks: {https: "https://10.81.0.1:8443/"}
 
-            """.write(toFile: goal, atomically: true, encoding: .utf8)
+                """)
             let (result, value) = try topology.daemon.json(["boot", "--goal", goal])
             let report = value as? [String: Any] ?? [:]
             let firewall = report["firewall"] as? [String: Any] ?? [:]
@@ -254,16 +264,17 @@ struct BootTests {
             #expect(
                 Poll.until(seconds: 10) { dot.stderr.contains("start of service") || !Lab.alive(dot.pid) },
                 "\(dot.stderr)")
-            let goal = "\(lab.directory)/dot.yaml"
-            try """
-            kind: Connectivity
-            name: boot
-            spec:
-              links: {use: [eth0]}
-              upstreams: ["10.81.0.99#dot.lab.example", "10.81.0.1#dot.lab.example"]
-              checks: {dns: gw.lab.example}
+            let goal = try Self.goalFile(
+                lab, "dot",
+                """
+                kind: Connectivity
+                name: boot
+                spec:
+                  links: {use: [eth0]}
+                  upstreams: ["10.81.0.99#dot.lab.example", "10.81.0.1#dot.lab.example"]
+                  checks: {dns: gw.lab.example}
 
-            """.write(toFile: goal, atomically: true, encoding: .utf8)
+                """)
             let (result, value) = try topology.daemon.json(["boot", "--goal", goal])
             let report = value as? [String: Any] ?? [:]
             #expect(result.status == 0, "\(result.stdout) \(result.stderr)")

@@ -27,19 +27,11 @@ struct LabHTTPS {
     func serve(_ lab: Lab, namespace: String, directory: String) throws -> LabProcess {
         let server = try lab.spawn(
             [
-                "ip", "netns", "exec", namespace, "python3", "-c", Self.program, directory, certificate, key, address,
+                "ip", "netns", "exec", namespace, "python3", "-c", LabPrograms.httpsServer, directory, certificate, key,
+                address,
                 String(port),
             ], name: "https-\(address)")
         #expect(Poll.until(seconds: 10) { server.stdout.contains("serving") }, "\(server.stderr)")
         return server
     }
-
-    static let program = """
-        import http.server, ssl, sys, functools
-        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain(sys.argv[2], sys.argv[3])
-        srv = http.server.ThreadingHTTPServer((sys.argv[4], int(sys.argv[5])), handler)
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-        print("serving", flush=True); srv.serve_forever()
-        """
 }

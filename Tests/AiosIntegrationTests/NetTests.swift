@@ -208,7 +208,8 @@ struct NetTests {
             try lab.ip(topology.up1, "link", "set", "br0", "up")
             try lab.ip(topology.up1, "link", "set", "p2", "up")
             try lab.spawn(
-                ["ip", "netns", "exec", topology.up1, "python3", "-c", Self.chatter, "10.83.0.77"], name: "chatter")
+                ["ip", "netns", "exec", topology.up1, "python3", "-c", LabPrograms.chatter, "10.83.0.77"],
+                name: "chatter")
             let fallback = try Self.call(
                 topology.daemon, "net.configure", #"{"interface": "eth2", "method": "dhcp", "timeout_ms": 1000}"#)
             let report = try #require(fallback["fallback"] as? [String: Any])
@@ -255,7 +256,8 @@ struct NetTests {
             // renewal, nobody answers within --dhcp-timeout, the fallback reads the link's ARP traffic.
             #expect(lab.stop(server))
             try lab.spawn(
-                ["ip", "netns", "exec", topology.up1, "python3", "-c", Self.chatter, "10.81.0.77"], name: "chatter")
+                ["ip", "netns", "exec", topology.up1, "python3", "-c", LabPrograms.chatter, "10.81.0.77"],
+                name: "chatter")
             let carrierEvents = {
                 ((try? topology.daemon.events()) ?? []).filter { $0["kind"] as? String == "dhcp.nocarrier" }.count
             }
@@ -328,16 +330,6 @@ struct NetTests {
             _ = topology.daemon.stop()
         }
     }
-
-    /// Sends a datagram to an unused address every 100 ms, so the link carries ARP requests.
-    static let chatter = """
-        import socket, sys, time
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        while True:
-            try: s.sendto(b"x", (sys.argv[1], 9))
-            except OSError: pass
-            time.sleep(0.1)
-        """
 
     @Test("carrier lost on the uplink moves the default route to the second link, and back; events say so")
     func carrierFailover() async throws {

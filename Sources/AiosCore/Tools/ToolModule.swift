@@ -26,6 +26,17 @@ public protocol ToolCalling: Sendable {
 
 extension Orchestrator: ToolCalling {}
 
+extension ToolCalling {
+    /// Runs `call`, its failure as a value (any error as `AiosError`, the cause kept).
+    public func result(_ call: ToolCall) async -> Result<CallOutcome, AiosError> {
+        do {
+            return .success(try await execute(call))
+        } catch {
+            return .failure(Orchestrator.wrap(error))
+        }
+    }
+}
+
 /// Hears of every change the pipeline applied, after its audit row (the goals' drift trigger: a
 /// rule a person removed reconciles the goal that wants it). Must return at once.
 public protocol CallObserver: Sendable {

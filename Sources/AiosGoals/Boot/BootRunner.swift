@@ -413,15 +413,8 @@ public struct BootRunner: Sendable {
         static func execute(
             _ calls: any ToolCalling, _ tool: String, _ input: JSONValue, guardOptions: GuardOptions? = nil
         ) async -> Result<CallOutcome, AiosError> {
-            do {
-                return .success(
-                    try await calls.execute(
-                        ToolCall(tool: tool, input: input, origin: .boot, guardOptions: guardOptions, subject: "boot")))
-            } catch let error as AiosError {
-                return .failure(error)
-            } catch {
-                return .failure(AiosError(.failed, "\(error)"))
-            }
+            await calls.result(
+                ToolCall(tool: tool, input: input, origin: .boot, guardOptions: guardOptions, subject: "boot"))
         }
     }
 }

@@ -292,16 +292,9 @@ public actor GoalReconciler {
         id: String = UUID().uuidString.lowercased()
     ) async -> Result<CallOutcome, AiosError> {
         guard let calls else { return .failure(AiosError(.unavailable, "the goal reconciler is not running")) }
-        do {
-            return .success(
-                try await calls.execute(
-                    ToolCall(
-                        tool: request.tool, input: request.input, origin: .goal, guardOptions: guardOptions,
-                        subject: subject, id: id)))
-        } catch let error as AiosError {
-            return .failure(error)
-        } catch {
-            return .failure(AiosError(.failed, "\(error)"))
-        }
+        return await calls.result(
+            ToolCall(
+                tool: request.tool, input: request.input, origin: .goal, guardOptions: guardOptions, subject: subject,
+                id: id))
     }
 }
