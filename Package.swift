@@ -145,7 +145,7 @@ let package = Package(
         .testTarget(name: "AiosNftablesTests", dependencies: ["AiosNftables", "AiosTesting"], swiftSettings: strict),
         .testTarget(
             name: "AiosDNSToolsTests",
-            dependencies: ["AiosDNSTools", "AiosCore", "AiosCurl", "AiosStore", "AiosTesting"],
+            dependencies: ["AiosDNSTools", "AiosCore", "AiosCurl", "AiosStore", "AiosTesting", log],
             swiftSettings: strict),
         .testTarget(
             name: "AiosGoalsTests",

@@ -72,9 +72,12 @@ public struct ResolvConfTool: Tool {
         return .file(text)
     }
 
+    /// The first line of every file this tool writes from `servers`.
+    static let header = "# Written by aios-net (dns.resolv_conf); the previous content is its undo."
+
     /// The text for `servers` and `search`.
     static func text(servers: [String], search: [String]) -> String {
-        var lines = ["# Written by aios-net (dns.resolv_conf); the previous content is its undo."]
+        var lines = [header]
         if !search.isEmpty { lines.append("search \(search.joined(separator: " "))") }
         lines += servers.map { "nameserver \($0)" }
         return lines.joined(separator: "\n") + "\n"
@@ -115,9 +118,12 @@ public struct ResolvConfTool: Tool {
                 .absent
             }
         let original = "\(path).aios-net.orig"
+        // What was there before aios-net first wrote here is kept — not an undo, not its own text.
+        let keepsOld: Bool =
+            if input.servers != nil, case .file(let text) = old { !text.hasPrefix(Self.header) } else { false }
         let output = Output(
             path: path, servers: input.servers ?? [],
-            original: FileManager.default.fileExists(atPath: original) || old != .absent ? original : nil)
+            original: FileManager.default.fileExists(atPath: original) || keepsOld ? original : nil)
         guard new != old else { return .unchanged(output) }
         let inverse: JSONValue =
             switch old {
@@ -135,7 +141,7 @@ public struct ResolvConfTool: Tool {
             [Change("set", "resolv.conf \(path)", detail: detail)],
             inverse: CallRequest(tool: Self.descriptor.name, input: inverse)
         ) {
-            if !FileManager.default.fileExists(atPath: original), case .file(let text) = old {
+            if keepsOld, !FileManager.default.fileExists(atPath: original), case .file(let text) = old {
                 try? AtomicFile.write(Array(text.utf8), to: original)
             }
             do {
